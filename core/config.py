@@ -107,6 +107,10 @@ class Settings:
         """Local folder for uploads waiting to be converted by a job."""
         return self.home / "staging"
 
+    def to_env(self) -> dict[str, str]:
+        """These settings as ``ATELIER_*`` variables, for a job's own process."""
+        return {ENV_PREFIX + k.upper(): str(v) for k, v in asdict(self).items() if v is not None}
+
     def describe(self) -> dict[str, str]:
         """Settings as text safe to show: passwords replaced by ``***``."""
         shown = {k: ("" if v is None else str(v)) for k, v in asdict(self).items()}
