@@ -1,0 +1,25 @@
+"""The workspace for this server process, opened once and shared by sessions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import jobs
+from core.config import Settings
+from core.workspace import Workspace
+
+
+@st.cache_resource(show_spinner="Opening the workspace…")
+def _open(settings: Settings) -> Workspace:
+    ws = Workspace.open(settings)
+    jobs.mark_interrupted(ws)  # jobs left "running" by a previous server are closed now
+    return ws
+
+
+def settings() -> Settings:
+    return Settings.load()
+
+
+def workspace() -> Workspace:
+    """The open workspace; raises StorageError (shown by the guard) when unreachable."""
+    return _open(settings())
