@@ -93,15 +93,19 @@ def validate_name(name: str) -> str:
     """Return the cleaned dataset name or raise with what a valid one looks like."""
     cleaned = (name or "").strip()
     if not cleaned:
-        raise InvalidInputError("The dataset name is empty.", hint="Type a short name such as 'titanic' or 'sales-2024'.")
+        raise InvalidInputError(
+            "The dataset name is empty.", hint="Type a short name such as 'titanic' or 'sales-2024'."
+        )
     if len(cleaned) > NAME_MAX:
         raise InvalidInputError(
-            f"The dataset name is {len(cleaned)} characters long; the limit is {NAME_MAX}.", hint="Choose a shorter name."
+            f"The dataset name is {len(cleaned)} characters long; the limit is {NAME_MAX}.",
+            hint="Choose a shorter name.",
         )
     if not _NAME_OK.match(cleaned):
         raise InvalidInputError(
             f"The dataset name {cleaned!r} contains characters that are not allowed.",
-            hint="Use letters, digits, spaces and . _ - ( ) +; it must start with a letter or digit ('@' marks a version).",
+            hint="Use letters, digits, spaces and . _ - ( ) +, starting with a letter or digit "
+            "('@' is reserved: it marks a version).",
         )
     return cleaned
 
@@ -240,7 +244,8 @@ def save_version(
     ref = _store_table(ws, table)
     report(0.9, "Recording the version")
     return _insert_version(
-        ws, name, ref, table.num_rows, table.num_columns, schema, roles, quality, dict(provenance), note, None, if_exists
+        ws, name, ref, table.num_rows, table.num_columns, schema, roles, quality, dict(provenance), note, None,
+        if_exists,
     )
 
 

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from core.config import Settings
-from core.errors import AtelierError, InvalidInputError, JobCancelledError, NotFoundError
+from core.errors import AtelierError, InvalidInputError, JobCancelledError, NotFoundError, StorageError
 from core.metadata.models import Job, JobLog
 from core.workspace import Workspace
 
@@ -129,9 +129,9 @@ def submit(ws: Workspace, kind: str, params: dict[str, Any], *, title: str = "",
 
 def _launch(settings: Settings, job_id: str) -> None:
     if settings.dask_scheduler:
-        from distributed import Client, fire_and_forget
+        from distributed import fire_and_forget
 
-        client = Client(settings.dask_scheduler, timeout=10, set_as_default=False)
+        client = _dask_client(settings.dask_scheduler)
         fire_and_forget(client.submit(run_job, job_id, settings.to_env(), key=f"atelier-job-{job_id}", pure=False))
         return
     logs = settings.home / "logs"
@@ -144,6 +144,26 @@ def _launch(settings: Settings, job_id: str) -> None:
             cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # outlives the Streamlit script run and its reruns
         )
+
+
+_CLIENTS: dict[str, Any] = {}
+
+
+def _dask_client(address: str):
+    """One client per scheduler for this process (connecting costs ~0.5 s)."""
+    from distributed import Client
+
+    client = _CLIENTS.get(address)
+    if client is None or client.status not in ("running", "connecting"):
+        try:
+            client = Client(address, timeout=10, set_as_default=False)
+        except OSError as exc:
+            raise StorageError(
+                f"The Dask scheduler at {address} cannot be reached: {exc}",
+                hint="Check ATELIER_DASK_SCHEDULER, or unset it to run jobs as local processes.",
+            ) from exc
+        _CLIENTS[address] = client
+    return client
 
 
 def get(ws: Workspace, job_id: str) -> JobInfo:
@@ -204,7 +224,8 @@ def enforce_cancel(ws: Workspace, grace: float = CANCEL_GRACE_SECONDS) -> list[s
     with ws.db.session() as s:
         rows = s.scalars(select(Job).where(Job.status == JobStatus.RUNNING, Job.cancel_requested.is_(True)))
         for row in rows:
-            if row.cancel_requested_at and _aware(row.cancel_requested_at) < cutoff and row.host == socket.gethostname():
+            overdue = row.cancel_requested_at is not None and _aware(row.cancel_requested_at) < cutoff
+            if overdue and row.host == socket.gethostname():
                 if row.pid and _alive(row.pid):
                     os.killpg(row.pid, signal.SIGKILL)
                 row.status, row.finished_at = JobStatus.CANCELLED, datetime.now(UTC)

@@ -1,0 +1,40 @@
+"""Choose a dataset and one of its versions; remembers the last one used."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.state import workspace
+from core import datasets
+from core.datasets import VersionInfo
+
+CURRENT = "dataset.current"  # (name, version) last used on any page
+
+
+def remember(version: VersionInfo) -> None:
+    st.session_state[CURRENT] = (version.name, version.version)
+
+
+def pick_version(key: str, *, container=None) -> VersionInfo | None:
+    """Dataset and version selects; ``None`` (with a pointer to Data) when there are none."""
+    box = container or st
+    ws = workspace()
+    summaries = datasets.list_datasets(ws)
+    if not summaries:
+        box.info("There are no datasets yet. Load a sample or upload a file on the Data page.")
+        box.page_link("pages/data.py", label="Go to Data", icon=":material/table:")
+        return None
+    names = [s.name for s in summaries]
+    last_name, last_version = st.session_state.get(CURRENT, (names[0], None))
+    name = box.selectbox(
+        "Dataset", names, index=names.index(last_name) if last_name in names else 0, key=f"{key}.dataset"
+    )
+    versions = datasets.list_versions(ws, name)[::-1]
+    labels = [f"v{v.version} · {v.n_rows:,} rows · {v.note or 'no note'}"[:90] for v in versions]
+    numbers = [v.version for v in versions]
+    default = numbers.index(last_version) if name == last_name and last_version in numbers else 0
+    chosen = box.selectbox("Version", range(len(versions)), index=default, format_func=labels.__getitem__,
+                           key=f"{key}.version.{name}")
+    version = versions[chosen]
+    remember(version)
+    return version

@@ -1,0 +1,71 @@
+"""Data: bring tables in (samples, files), then browse, version and manage them."""
+
+from __future__ import annotations
+
+import streamlit as st
+from core.sources import samples
+
+from components import data_views, dataset_picker, upload
+from components.guard import guard
+from components.job_panel import job_panel
+from components.state import workspace
+from core import datasets
+from core.imports import import_sample
+
+st.title("Data")
+ws = workspace()
+
+add_tab, browse_tab = st.tabs(["Add data", "Datasets"])
+
+with add_tab:
+    sample_tab, upload_tab = st.tabs(["Samples", "Upload a file"])
+    with sample_tab:
+        st.caption("Real, well-known tables bundled with Atelier: no network needed.")
+        for info in samples.list_samples():
+            text, button = st.columns([5, 1], vertical_alignment="center")
+            text.markdown(f"**{info.title}** · {info.task} · {info.rows:,} rows × {info.columns} columns  \n"
+                          f"{info.description}")
+            if button.button("Load", key=f"data.sample.{info.key}", width="stretch"):
+                with guard(f"Loading the {info.title} sample"):
+                    version = import_sample(ws, info.key)
+                    dataset_picker.remember(version)
+                    st.toast(f"Loaded {version.label}")
+                    st.session_state["data.flash"] = f"Loaded the {info.title} sample as {version.label}."
+    with upload_tab:
+        upload.upload_form(ws, key="data.upload")
+    job_panel("import_file", key="data.import")
+
+with browse_tab:
+    if flash := st.session_state.pop("data.flash", None):
+        st.success(flash)
+    search = st.text_input("Search datasets", key="data.search", placeholder="name contains…")
+    with guard("Listing datasets"):
+        rows = datasets.list_datasets(ws, search)
+        if rows:
+            st.dataframe(
+                [{"name": r.name, "rows": r.n_rows, "columns": r.n_columns, "latest version": r.latest_version,
+                  "versions": r.versions, "created": r.created_at.strftime("%Y-%m-%d %H:%M")} for r in rows],
+                hide_index=True, width="stretch",
+            )
+        elif search:
+            st.info(f"No dataset name contains {search!r}.")
+    version = dataset_picker.pick_version("data.browse")
+    if version is not None:
+        st.subheader(version.label)
+        st.caption(f"{version.note} · created {version.created_at:%Y-%m-%d %H:%M} · "
+                   f"source: {version.provenance.get('source', '?')}")
+        preview_tab, schema_tab, quality_tab, manage_tab = st.tabs(["Preview", "Schema & roles", "Quality", "Manage"])
+        with preview_tab, guard("Reading the preview"):
+            st.caption("The first 100 rows; the whole table stays on the server.")
+            st.dataframe(datasets.preview(ws, version, 100), width="stretch")
+        with schema_tab, guard("Saving the roles"):
+            roles = data_views.roles_editor(version, key=f"data.roles.{version.id}")
+            if st.button("Save roles as a new version", key="data.save_roles", disabled=roles == version.roles):
+                new = datasets.set_roles(ws, version, roles)
+                dataset_picker.remember(new)
+                st.session_state["data.flash"] = f"Saved {new.label} with the new roles."
+                st.rerun()
+        with quality_tab:
+            data_views.quality_view(version)
+        with manage_tab:
+            data_views.manage_actions(ws, version)
