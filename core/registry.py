@@ -1,0 +1,632 @@
+"""The model registry: named models, numbered versions, stages and their history.
+
+A version is a fitted pipeline stored as skops bytes under
+``models/<model_id>/v<version>/model.skops`` (its sha256 recorded by the
+workspace) plus its card and metrics in the metadata store.  Stages move
+through ``none → staging → production → archived``; the database itself
+allows one production version per name, and every change is written to
+``stage_transitions``, which outlives deleted versions.
+
+References: ``NAME`` (production, else the latest), ``NAME@production``,
+``NAME@staging``, ``NAME@archived``, ``NAME@latest`` and ``NAME:3`` (or
+``NAME@3``).  That is why a model name may hold neither ``@`` nor ``:``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
+from sqlalchemy.orm import Session
+
+from core.errors import ConflictError, InvalidInputError, NotFoundError
+from core.metadata.models import ModelVersion, PredictionRun, RegisteredModel, StageTransition
+from core.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+STAGES = ("none", "staging", "production", "archived")
+DELETED = "deleted"  # appears in history only: the version itself is gone
+NAME_MAX = 200
+_NAME_OK = re.compile(r"^\w[\w .()+\-·,]*$")
+_NAME_BAD_CHAR = re.compile(r"[^\w .()+\-·,]")
+_REF_HINT = ("Write NAME, NAME@production, NAME@staging, NAME@latest or NAME:VERSION "
+             "(for example 'titanic · Survived:2').")
+
+
+@dataclass(frozen=True)
+class ModelVersionInfo:
+    """One registered model version, as plain data."""
+
+    id: int
+    name: str
+    version: int
+    stage: str
+    algorithm: str
+    problem_type: str
+    target: str | None
+    dataset_version_id: int | None
+    dataset_label: str
+    artifact_key: str | None
+    sha256: str | None
+    size_bytes: int
+    metrics: dict[str, Any]
+    card: dict[str, Any]
+    train_seconds: float
+    predict_ms_per_1k: float | None
+    job_id: str | None
+    created_at: datetime
+
+    @property
+    def label(self) -> str:
+        """``NAME:VERSION``, a reference :func:`get_version` accepts."""
+        return f"{self.name}:{self.version}"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One stage change; ``to_stage`` is ``'deleted'`` when the version was removed."""
+
+    name: str
+    version: int
+    from_stage: str
+    to_stage: str
+    note: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class PredictionRunInfo:
+    id: int
+    name: str
+    version: int
+    source: str
+    n_rows: int
+    artifact_key: str | None
+    summary: dict[str, Any]
+    drift_share: float | None
+    job_id: str | None
+    created_at: datetime
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _info(row: ModelVersion, name: str) -> ModelVersionInfo:
+    return ModelVersionInfo(
+        row.id, name, row.version, row.stage, row.algorithm, row.problem_type, row.target, row.dataset_version_id,
+        row.dataset_label or "", row.artifact_key, row.sha256, int(row.size_bytes or 0), dict(row.metrics or {}),
+        dict(row.card or {}), float(row.train_seconds or 0.0), row.predict_ms_per_1k, row.job_id,
+        _aware(row.created_at),
+    )
+
+
+# -- names and references -------------------------------------------------------------
+def validate_model_name(name: str) -> str:
+    """Return the cleaned model name or raise with what a valid one looks like."""
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise InvalidInputError("The model name is empty.", hint="Type a short name such as 'titanic · Survived'.")
+    if len(cleaned) > NAME_MAX:
+        raise InvalidInputError(
+            f"The model name is {len(cleaned)} characters long; the limit is {NAME_MAX}.", hint="Choose a shorter name."
+        )
+    if not _NAME_OK.match(cleaned):
+        raise InvalidInputError(
+            f"The model name {cleaned!r} contains characters that are not allowed.",
+            hint="Use letters, digits, spaces and . _ - ( ) + , ·, starting with a letter or digit "
+            "('@' and ':' are reserved: they mark a stage or a version).",
+        )
+    return cleaned
+
+
+def default_model_name(dataset_name: str, target: str | None) -> str:
+    """``'titanic · Survived'``: the dataset and the target, made a valid model name.
+
+    Characters a name may not hold (``@``, ``:``, ``/`` …) become ``_``;
+    a model without a target (clustering) is named ``'<dataset> · clusters'``.
+    """
+    target_part = str(target).strip() if target is not None and str(target).strip() else "clusters"
+    text = f"{(dataset_name or '').strip() or 'model'} · {target_part}"
+    text = " ".join(_NAME_BAD_CHAR.sub("_", text).split())
+    if not _NAME_OK.match(text):
+        text = f"model {text}"
+    return text[:NAME_MAX].rstrip(" ·")
+
+
+def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
+    """``'m:3'`` → ``('m', 3, None)``; ``'m@staging'`` → ``('m', None, 'staging')``; ``'m'`` → ``('m', None, None)``."""
+    text = (ref or "").strip()
+    if not text:
+        raise InvalidInputError("The model reference is empty.", hint=_REF_HINT)
+    if ":" in text:
+        name, _, tail = text.rpartition(":")
+        number = tail.strip().lower().removeprefix("v")
+        if not number.isdigit():
+            raise InvalidInputError(f"{ref!r} does not name a model version: after ':' comes a number.", hint=_REF_HINT)
+        return name.strip(), int(number), None
+    if "@" in text:
+        name, _, tail = text.rpartition("@")
+        tail = tail.strip().lower()
+        if tail.isdigit():
+            return name.strip(), int(tail), None
+        if tail in {"production", "staging", "archived", "latest"}:
+            return name.strip(), None, tail
+        raise InvalidInputError(f"{ref!r} does not name a stage: {tail!r} is not one of production, staging, "
+                                "archived or latest.", hint=_REF_HINT)
+    return text, None, None
+
+
+def _check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise InvalidInputError(f"The stage must be one of {', '.join(STAGES)}; got {stage!r}.")
+    return stage
+
+
+def _check_number(version: int) -> int:
+    if isinstance(version, bool) or not isinstance(version, int | np.integer) or version < 1:
+        raise InvalidInputError(f"A model version is a whole number from 1 up; got {version!r}.")
+    return int(version)
+
+
+# -- rows ------------------------------------------------------------------------------
+_LIVE = ModelVersion.sha256.is_not(None)  # a version is visible once its bytes are stored
+
+
+def _model(s: Session, name: str, *, lock: bool = False) -> RegisteredModel:
+    name = " ".join((name or "").split())  # the same spacing rule as validate_model_name
+    query = select(RegisteredModel).where(RegisteredModel.name == name)
+    # On PostgreSQL this serialises stage changes of one model; SQLite locks the whole file anyway.
+    model = s.scalar(query.with_for_update() if lock else query)
+    if model is None:
+        known = list(s.scalars(select(RegisteredModel.name).order_by(RegisteredModel.name).limit(8)))
+        raise NotFoundError(
+            f"There is no model named {name!r}.",
+            hint=f"Known models: {', '.join(map(repr, known))}." if known else "No model has been trained yet.",
+        )
+    return model
+
+
+def _rows(s: Session, model: RegisteredModel) -> list[ModelVersion]:
+    return list(s.scalars(select(ModelVersion).where(ModelVersion.model_id == model.id, _LIVE)
+                          .order_by(ModelVersion.version)))
+
+
+def _known(rows: list[ModelVersion]) -> str:
+    return ", ".join(f"{r.version} ({r.stage})" for r in rows) or "none"
+
+
+def _row(s: Session, model: RegisteredModel, version: int) -> ModelVersion:
+    rows = _rows(s, model)
+    for row in rows:
+        if row.version == version:
+            return row
+    deleted = s.scalar(select(StageTransition.at).where(
+        StageTransition.model_id == model.id, StageTransition.version == version, StageTransition.to_stage == DELETED))
+    if deleted is not None:
+        raise NotFoundError(f"Version {version} of model {model.name!r} was deleted on {_aware(deleted):%Y-%m-%d %H:%M}"
+                            f" UTC; its versions now are: {_known(rows)}.")
+    raise NotFoundError(f"Model {model.name!r} has no version {version}; its versions are: {_known(rows)}.")
+
+
+def _move(s: Session, model: RegisteredModel, row: ModelVersion, stage: str, note: str) -> None:
+    s.add(StageTransition(model_id=model.id, version=row.version, from_stage=row.stage, to_stage=stage, note=note))
+    row.stage = stage
+    s.flush()  # the partial unique index must see each step, never two production rows at once
+
+
+def _note(note: str) -> str:
+    cleaned = (note or "").strip()
+    if len(cleaned) > 2000:
+        raise InvalidInputError(f"The note is {len(cleaned)} characters long; the limit is 2000.")
+    return cleaned
+
+
+def _joined(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def _production_conflict(name: str) -> ConflictError:
+    return ConflictError(
+        f"Model {name!r} already has a production version: another change to its stages was made at the same moment.",
+        hint="Reload the versions and try again.",
+    )
+
+
+# -- reading ---------------------------------------------------------------------------
+def get_version(ws: Workspace, ref: str) -> ModelVersionInfo:
+    """A version by reference: ``NAME``, ``NAME@STAGE``, ``NAME@latest`` or ``NAME:VERSION``.
+
+    ``NAME`` alone is the production version, or the latest when none is in
+    production; ``NAME@staging`` / ``NAME@archived`` the latest in that stage.
+    """
+    name, number, stage = parse_ref(ref)
+    with ws.db.session() as s:
+        model = _model(s, name)
+        if number is not None:
+            return _info(_row(s, model, number), model.name)
+        rows = _rows(s, model)
+        if not rows:
+            raise NotFoundError(f"Model {name!r} has no versions left: all were deleted.",
+                                hint="Train it again to add a version.")
+        if stage in {"production", "staging", "archived"}:
+            in_stage = [r for r in rows if r.stage == stage]
+            if not in_stage:
+                hint = (f"Promote one with: python -m core models promote {name!r} VERSION"
+                        if stage == "production" else None)
+                raise NotFoundError(f"Model {name!r} has no version in {stage}; its versions are: {_known(rows)}.",
+                                    hint=hint)
+            return _info(in_stage[-1], model.name)
+        production = [r for r in rows if r.stage == "production"]
+        chosen = production[-1] if production and stage is None else rows[-1]
+        return _info(chosen, model.name)
+
+
+def get_version_by_id(ws: Workspace, version_id: int) -> ModelVersionInfo:
+    """A version by its row id (the leaderboard's ``id`` column)."""
+    with ws.db.session() as s:
+        found = s.execute(select(ModelVersion, RegisteredModel.name)
+                          .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+                          .where(ModelVersion.id == int(version_id), _LIVE)).first()
+        if found is None:
+            raise NotFoundError(f"There is no model version with id {version_id}; it may have been deleted.")
+        return _info(*found)
+
+
+def list_versions(ws: Workspace, name: str | None = None) -> list[ModelVersionInfo]:
+    """Every version (of one model when ``name`` is given), by name then version."""
+    query = (select(ModelVersion, RegisteredModel.name)
+             .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+             .where(_LIVE).order_by(RegisteredModel.name, ModelVersion.version))
+    with ws.db.session() as s:
+        if name is not None:
+            query = query.where(ModelVersion.model_id == _model(s, name).id)
+        return [_info(row, model_name) for row, model_name in s.execute(query)]
+
+
+def list_model_names(ws: Workspace) -> list[str]:
+    """Names that have at least one version, alphabetically."""
+    query = (select(RegisteredModel.name).join(ModelVersion, ModelVersion.model_id == RegisteredModel.id)
+             .where(_LIVE).distinct())
+    with ws.db.session() as s:
+        return sorted(s.scalars(query), key=str.casefold)
+
+
+def history(ws: Workspace, name: str) -> list[Transition]:
+    """The model's stage changes, newest first (deleted versions included)."""
+    with ws.db.session() as s:
+        model = _model(s, name)
+        rows = s.scalars(select(StageTransition).where(StageTransition.model_id == model.id)
+                         .order_by(StageTransition.id.desc()))
+        return [Transition(model.name, t.version, t.from_stage, t.to_stage, t.note, _aware(t.at)) for t in rows]
+
+
+# -- registering -----------------------------------------------------------------------
+def register_version(
+    ws: Workspace,
+    name: str,
+    *,
+    model_bytes: bytes,
+    algorithm: str,
+    problem_type: str,
+    target: str | None,
+    dataset_version_id: int | None,
+    dataset_label: str,
+    metrics: Mapping[str, Any],
+    card: Mapping[str, Any],
+    train_seconds: float,
+    predict_ms_per_1k: float | None = None,
+    job_id: str | None = None,
+) -> ModelVersionInfo:
+    """Store a fitted model's bytes as the next version of ``name`` (created on first use).
+
+    The version row is reserved first, so two trainings finishing together
+    get different numbers and never write each other's file; it stays
+    invisible until its bytes are stored.  Numbers are never reused, not even
+    those of deleted versions, whose history stays.
+
+    Returns
+    -------
+    ModelVersionInfo
+        The new version, in stage ``'none'``.
+    """
+    name = validate_model_name(name)
+    if not isinstance(model_bytes, bytes | bytearray) or not model_bytes:
+        raise InvalidInputError("The model bytes are empty: nothing to register.",
+                                hint="Pass the serialised pipeline (skops bytes).")
+    for field, value in (("algorithm", algorithm), ("problem_type", problem_type)):
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInputError(f"The model's {field} must be a non-empty text; got {value!r}.")
+    fields = dict(
+        algorithm=algorithm.strip(), problem_type=problem_type.strip(), target=None if target is None else str(target),
+        dataset_version_id=dataset_version_id, dataset_label=dataset_label or "",
+        metrics=plain_json(dict(metrics or {}), "metrics"), card=plain_json(dict(card or {}), "card"),
+        train_seconds=float(train_seconds), job_id=job_id,
+        predict_ms_per_1k=None if predict_ms_per_1k is None else float(predict_ms_per_1k),
+    )
+    model_id = _model_id(ws, name)
+    row_id, key = _reserve(ws, model_id, fields)
+    try:
+        ref = ws.put_bytes(key, bytes(model_bytes), kind="model")
+    except BaseException:
+        _unreserve(ws, row_id, key)
+        raise
+    with ws.db.session() as s:
+        row = s.get(ModelVersion, row_id)
+        row.sha256, row.size_bytes = ref.sha256, ref.size_bytes
+        s.flush()
+        return _info(row, name)
+
+
+def _model_id(ws: Workspace, name: str) -> int:
+    for _ in range(2):
+        try:
+            with ws.db.session() as s:
+                found = s.scalar(select(RegisteredModel.id).where(RegisteredModel.name == name))
+                if found is not None:
+                    return found
+                model = RegisteredModel(name=name)
+                s.add(model)
+                s.flush()
+                return model.id
+        except DBIntegrityError:
+            continue  # created by another writer just now: read it on the second pass
+    raise ConflictError(f"Model {name!r} was being created by someone else at the same moment.", hint="Try again.")
+
+
+def _next_number(s: Session, model_id: int) -> int:
+    # Transitions and prediction runs keep the numbers of deleted versions: never hand those out again.
+    highest = [s.scalar(select(func.max(table.version)).where(table.model_id == model_id))
+               for table in (ModelVersion, StageTransition, PredictionRun)]
+    return max((h or 0) for h in highest) + 1
+
+
+def _reserve(ws: Workspace, model_id: int, fields: dict[str, Any]) -> tuple[int, str]:
+    for _ in range(5):
+        try:
+            with ws.db.session() as s:
+                number = _next_number(s, model_id)
+                key = f"models/{model_id}/v{number}/model.skops"
+                row = ModelVersion(model_id=model_id, version=number, stage="none", artifact_key=key, sha256=None,
+                                   size_bytes=0, **fields)
+                s.add(row)
+                s.flush()
+                return row.id, key
+        except DBIntegrityError:
+            continue  # another training took this number first
+    raise ConflictError("Too many models were registered under this name at the same moment.", hint="Try again.")
+
+
+def _unreserve(ws: Workspace, row_id: int, key: str) -> None:
+    try:
+        with ws.db.session() as s:
+            s.execute(delete(ModelVersion).where(ModelVersion.id == row_id))
+        if ws.store.exists(key):
+            ws.delete_artifact(key)
+    except Exception:  # the original error matters more; a hidden reserved row is harmless
+        log.warning("could not clean up the reserved model version %s", row_id, exc_info=True)
+
+
+def plain_json(value: Any, what: str = "value") -> Any:
+    """``value`` as plain JSON: numpy scalars and arrays unwrapped, NaN/inf → None.
+
+    PostgreSQL's JSON type rejects NaN, and a numpy scalar is no JSON at all,
+    so everything stored in metadata passes through here.
+    """
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, np.generic | np.ndarray):
+        return plain_json(value.tolist(), what)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): plain_json(v, what) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain_json(v, what) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    raise InvalidInputError(f"The model {what} must hold plain JSON values; found a {type(value).__name__}: "
+                            f"{str(value)[:60]!r}.", hint="Convert it to a number, text, list or dict first.")
+
+
+# -- stages ----------------------------------------------------------------------------
+def promote(ws: Workspace, name: str, version: int, note: str = "") -> ModelVersionInfo:
+    """Make ``version`` the production version; the previous one goes to ``archived``.
+
+    Both changes happen in one transaction, each recorded in the history.
+    """
+    version, note = _check_number(version), _note(note)
+    try:
+        with ws.db.session() as s:
+            model = _model(s, name, lock=True)
+            row = _row(s, model, version)
+            if row.stage == "production":
+                raise ConflictError(f"Version {version} of model {name!r} is already in production; nothing changed.")
+            current = s.scalar(select(ModelVersion).where(ModelVersion.model_id == model.id,
+                                                          ModelVersion.stage == "production"))
+            if current is not None:
+                _move(s, model, current, "archived", _joined(f"replaced in production by v{version}", note))
+            _move(s, model, row, "production", note)
+            return _info(row, model.name)
+    except DBIntegrityError as exc:
+        raise _production_conflict(name) from exc
+
+
+def set_stage(ws: Workspace, name: str, version: int, stage: str, note: str = "") -> ModelVersionInfo:
+    """Move a version to ``staging``, ``archived`` or ``none`` (``production`` goes through :func:`promote`)."""
+    version, stage, note = _check_number(version), _check_stage(stage), _note(note)
+    if stage == "production":
+        return promote(ws, name, version, note)
+    with ws.db.session() as s:
+        model = _model(s, name, lock=True)
+        row = _row(s, model, version)
+        if row.stage == stage:
+            raise ConflictError(f"Version {version} of model {name!r} is already at stage {stage!r}; nothing changed.")
+        _move(s, model, row, stage, note)
+        return _info(row, model.name)
+
+
+def _production_path(transitions: Iterable[StageTransition]) -> list[int]:
+    """Versions that were in production, oldest first, as the history left them.
+
+    Each promotion is pushed; a promotion of a version already on the path
+    (a rollback, or promoting an earlier version by hand) returns the path to
+    that point, so rolling back twice goes two steps back, not back and forth.
+    """
+    path: list[int] = []
+    for t in transitions:
+        if t.to_stage != "production":
+            continue
+        if t.version in path:
+            del path[path.index(t.version) + 1:]
+        else:
+            path.append(t.version)
+    return path
+
+
+def rollback(ws: Workspace, name: str, note: str = "") -> ModelVersionInfo:
+    """Put back the version that was in production before the current one.
+
+    The current production version goes to ``archived``; deleted versions
+    are skipped.  Returns the version now in production.
+    """
+    note = _note(note)
+    try:
+        with ws.db.session() as s:
+            model = _model(s, name, lock=True)
+            rows = {r.version: r for r in _rows(s, model)}
+            current = next((r for r in rows.values() if r.stage == "production"), None)
+            if current is None:
+                raise ConflictError(f"Model {name!r} has no production version, so there is nothing to roll back.",
+                                    hint="Promote a version instead.")
+            path = _production_path(s.scalars(select(StageTransition).where(StageTransition.model_id == model.id)
+                                              .order_by(StageTransition.id)))
+            earlier = path[:path.index(current.version)] if current.version in path else path
+            target = next((rows[v] for v in reversed(earlier) if v in rows and v != current.version), None)
+            if target is None:
+                gone = [str(v) for v in earlier if v not in rows]
+                why = (f"the versions in production before it ({', '.join(gone)}) were deleted" if gone
+                       else "it is the first version that was in production")
+                raise ConflictError(
+                    f"Model {name!r} has no earlier production version to roll back to: {why}.",
+                    hint=f"Promote another version instead; its versions are: {_known(list(rows.values()))}.",
+                )
+            _move(s, model, current, "archived", _joined(f"rolled back to v{target.version}", note))
+            _move(s, model, target, "production", _joined(f"rollback from v{current.version}", note))
+            return _info(target, model.name)
+    except DBIntegrityError as exc:
+        raise _production_conflict(name) from exc
+
+
+def delete_version(ws: Workspace, name: str, version: int, *, confirm_production: bool = False,
+                   note: str = "") -> ModelVersionInfo:
+    """Delete a version and its stored file; its history stays.
+
+    Deleting the production version leaves the model without one, so it needs
+    ``confirm_production=True``.  Returns the deleted version's details.
+    """
+    version, note = _check_number(version), _note(note)
+    with ws.db.session() as s:
+        model = _model(s, name, lock=True)
+        row = _row(s, model, version)
+        if row.stage == "production" and not confirm_production:
+            raise ConflictError(
+                f"Version {version} of model {name!r} is in production: deleting it leaves {name!r} without a "
+                "production version.",
+                hint="Promote another version first, or confirm deleting the production version "
+                "(confirm_production=True; on the command line add --yes).",
+            )
+        info = _info(row, model.name)
+        s.add(StageTransition(model_id=model.id, version=row.version, from_stage=row.stage, to_stage=DELETED,
+                              note=note))
+        s.delete(row)
+    if info.artifact_key:
+        try:
+            ws.delete_artifact(info.artifact_key)
+        except Exception:  # the version is gone already; a stray file only costs space
+            log.warning("could not delete the file of %s", info.label, exc_info=True)
+    return info
+
+
+# -- loading ---------------------------------------------------------------------------
+def load_pipeline(ws: Workspace, mv: ModelVersionInfo) -> Any:
+    """The fitted pipeline of ``mv``, loaded safely.
+
+    The workspace verifies the bytes against the recorded checksum
+    (:class:`~core.errors.IntegrityError` when the file was changed), the
+    card's library versions are checked, then skops loads it with a fixed
+    allow-list of types.
+    """
+    if not mv.artifact_key or not mv.sha256:
+        raise NotFoundError(f"Model version {mv.label} has no stored file.", hint="Train the model again.")
+    data = ws.get_bytes(mv.artifact_key)
+    from core.ml.serialize import check_versions, load_model  # the training stack loads only when needed
+
+    check_versions(mv.card.get("library_versions", {}))
+    return load_model(data, mv.sha256)
+
+
+# -- prediction runs -------------------------------------------------------------------
+def record_prediction_run(
+    ws: Workspace,
+    mv: ModelVersionInfo,
+    *,
+    source: str,
+    n_rows: int,
+    artifact_key: str | None = None,
+    summary: Mapping[str, Any],
+    drift_share: float | None = None,
+    job_id: str | None = None,
+) -> PredictionRunInfo:
+    """Record that ``mv`` scored ``n_rows`` rows (for the Health view)."""
+    if isinstance(n_rows, bool) or not isinstance(n_rows, int | np.integer) or n_rows < 0:
+        raise InvalidInputError(f"n_rows must be a whole number of rows, 0 or more; got {n_rows!r}.")
+    if drift_share is not None and not 0.0 <= float(drift_share) <= 1.0:
+        raise InvalidInputError(f"drift_share is the share of drifted features, from 0 to 1; got {drift_share!r}.")
+    with ws.db.session() as s:
+        model = _model(s, mv.name)
+        row = PredictionRun(
+            model_id=model.id, version=mv.version, source=(source or "")[:300], n_rows=int(n_rows),
+            artifact_key=artifact_key, summary=plain_json(dict(summary), "prediction summary"),
+            drift_share=None if drift_share is None else float(drift_share), job_id=job_id,
+        )
+        s.add(row)
+        s.flush()
+        return _run_info(row, model.name)
+
+
+def list_prediction_runs(ws: Workspace, name: str, version: int | None = None,
+                         limit: int | None = None) -> list[PredictionRunInfo]:
+    """Prediction runs of a model (of one version when given), newest first."""
+    with ws.db.session() as s:
+        model = _model(s, name)
+        query = select(PredictionRun).where(PredictionRun.model_id == model.id).order_by(PredictionRun.id.desc())
+        if version is not None:
+            query = query.where(PredictionRun.version == _check_number(version))
+        if limit is not None:
+            query = query.limit(limit)
+        return [_run_info(r, model.name) for r in s.scalars(query)]
+
+
+def _run_info(row: PredictionRun, name: str) -> PredictionRunInfo:
+    return PredictionRunInfo(row.id, name, row.version, row.source, int(row.n_rows), row.artifact_key,
+                             dict(row.summary or {}), row.drift_share, row.job_id, _aware(row.created_at))
+
+
+__all__ = [
+    "STAGES", "ModelVersionInfo", "PredictionRunInfo", "Transition", "default_model_name", "delete_version",
+    "get_version", "get_version_by_id", "history", "list_model_names", "list_prediction_runs", "list_versions",
+    "load_pipeline", "parse_ref", "plain_json", "promote", "record_prediction_run", "register_version", "rollback",
+    "set_stage", "validate_model_name",
+]
