@@ -1,0 +1,113 @@
+"""Importing a large CSV into the catalogue vs pandas.read_csv + to_parquet.
+
+    python benchmarks/bench_import.py [--rows 2000000] [--repeat 3]
+
+Each candidate runs in a fresh process (time and peak RSS measured there),
+median of ``--repeat`` runs.  Also compares the bytes the Data page sends for
+the preview (first 100 rows, as Arrow IPC like st.dataframe) with the whole table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from benchmarks.common import markdown_table, mb, median, run_measured
+
+
+def make_csv(path: Path, rows: int, seed: int = 0) -> None:
+    """20 columns: 10 float, 3 int, 5 categorical, 2 datetime; written in blocks."""
+    rng = np.random.default_rng(seed)
+    block = 250_000
+    cities = np.array(["Lisbon", "Porto", "Braga", "Faro", "Coimbra", "Évora", "Aveiro", "Viseu"])
+    with pcsv.CSVWriter(path, _schema()) as writer:
+        for start in range(0, rows, block):
+            n = min(block, rows - start)
+            cols = {f"num_{i}": rng.normal(100, 25, n).round(4) for i in range(10)}
+            cols |= {f"int_{i}": rng.integers(0, 10_000, n) for i in range(3)}
+            cols |= {f"cat_{i}": cities[rng.integers(0, len(cities), n)] for i in range(4)}
+            cols["segment"] = np.array(["A", "B", "C"])[rng.integers(0, 3, n)]
+            base = np.datetime64("2020-01-01T00:00:00")
+            cols["created"] = base + rng.integers(0, 4 * 365 * 86400, n).astype("timedelta64[s]")
+            cols["updated"] = base + rng.integers(0, 4 * 365 * 86400, n).astype("timedelta64[s]")
+            writer.write_table(pa.table(cols, schema=_schema()))
+
+
+def _schema() -> pa.Schema:
+    fields = [pa.field(f"num_{i}", pa.float64()) for i in range(10)]
+    fields += [pa.field(f"int_{i}", pa.int64()) for i in range(3)]
+    fields += [pa.field(f"cat_{i}", pa.string()) for i in range(4)] + [pa.field("segment", pa.string())]
+    fields += [pa.field("created", pa.timestamp("s")), pa.field("updated", pa.timestamp("s"))]
+    return pa.schema(fields)
+
+
+BASELINE = """
+import time, pandas as pd
+t = time.perf_counter()
+df = pd.read_csv(CSV)
+df.to_parquet(OUT)
+__result["seconds"] = time.perf_counter() - t
+"""
+
+ATELIER = """
+import time
+from pathlib import Path
+from core.config import Settings
+from core.workspace import Workspace
+from core.imports import import_file
+ws = Workspace.open(Settings(home=HOME))
+t = time.perf_counter()
+v = import_file(ws, Path(CSV), "bench")
+__result["seconds"] = time.perf_counter() - t
+__result["rows"] = v.n_rows
+"""
+
+
+def preview_bytes(csv: Path) -> tuple[int, int]:
+    table = pcsv.read_csv(csv)
+    def ipc(t: pa.Table) -> int:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, t.schema) as w:
+            w.write_table(t)
+        return sink.getvalue().size
+    return ipc(table.slice(0, 100)), ipc(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="200k rows, 1 run")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows, args.repeat = 200_000, 1
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "big.csv"
+        make_csv(csv, args.rows)
+        size = csv.stat().st_size
+        base, ours = [], []
+        for i in range(args.repeat):
+            base.append(run_measured(f"CSV={str(csv)!r}; OUT={str(Path(tmp) / 'b.parquet')!r}\n" + BASELINE))
+            ours.append(run_measured(f"CSV={str(csv)!r}; HOME={str(Path(tmp) / f'home{i}')!r}\n" + ATELIER))
+        b_s, o_s = median([r["seconds"] for r in base]), median([r["seconds"] for r in ours])
+        b_m, o_m = median([r["peak_bytes"] for r in base]), median([r["peak_bytes"] for r in ours])
+        small, whole = preview_bytes(csv)
+    print(f"\nImport of a {args.rows:,}-row × 20-column CSV ({mb(size)}), median of {args.repeat}\n")
+    print(markdown_table([
+        {"candidate": "pandas.read_csv + to_parquet (baseline)", "seconds": f"{b_s:.2f}", "peak memory": mb(b_m),
+         "memory / CSV size": f"{b_m / size:.2f}×", "time vs baseline": "1.00×"},
+        {"candidate": "Atelier import (read, schema, quality, Parquet, catalogue)", "seconds": f"{o_s:.2f}",
+         "peak memory": mb(o_m), "memory / CSV size": f"{o_m / size:.2f}×", "time vs baseline": f"{o_s / b_s:.2f}×"},
+    ]))
+    print(f"\nPreview sent to the browser: {small:,} bytes vs the whole table {whole:,} bytes "
+          f"({whole / small:,.0f}× fewer). Targets: time ≤ 0.40×, memory ≤ 2.5× the CSV, preview ≥ 20× fewer.")
+
+
+if __name__ == "__main__":
+    main()
