@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from core.schema import ROLES
 
 from core.datasets import VersionInfo
 
@@ -12,19 +11,34 @@ _SEVERITY = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
 
 def roles_editor(version: VersionInfo, key: str) -> dict[str, str]:
-    """An editable table of columns with their type and role; returns the roles."""
-    frame = pd.DataFrame({
-        "column": [c["name"] for c in version.schema],
-        "type": [c.get("logical_type", "") for c in version.schema],
-        "missing": [c.get("n_missing", 0) for c in version.schema],
-        "unique": [c.get("n_unique", 0) for c in version.schema],
-        "role": [version.roles.get(c["name"], "feature") for c in version.schema],
-    })
-    edited = st.data_editor(
-        frame, key=key, hide_index=True, width="stretch", disabled=["column", "type", "missing", "unique"],
-        column_config={"role": st.column_config.SelectboxColumn("role", options=list(ROLES), required=True)},
+    """The schema table plus one control per role; returns the chosen roles."""
+    st.dataframe(
+        pd.DataFrame({
+            "column": [c["name"] for c in version.schema],
+            "type": [c.get("logical_type", "") for c in version.schema],
+            "role": [version.roles.get(c["name"], "feature") for c in version.schema],
+            "missing": [c.get("n_missing", 0) for c in version.schema],
+            "unique": [c.get("n_unique", 0) for c in version.schema],
+            "examples": [", ".join(map(str, c.get("examples", [])[:3])) for c in version.schema],
+        }),
+        hide_index=True, width="stretch",
     )
-    return dict(zip(edited["column"], edited["role"], strict=True))
+    columns = version.columns
+    current = version.target
+    target = st.selectbox("Target (what to predict)", [None, *columns], key=f"{key}.target",
+                          index=columns.index(current) + 1 if current else 0,
+                          format_func=lambda c: "— none (clustering) —" if c is None else c)
+    roles = {c: "feature" for c in columns}
+    if target:
+        roles[target] = "target"
+    left, middle, right = st.columns(3)
+    for box, role, label in ((left, "id", "ID columns"), (middle, "datetime", "Datetime columns"),
+                             (right, "ignore", "Ignored columns")):
+        options = [c for c in columns if c != target]
+        chosen = box.multiselect(label, options, default=[c for c in version.columns_with_role(role) if c in options],
+                                 key=f"{key}.{role}")
+        roles.update(dict.fromkeys(chosen, role))
+    return roles
 
 
 def quality_view(version: VersionInfo) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
-from core.sources import files
 
 from components.guard import guard
 from components.job_panel import watch
 from core import jobs
 from core.imports import discard_staged, stage_upload
+from core.sources import files
 from core.workspace import Workspace
 
 ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1"]
@@ -43,6 +43,18 @@ def _options(detection: files.Detection, key: str) -> dict:
     return options
 
 
+def _preview(staged: Path, options: dict, key: str):
+    """The head of the file; offers renamed columns when names are duplicate or empty."""
+    try:
+        return files.read_preview(staged, options, n=20)
+    except files.ColumnNameError as exc:
+        st.error(exc.message, icon="⚠️")
+        if not st.checkbox(f"Use these names instead: {', '.join(exc.suggested_names)}", key=f"{key}.rename"):
+            return None
+        options["rename_columns"] = True
+        return files.read_preview(staged, options, n=20)
+
+
 def upload_form(ws: Workspace, key: str) -> None:
     round_ = st.session_state.setdefault(f"{key}.round", 0)  # a new key empties the uploader after an import
     uploaded = st.file_uploader(
@@ -55,8 +67,12 @@ def upload_form(ws: Workspace, key: str) -> None:
         staged = _staged(ws, uploaded, key)
         detection = files.sniff(staged)
         st.caption(f"Detected: {detection.describe()}")
+        for note in detection.notes:
+            st.warning(note)
         options = _options(detection, key)
-        head = files.read_preview(staged, options, n=20)
+        head = _preview(staged, options, key)
+        if head is None:
+            return
         st.dataframe(head, width="stretch", hide_index=True)
         st.caption(f"The first {len(head)} rows; the whole file is read when you import it.")
         name = st.text_input("Dataset name", value=Path(uploaded.name).stem[:100], key=f"{key}.name.{round_}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-from core.sources import samples
 
 from components import data_views, dataset_picker, upload
 from components.guard import guard
@@ -11,13 +10,35 @@ from components.job_panel import job_panel
 from components.state import workspace
 from core import datasets
 from core.imports import import_sample
+from core.sources import samples
 
 st.title("Data")
 ws = workspace()
 
-add_tab, browse_tab = st.tabs(["Add data", "Datasets"])
+VIEWS = ("Add data", "Datasets")
+if pending := st.session_state.pop("data.goto", None):  # set by an action on the last run
+    st.session_state["data.view"] = pending
+elif "data.view" not in st.session_state:
+    st.session_state["data.view"] = "Datasets" if datasets.list_datasets(ws) else "Add data"
+view = st.segmented_control("View", VIEWS, key="data.view", label_visibility="collapsed") or "Datasets"
 
-with add_tab:
+
+def show_dataset(version, message: str) -> None:
+    """After an action: remember the version and open it in the Datasets view."""
+    dataset_picker.remember(version)
+    st.session_state["data.flash"] = message
+    st.session_state["data.goto"] = "Datasets"
+    st.rerun()
+
+
+finished = job_panel("import_file", key="data.import")
+if finished and finished.status == "succeeded" and st.session_state.get("data.opened") != finished.id:
+    st.session_state["data.opened"] = finished.id
+    with guard("Opening the imported dataset"):
+        show_dataset(datasets.get_version_by_id(ws, finished.result["version_id"]),
+                     f"Imported {finished.title.removeprefix('Import ')} as {finished.result['label']}.")
+
+if view == "Add data":
     sample_tab, upload_tab = st.tabs(["Samples", "Upload a file"])
     with sample_tab:
         st.caption("Real, well-known tables bundled with Atelier: no network needed.")
@@ -28,14 +49,11 @@ with add_tab:
             if button.button("Load", key=f"data.sample.{info.key}", width="stretch"):
                 with guard(f"Loading the {info.title} sample"):
                     version = import_sample(ws, info.key)
-                    dataset_picker.remember(version)
-                    st.toast(f"Loaded {version.label}")
-                    st.session_state["data.flash"] = f"Loaded the {info.title} sample as {version.label}."
+                    show_dataset(version, f"Loaded the {info.title} sample as {version.label}.")
     with upload_tab:
         upload.upload_form(ws, key="data.upload")
-    job_panel("import_file", key="data.import")
 
-with browse_tab:
+else:
     if flash := st.session_state.pop("data.flash", None):
         st.success(flash)
     search = st.text_input("Search datasets", key="data.search", placeholder="name contains…")
