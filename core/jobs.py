@@ -50,7 +50,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KINDS: dict[str, str] = {
     "import_file": "core.imports:import_file_job",
     "profile": "core.profiling_job:profile_job",
-    "train": "core.ml.job:train_job",
+    "train": "core.training:train_job",
     "predict_batch": "core.predict:batch_predict_job",
 }
 
