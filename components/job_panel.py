@@ -7,11 +7,15 @@ When a watched job ends, the whole page reruns once so it can show results.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from components.state import workspace
 from core import jobs
 from core.jobs import JobInfo, JobStatus
+
+Extra = Callable[[JobInfo], None]
 
 _ICONS = {
     JobStatus.QUEUED: "⏳", JobStatus.RUNNING: "⚙️", JobStatus.SUCCEEDED: "✅",
@@ -19,8 +23,8 @@ _ICONS = {
 }
 
 
-def render_job(info: JobInfo, *, key: str, show_log: bool = True) -> None:
-    """One job: status, progress, message, log and a cancel button."""
+def render_job(info: JobInfo, *, key: str, show_log: bool = True, extra: Extra | None = None) -> None:
+    """One job: status, progress, message, log, a cancel button and ``extra(info)`` (e.g. live results)."""
     with st.container(border=True):
         head, button = st.columns([5, 1])
         head.markdown(f"{_ICONS[info.status]} **{info.title}** · {info.status.value} · {info.seconds:,.0f} s")
@@ -38,6 +42,8 @@ def render_job(info: JobInfo, *, key: str, show_log: bool = True) -> None:
             st.error(info.error or info.message)
         else:
             st.info(info.message)
+        if extra is not None:
+            extra(info)
         if show_log:
             lines = jobs.logs(workspace(), info.id, tail=50)
             if lines:
@@ -45,7 +51,7 @@ def render_job(info: JobInfo, *, key: str, show_log: bool = True) -> None:
                     st.code("\n".join(lines), language=None)
 
 
-def job_panel(kind: str, *, key: str, show_log: bool = True) -> JobInfo | None:
+def job_panel(kind: str, *, key: str, show_log: bool = True, extra: Extra | None = None) -> JobInfo | None:
     """Show running jobs of ``kind`` and the last one this session started.
 
     Returns the most recent job the page asked to watch (``watch``), so the
@@ -62,7 +68,7 @@ def job_panel(kind: str, *, key: str, show_log: bool = True) -> JobInfo | None:
         current = jobs.list_jobs(ws, kind=kind, active_only=True)
         ids = {j.id for j in current}
         for info in current:
-            render_job(info, key=key, show_log=show_log)
+            render_job(info, key=key, show_log=show_log, extra=extra)
         if active and not ids >= {j.id for j in active}:
             st.rerun(scope="app")  # a job ended: let the page show its outcome
 
@@ -72,7 +78,7 @@ def job_panel(kind: str, *, key: str, show_log: bool = True) -> JobInfo | None:
             info = jobs.get(ws, watched_id)
         except Exception:
             return None
-        render_job(info, key=key, show_log=show_log)
+        render_job(info, key=key, show_log=show_log, extra=extra)
         return info
     return None
 

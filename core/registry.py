@@ -132,17 +132,18 @@ def validate_model_name(name: str) -> str:
 
 
 def default_model_name(dataset_name: str, target: str | None) -> str:
-    """``'titanic · Survived'``: the dataset and the target, made a valid model name.
+    """``'titanic-Survived'``: the dataset and the target, made a valid model name.
 
+    Plain ASCII punctuation, so the name is easy to type on a command line.
     Characters a name may not hold (``@``, ``:``, ``/`` …) become ``_``;
-    a model without a target (clustering) is named ``'<dataset> · clusters'``.
+    a model without a target (clustering) is named ``'<dataset>-clusters'``.
     """
     target_part = str(target).strip() if target is not None and str(target).strip() else "clusters"
-    text = f"{(dataset_name or '').strip() or 'model'} · {target_part}"
+    text = f"{(dataset_name or '').strip() or 'model'}-{target_part}"
     text = " ".join(_NAME_BAD_CHAR.sub("_", text).split())
     if not _NAME_OK.match(text):
         text = f"model {text}"
-    return text[:NAME_MAX].rstrip(" ·")
+    return text[:NAME_MAX].rstrip(" -")
 
 
 def parse_ref(ref: str) -> tuple[str, int | None, str | None]:

@@ -1,12 +1,103 @@
-"""Train page (coming soon): says what it will do and sends the user to Data."""
+"""Train: choose target, features, split, preprocessing and algorithms; train them as one job."""
 
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
 
+from components import data_cache, train_form
+from components.dataset_picker import pick_version
+from components.guard import guard
+from components.job_panel import job_panel, watch
+from components.state import workspace
+from core import jobs, registry
+from core.jobs import JobInfo
+from core.ml import config as ml_config
+from core.ml.estimate import estimate_cost
+from core.ml.problem import detect_problem, feature_warnings, select_features
+
 st.title("Train")
-st.info(
-    "This page will train and tune models on a dataset version,"
-    " with cross-validation, metrics, curves and explanations."
-    " It is being built.",
-    icon=":material/construction:")
-st.write("Meanwhile, load or upload a dataset on the Data page.")
-st.page_link("pages/data.py", label="Go to Data", icon=":material/table:")
+ws = workspace()
+
+
+def results_table(info: JobInfo) -> None:
+    rows = info.result.get("results", [])
+    if rows:
+        st.dataframe(pd.DataFrame([
+            {"algorithm": r["label"], "status": r["status"], "model": r["model"] or "—",
+             **{k: v for k, v in r["metrics"].items() if isinstance(v, int | float)},
+             "train s": r["train_seconds"], "error": r["error"] or ""} for r in rows
+        ]), hide_index=True, width="stretch")
+
+
+with st.container(border=True):
+    version = pick_version("train")
+if version is None:
+    st.stop()
+
+with guard("Reading the dataset"):
+    columns = version.columns
+    target = st.selectbox(
+        "Target", [None, *columns], index=columns.index(version.target) + 1 if version.target else 0,
+        format_func=lambda c: "— none: clustering —" if c is None else c, key=f"train.target.{version.id}",
+    )
+    detected = detect_problem(None if target is None else data_cache.column(version.id, target))
+    kinds = list(ml_config.PROBLEM_KINDS)
+    kind = st.selectbox("Problem type", kinds, index=kinds.index(detected.kind), key=f"train.kind.{target}",
+                        help="Detected from the target; change it if the guess is wrong.")
+    st.caption(f"Detected: **{detected.kind}** — {detected.reason}")
+    sample = data_cache.sample(version.id)
+    candidates = [c for c in columns if c != target]
+    default = select_features(sample, target, None, version.roles)
+    features = st.multiselect("Features", candidates, default=default, key=f"train.features.{version.id}.{target}")
+    for warning in feature_warnings(sample, target, features) if features else []:
+        st.warning(warning, icon="⚠️")
+
+    st.subheader("Split and validation")
+    split = train_form.split_settings(version, kind)
+    preprocessing = train_form.preprocessing_settings()
+    st.subheader("Algorithms")
+    algorithms = train_form.algorithm_choice(kind)
+    tuning = train_form.tuning_settings()
+
+    if algorithms and st.button("Estimate time and memory", key="train.estimate"):
+        with st.spinner("Fitting each algorithm on a small sample…"):
+            small = sample.sample(min(len(sample), 2000), random_state=0)
+            y = None if target is None else small[target]
+            estimates = {key: estimate_cost(key, small[features], y, version.n_rows, kind=kind,
+                                            n_fits=1 + split["cv_folds"] + (tuning or {}).get("n_trials", 0))
+                         for key in algorithms}
+        st.session_state["train.estimates"] = {k: e.to_dict() for k, e in estimates.items()}
+    estimates = st.session_state.get("train.estimates", {})
+    if estimates:
+        st.dataframe(pd.DataFrame([{"algorithm": k, "estimated seconds": round(e["seconds"], 1),
+                                    "peak memory MB": round(e["peak_bytes"] / 2**20), "fits": e["fits_in_memory"],
+                                    "note": e["reason"]} for k, e in estimates.items() if k in algorithms]),
+                     hide_index=True, width="stretch")
+    too_big = [k for k in algorithms if not estimates.get(k, {}).get("fits_in_memory", True)]
+    if too_big:
+        st.error(f"Not started, would not fit in memory: {', '.join(too_big)}.")
+
+    if st.button("Train", type="primary", disabled=not algorithms or not features, key="train.start"):
+        config = {"target": target, "features": features, "problem_kind": kind, "split": split,
+                  "preprocessing": preprocessing, "tuning": tuning, "seed": split["seed"]}
+        chosen = [k for k in algorithms if k not in too_big]
+        job_id = jobs.submit(ws, "train", {"dataset_version_id": version.id, "config": config, "algorithms": chosen},
+                             title=f"Train {len(chosen)} model(s) on {version.label}")
+        watch("train.job", job_id)
+        st.rerun()
+
+finished = job_panel("train", key="train.job", extra=results_table)
+
+st.subheader("Results")
+with guard("Showing the results"):
+    models = [m for m in registry.list_versions(ws) if m.dataset_version_id == version.id]
+    if not models:
+        st.info("No model has been trained on this dataset version yet.")
+    else:
+        from components.model_views import render_model_results
+
+        models.sort(key=lambda m: m.created_at, reverse=True)
+        model = st.selectbox("Model", models, key=f"train.result_model.{version.id}",
+                             format_func=lambda m: f"{m.label} · {m.algorithm} · {m.created_at:%Y-%m-%d %H:%M}")
+        render_model_results(model.card, model.metrics, key=f"train.results.{model.id}")

@@ -25,9 +25,9 @@ def _add(ws, name=NAME, **changes):
 
 # -- names and references ---------------------------------------------------------------
 def test_default_name_joins_dataset_and_target_without_reserved_characters():
-    assert registry.default_model_name("titanic", "Survived") == "titanic · Survived"
-    assert registry.default_model_name("sales", "price:usd@eu") == "sales · price_usd_eu"
-    assert registry.default_model_name("shops", None) == "shops · clusters"
+    assert registry.default_model_name("titanic", "Survived") == "titanic-Survived"
+    assert registry.default_model_name("sales", "price:usd@eu") == "sales-price_usd_eu"
+    assert registry.default_model_name("shops", None) == "shops-clusters"
     long = registry.default_model_name("d", "x" * 500)
     assert len(long) == registry.NAME_MAX and registry.validate_model_name(long) == long
 
