@@ -1,0 +1,83 @@
+"""Atelier's machine-learning core: pure functions and classes on pandas DataFrames.
+
+No page, database or job system here: :func:`train_candidate` takes a DataFrame and a
+:class:`TrainConfig` and returns a :class:`TrainResult`; the job that calls it passes its
+``progress``, ``log`` and ``check_cancelled`` callables.  Modules:
+
+* ``config`` – the run's settings (split, preprocessing, tuning) and the callbacks;
+* ``problem`` – problem detection, feature choice, target cleaning, feature warnings;
+* ``steps`` / ``preprocessing`` – the pipeline from raw frame to model input;
+* ``catalogue`` – self-describing algorithm entries by key;
+* ``splits`` – train/test splits and folds (random, stratified, time, group);
+* ``fitting`` / ``tuning`` – fitting with captured warnings; Optuna search with pruning;
+* ``evaluate`` / ``explain`` – metrics, curves, importances, SHAP;
+* ``estimate`` – time and memory forecasts; ``serialize`` – safe save and load;
+* ``train`` – the end-to-end entry points.
+"""
+
+from core.ml.catalogue import ALGORITHMS, Algorithm, algorithms_for, get_algorithm
+from core.ml.config import Callbacks, PreprocessConfig, SplitConfig, TrainConfig, TuningConfig
+from core.ml.estimate import Estimate, estimate_cost
+from core.ml.evaluate import Evaluation, evaluate
+from core.ml.explain import ShapSummary, explain_rows, feature_importances, shap_summary, top_contributions
+from core.ml.preprocessing import build_pipeline, model_input_frame, model_input_origin, resolve_preprocessing
+from core.ml.problem import (
+    ProblemDetection,
+    clean_target,
+    column_types,
+    detect_problem,
+    feature_warnings,
+    select_features,
+)
+from core.ml.serialize import TRUSTED_TYPES, check_versions, dump_model, library_versions, load_model, sha256_hex
+from core.ml.splits import Split, cv_folds, split_rows
+from core.ml.train import PreparedData, TrainResult, fit_candidate, prepare_data, train_candidate, train_many
+from core.ml.tuning import TuningResult, tune
+
+__all__ = [
+    "ALGORITHMS",
+    "Algorithm",
+    "Callbacks",
+    "Estimate",
+    "Evaluation",
+    "PreparedData",
+    "PreprocessConfig",
+    "ProblemDetection",
+    "ShapSummary",
+    "Split",
+    "SplitConfig",
+    "TRUSTED_TYPES",
+    "TrainConfig",
+    "TrainResult",
+    "TuningConfig",
+    "TuningResult",
+    "algorithms_for",
+    "build_pipeline",
+    "check_versions",
+    "clean_target",
+    "column_types",
+    "cv_folds",
+    "detect_problem",
+    "dump_model",
+    "estimate_cost",
+    "evaluate",
+    "explain_rows",
+    "feature_importances",
+    "feature_warnings",
+    "fit_candidate",
+    "get_algorithm",
+    "library_versions",
+    "load_model",
+    "model_input_frame",
+    "model_input_origin",
+    "prepare_data",
+    "resolve_preprocessing",
+    "select_features",
+    "sha256_hex",
+    "shap_summary",
+    "split_rows",
+    "top_contributions",
+    "train_candidate",
+    "train_many",
+    "tune",
+]

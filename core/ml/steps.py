@@ -1,0 +1,243 @@
+"""The small scikit-learn steps Atelier's pipelines are built from.
+
+Each is an ordinary estimator (constructor stores arguments, ``fit`` learns attributes ending
+in ``_``) so pipelines clone, tune and serialise like any scikit-learn object.  Saved models name
+these classes by their import path and :mod:`core.ml.serialize` trusts them by that path:
+renaming or moving one makes earlier models unloadable, so don't.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, ClusterMixin, TransformerMixin, clone
+from sklearn.feature_selection import SelectKBest
+from sklearn.utils.validation import check_is_fitted
+
+MISSING = "(missing)"
+DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
+_UNSAFE = re.compile(r"[^0-9A-Za-z_]+")
+_PREFIX = re.compile(r"^(num|c[0-9]+)__")
+
+
+def _frame(X: Any, columns: Sequence[str]) -> pd.DataFrame:
+    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=list(columns))
+
+
+class _ColumnwiseTransformer(TransformerMixin, BaseEstimator):
+    """Shared fit bookkeeping: remember the input column names."""
+
+    def fit(self, X: Any, y: Any = None) -> _ColumnwiseTransformer:
+        self.feature_names_in_ = np.asarray([str(c) for c in _frame(X, range(np.shape(X)[1])).columns], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        return self
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "feature_names_in_")
+        return np.asarray(self.feature_names_in_, dtype=object)
+
+
+class NumericCaster(_ColumnwiseTransformer):
+    """Cast to float64; unreadable values and ±inf become NaN (so a text "n/a" at predict time is missing)."""
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "feature_names_in_")
+        frame = _frame(X, self.feature_names_in_)
+        out = {}
+        for column in frame.columns:
+            values = frame[column]
+            if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+                values = pd.to_numeric(values.astype(object).where(values.notna(), np.nan), errors="coerce")
+            out[column] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
+        return result.replace([np.inf, -np.inf], np.nan)
+
+
+class CategoryCleaner(_ColumnwiseTransformer):
+    """Categories as text, missing as ``"(missing)"``: encoders then never see mixed types or NaN."""
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "feature_names_in_")
+        frame = _frame(X, self.feature_names_in_)
+        out = {}
+        for column in frame.columns:
+            values = frame[column]
+            missing = values.isna().to_numpy()
+            if pd.api.types.is_float_dtype(values.dtype):
+                # 3.0 and 3 are one category whether the file had a gap (floats) or not (ints).
+                text = values.map(lambda v: str(int(v)) if float(v).is_integer() else str(v), na_action="ignore")
+            else:
+                text = values.astype(object).where(~missing, None).map(str, na_action="ignore")
+            out[column] = np.where(missing, MISSING, text.to_numpy(dtype=object)).astype(object)
+        return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
+class DatetimeExpander(_ColumnwiseTransformer):
+    """Year, month, day, day of week (and hour when the training times have one) per datetime column."""
+
+    def fit(self, X: Any, y: Any = None) -> DatetimeExpander:
+        super().fit(X, y)
+        frame = _frame(X, self.feature_names_in_)
+        has_hour = any(bool((_moments(frame[c]).dt.hour.fillna(0) != 0).any()) for c in frame.columns)
+        self.parts_ = [p for p in DATETIME_PARTS if p != "hour" or has_hour]
+        return self
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "parts_")
+        frame = _frame(X, self.feature_names_in_)
+        out = {}
+        for column in frame.columns:
+            moments = _moments(frame[column])
+            for part in self.parts_:
+                out[f"{column}_{part}"] = getattr(moments.dt, part).astype(np.float64).to_numpy()
+        return pd.DataFrame(out, index=frame.index)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "parts_")
+        return np.asarray([f"{c}_{p}" for c in self.feature_names_in_ for p in self.parts_], dtype=object)
+
+
+def _moments(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values
+    return pd.to_datetime(values, errors="coerce", format="mixed")
+
+
+class TextHasher(_ColumnwiseTransformer):
+    """Bag of words hashed into ``n_features`` columns per text column (stateless, so no vocabulary to store)."""
+
+    def __init__(self, n_features: int = 32) -> None:
+        self.n_features = n_features
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        check_is_fitted(self, "feature_names_in_")
+        frame = _frame(X, self.feature_names_in_)
+        hasher = HashingVectorizer(n_features=self.n_features, alternate_sign=False)
+        blocks = [hasher.transform(frame[c].fillna("").astype(str)).toarray() for c in frame.columns]
+        data = np.hstack(blocks) if blocks else np.empty((len(frame), 0))
+        return pd.DataFrame(data, index=frame.index, columns=self.get_feature_names_out())
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "feature_names_in_")
+        names = [f"{c}_hash{i}" for c in self.feature_names_in_ for i in range(self.n_features)]
+        return np.asarray(names, dtype=object)
+
+
+class FeatureNamer(_ColumnwiseTransformer):
+    """Rename encoded columns to ``[0-9A-Za-z_]`` names every library accepts (LightGBM refuses ``:"[]``...).
+
+    It also keeps a small ``background_`` sample and the column ``mean_`` of the model's input, which
+    the explainers need later when only the saved pipeline is at hand.
+    """
+
+    def __init__(self, background_rows: int = 100, random_state: int = 0) -> None:
+        self.background_rows = background_rows
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any = None) -> FeatureNamer:
+        super().fit(X, y)
+        names, seen = [], set()
+        for original in self.feature_names_in_:
+            # Drop the ColumnTransformer's "num__" / "c3__" prefix: the names then read like the data.
+            base = _UNSAFE.sub("_", _PREFIX.sub("", str(original), count=1))
+            base = re.sub("__+", "_", base).strip("_") or "feature"
+            name, k = base, 1
+            while name in seen:
+                k += 1
+                name = f"{base}_{k}"
+            seen.add(name)
+            names.append(name)
+        self.names_ = np.asarray(names, dtype=object)
+        values = _frame(X, self.feature_names_in_).to_numpy(dtype=np.float64, na_value=np.nan)
+        rng = np.random.default_rng(self.random_state)
+        take = rng.choice(len(values), size=min(self.background_rows, len(values)), replace=False)
+        self.background_ = values[np.sort(take)]
+        with np.errstate(all="ignore"):
+            counts = np.sum(~np.isnan(values), axis=0)
+            self.mean_ = np.where(counts > 0, np.nansum(values, axis=0) / np.maximum(counts, 1), 0.0)
+        return self
+
+    def transform(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "names_")
+        frame = _frame(X, self.feature_names_in_)
+        return frame.set_axis(list(self.names_), axis=1)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "names_")
+        return np.asarray(self.names_, dtype=object)
+
+
+class CappedSelectKBest(SelectKBest):
+    """SelectKBest that keeps every column when there are fewer than ``k`` (instead of warning)."""
+
+    def _check_params(self, X: Any, y: Any) -> None:
+        if not (self.k == "all" or (isinstance(self.k, int) and self.k >= 0)):
+            raise ValueError(f"k must be a non-negative integer or 'all'; got {self.k!r}.")
+
+    def _get_support_mask(self) -> np.ndarray:
+        check_is_fitted(self)
+        n = len(self.scores_)
+        k = n if self.k == "all" else min(int(self.k), n)
+        mask = np.zeros(n, dtype=bool)
+        if k:
+            scores = np.nan_to_num(np.asarray(self.scores_, dtype=np.float64), nan=-np.inf)
+            mask[np.argsort(scores, kind="mergesort")[-k:]] = True
+        return mask
+
+
+class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
+    """Fit a classifier that only takes labels 0..k-1 (XGBoost) and answer in the original labels."""
+
+    def __init__(self, estimator: Any = None) -> None:
+        self.estimator = estimator
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LabelEncodedClassifier:
+        self.classes_ = np.unique(np.asarray(y))
+        codes = np.searchsorted(self.classes_, np.asarray(y))
+        self.estimator_ = clone(self.estimator)
+        if sample_weight is None:
+            self.estimator_.fit(X, codes)
+        else:
+            self.estimator_.fit(X, codes, sample_weight=sample_weight)
+        self.n_features_in_ = getattr(self.estimator_, "n_features_in_", np.shape(X)[1])
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        return self.classes_[np.asarray(self.estimator_.predict(X)).astype(np.int64)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.feature_importances_
+
+
+class InductiveClusterer(ClusterMixin, BaseEstimator):
+    """Give a clusterer without ``predict`` (DBSCAN, agglomerative) one: the nearest training row's cluster."""
+
+    def __init__(self, clusterer: Any = None, n_neighbors: int = 1) -> None:
+        self.clusterer = clusterer
+        self.n_neighbors = n_neighbors
+
+    def fit(self, X: Any, y: Any = None) -> InductiveClusterer:
+        from sklearn.neighbors import KNeighborsClassifier
+
+        self.clusterer_ = clone(self.clusterer)
+        self.labels_ = np.asarray(self.clusterer_.fit_predict(X))
+        self.classifier_ = KNeighborsClassifier(n_neighbors=self.n_neighbors).fit(X, self.labels_)
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.predict(X)

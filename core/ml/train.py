@@ -1,0 +1,381 @@
+"""Train a candidate model end to end: the one entry point the training job calls.
+
+``train_candidate(df, config)`` detects the problem, picks features, drops rows without a
+target, splits, optionally tunes, cross-validates, fits on the train rows, evaluates on the test
+rows, explains, measures, serialises, and returns everything in a :class:`TrainResult`.
+``train_many`` prepares the data once and trains several algorithms, recording a failure in that
+algorithm's result and going on with the others.  Progress, log lines and cancel checks go
+through three plain callables, so a job's context plugs straight in::
+
+    train_candidate(df, config, progress=ctx.progress, log=ctx.log, check_cancelled=ctx.check_cancelled)
+
+The input frame is never modified.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import AtelierError, InvalidInputError, JobCancelledError
+from core.ml.catalogue import get_algorithm
+from core.ml.config import Callbacks, TrainConfig, _jsonable
+from core.ml.evaluate import evaluate
+from core.ml.explain import ShapSummary, feature_importances, shap_summary
+from core.ml.fitting import fit_pipeline, make_pipeline, quietly
+from core.ml.preprocessing import resolve_preprocessing
+from core.ml.problem import (
+    ProblemDetection,
+    clean_target,
+    column_types,
+    detect_problem,
+    feature_warnings,
+    select_features,
+)
+from core.ml.serialize import dump_model, library_versions, sha256_hex
+from core.ml.splits import Split, cv_folds, split_rows
+from core.ml.tuning import TuningResult, tune
+
+__all__ = ["PreparedData", "TrainResult", "prepare_data", "train_candidate", "train_many"]
+
+
+@dataclass
+class PreparedData:
+    """The data side of a run, shared by every algorithm trained on it."""
+
+    X: pd.DataFrame
+    y: pd.Series | None
+    kind: str
+    problem: ProblemDetection
+    features: list[str]
+    types: dict[str, str]
+    split: Split
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    notes: list[str]
+    warnings: list[str]
+    target: str | None
+    config: TrainConfig
+
+    @property
+    def X_train(self) -> pd.DataFrame:
+        return self.X.iloc[self.split.train]
+
+    @property
+    def y_train(self) -> pd.Series | None:
+        return None if self.y is None else self.y.iloc[self.split.train]
+
+    @property
+    def X_test(self) -> pd.DataFrame:
+        return self.X.iloc[self.split.test]
+
+    @property
+    def y_test(self) -> pd.Series | None:
+        return None if self.y is None else self.y.iloc[self.split.test]
+
+
+@dataclass
+class TrainResult:
+    """Everything one training run produced; ``to_dict`` gives the JSON model card part.
+
+    ``pipeline`` takes raw rows with the original column names; ``model_bytes`` is it saved with
+    :func:`core.ml.serialize.dump_model` and ``model_sha256`` their checksum.  ``train_frame``
+    holds the training rows' features (for :func:`core.reference.build_reference`).  A failed
+    algorithm in :func:`train_many` has ``status == "failed"`` and the message in ``error``.
+    """
+
+    algorithm: str
+    label: str
+    kind: str
+    problem: ProblemDetection
+    status: str = "ok"
+    error: str | None = None
+    pipeline: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+    features: list[str] = field(default_factory=list)
+    feature_types: dict[str, str] = field(default_factory=dict)
+    target: str | None = None
+    classes: list[Any] | None = None
+    split: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    cv: dict[str, dict[str, Any]] = field(default_factory=dict)
+    curves: dict[str, Any] = field(default_factory=dict)
+    importances: dict[str, float] = field(default_factory=dict)
+    importance_method: str = "none"
+    shap: ShapSummary | None = None
+    tuning: TuningResult | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    model_bytes: bytes | None = None
+    model_sha256: str | None = None
+    model_size_bytes: int = 0
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    library_versions: dict[str, str] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    train_frame: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: everything but the pipeline, its bytes and the training frame."""
+        return {
+            "algorithm": self.algorithm, "label": self.label, "kind": self.kind, "problem": self.problem.to_dict(),
+            "status": self.status, "error": self.error, "params": {k: _jsonable(v) for k, v in self.params.items()},
+            "preprocessing": self.preprocessing, "features": list(self.features), "feature_types": self.feature_types,
+            "target": self.target, "classes": None if self.classes is None else [_jsonable(c) for c in self.classes],
+            "split": self.split, "metrics": self.metrics, "cv": self.cv, "curves": self.curves,
+            "importances": self.importances, "importance_method": self.importance_method,
+            "shap": None if self.shap is None else self.shap.to_dict(),
+            "tuning": None if self.tuning is None else self.tuning.to_dict(), "timings": self.timings,
+            "model_sha256": self.model_sha256, "model_size_bytes": self.model_size_bytes, "notes": self.notes,
+            "warnings": self.warnings, "library_versions": self.library_versions, "config": self.config,
+        }
+
+
+def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Callbacks | None = None) -> PreparedData:
+    """Problem kind, features, target cleaning, split and folds: everything before the first fit.
+
+    Raises
+    ------
+    InvalidInputError
+        For any input that cannot be trained on, with what to change.
+    """
+    cb = callbacks or Callbacks()
+    if not isinstance(df, pd.DataFrame) or df.empty:
+        raise InvalidInputError("Training needs a table with rows; the data given is empty.")
+    if df.columns.duplicated().any():
+        repeated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+        raise InvalidInputError(f"Column names must be unique; repeated: {', '.join(repeated)}.")
+    target = config.target
+    features = select_features(df, target, config.features, config.roles)
+    y_raw = None if target is None else df[target]
+    detected = detect_problem(y_raw)
+    kind = config.problem_kind or detected.kind
+    problem = detected if kind == detected.kind else ProblemDetection(kind, f"chosen ({detected.reason} was detected)")
+    if kind != "clustering" and target is None:
+        raise InvalidInputError(f"A {kind} problem needs a target column; none was chosen.",
+                                hint="Choose a target, or clustering to group rows without one.")
+    notes: list[str] = []
+    y = None
+    rows = np.arange(len(df))
+    if kind != "clustering":
+        y, notes = clean_target(y_raw, kind)
+        rows = np.flatnonzero(y_raw.notna().to_numpy())
+        if config.positive_label is not None and config.positive_label not in set(y.tolist()):
+            raise InvalidInputError(
+                f"The positive class {config.positive_label!r} is not a value of the target {target!r}.",
+                hint=f"Choose one of {', '.join(map(repr, sorted(set(y.tolist()), key=str)[:10]))}.",
+            )
+    frame = df.iloc[rows]
+    for line in notes:
+        cb.log(line)
+    split = split_rows(frame, y, kind, config.split) if kind != "clustering" else Split(
+        "none", np.arange(len(rows)), np.array([], dtype=int))
+    folds = cv_folds(split, y, config.split.cv_folds, config.split.seed) \
+        if config.split.cv_folds >= 2 and kind != "clustering" else []
+    X = frame[features]
+    types = column_types(X, config.preprocessing.column_types)
+    warned = feature_warnings(frame, target, features)
+    for line in warned:
+        cb.log(f"warning: {line}")
+    return PreparedData(X, y, kind, problem, features, types, split, folds, notes + split.notes, warned, target, config)
+
+
+def train_candidate(
+    df: pd.DataFrame,
+    config: TrainConfig,
+    *,
+    progress: Callable[..., None] | None = None,
+    log: Callable[[str], None] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> TrainResult:
+    """Train ``config.algorithm`` on ``df`` and return the fitted pipeline with its evaluation.
+
+    Parameters
+    ----------
+    df : the dataset (never modified).
+    config : target, features, algorithm, split, preprocessing, tuning, seed.
+    progress, log, check_cancelled : ``progress(fraction, message)``, ``log(line)`` and a
+        ``check_cancelled()`` that raises :class:`~core.errors.JobCancelledError`.
+
+    Raises
+    ------
+    InvalidInputError, ResourceError
+        Bad input or a tuning budget too small; the message says what to change.
+    JobCancelledError
+        Raised by ``check_cancelled`` between steps.
+    """
+    cb = Callbacks.of(progress, log, check_cancelled)
+    get_algorithm(config.algorithm)  # an unknown key fails before the data work
+    cb.step(0.0, "Preparing the data")
+    prepared = prepare_data(df, config, cb)
+    return fit_candidate(prepared, config.algorithm, cb.scaled(0.05, 1.0))
+
+
+def train_many(
+    df: pd.DataFrame,
+    config: TrainConfig,
+    algorithms: Sequence[str],
+    *,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    progress: Callable[..., None] | None = None,
+    log: Callable[[str], None] | None = None,
+    check_cancelled: Callable[[], None] | None = None,
+) -> list[TrainResult]:
+    """Train several algorithms on the same prepared data; one failing does not stop the others.
+
+    ``params`` gives per-algorithm parameters (``{"knn": {"n_neighbors": 15}}``) replacing
+    ``config.params`` for that algorithm.  Cancelling stops everything.
+    """
+    cb = Callbacks.of(progress, log, check_cancelled)
+    if not algorithms:
+        raise InvalidInputError("Choose at least one algorithm to train.")
+    entries = [get_algorithm(key) for key in algorithms]
+    cb.step(0.0, "Preparing the data")
+    prepared = prepare_data(df, config, cb)
+    for entry in entries:
+        entry.estimator_class(prepared.kind)  # an algorithm that cannot do this kind is a choice to fix first
+    results = []
+    span = 0.95 / len(entries)
+    for i, entry in enumerate(entries):
+        sub = cb.scaled(0.05 + i * span, 0.05 + (i + 1) * span)
+        chosen = prepared if params is None or entry.key not in params else replace(
+            prepared, config=replace(prepared.config, params=dict(params[entry.key])))
+        cb.log(f"— {entry.label} —")
+        try:
+            results.append(fit_candidate(chosen, entry.key, sub))
+        except JobCancelledError:
+            raise
+        except Exception as exc:  # recorded on that algorithm's result; the others go on
+            message = str(exc) if isinstance(exc, AtelierError) else f"{type(exc).__name__}: {exc}"
+            cb.log(f"{entry.label} failed: {message}")
+            results.append(TrainResult(entry.key, entry.label, prepared.kind, prepared.problem, status="failed",
+                                       error=message, features=list(prepared.features), target=prepared.target,
+                                       warnings=list(prepared.warnings), config=chosen.config.to_dict()))
+    cb.progress(1.0, "Done")
+    return results
+
+
+def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Callbacks | None = None) -> TrainResult:
+    """Tune (optionally), cross-validate, fit, evaluate, explain and save one algorithm on prepared data."""
+    cb = callbacks or Callbacks()
+    config, kind, seed = prepared.config, prepared.kind, int(prepared.config.seed)
+    entry = get_algorithm(algorithm)
+    entry.estimator_class(kind)
+    resolved, notes = resolve_preprocessing(config.preprocessing, entry.family, kind, entry.handles_missing)
+    notes = [*prepared.notes, *notes]
+    for line in notes:
+        cb.log(line)
+    X_train, y_train = prepared.X_train, prepared.y_train
+    params = dict(config.params)
+    entry.make(kind, params)  # unknown parameters fail here, before any work
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    common = {"seed": seed, "n_jobs": config.n_jobs, "use_gpu": config.use_gpu}
+    tuning = None
+    if config.tuning is not None:
+        cb.step(0.0, f"Tuning {entry.label}")
+        folds = [] if kind == "clustering" else cv_folds(prepared.split, prepared.y, config.tuning.cv_folds, seed)
+        tuning = tune(entry, X_train, y_train, kind, folds, prepared.types, resolved, config.tuning,
+                      base_params=params, positive_label=config.positive_label, callbacks=cb.scaled(0.0, 0.5),
+                      **common)
+        params = tuning.best_params
+        timings["tuning_seconds"] = tuning.seconds
+        cb.log(f"Best {tuning.metric} {tuning.best_score:.4f} with {params}")
+    cv = {}
+    if prepared.folds:
+        cv_started = time.perf_counter()
+        cv = _cross_validate(prepared, entry, resolved, params, cb.scaled(0.5, 0.7), common)
+        timings["cv_seconds"] = time.perf_counter() - cv_started
+    cb.step(0.7, f"Fitting {entry.label} on {len(X_train):,} rows")
+    pipeline, weigh, build_notes = make_pipeline(entry, kind, prepared.types, resolved, params, y=y_train, **common)
+    notes += build_notes
+    fit_started = time.perf_counter()
+    notes += fit_pipeline(pipeline, X_train, y_train, weigh=weigh, log=cb.log)
+    timings["train_seconds"] = time.perf_counter() - fit_started
+    cb.step(0.85, "Evaluating on the test rows")
+    X_eval, y_eval = (X_train, y_train) if kind == "clustering" else (prepared.X_test, prepared.y_test)
+    evaluation, lines = quietly(lambda: evaluate(pipeline, X_eval, y_eval, kind, positive_label=config.positive_label,
+                                                 seed=seed), cb.log)
+    notes += evaluation.notes + lines
+    if kind == "clustering" and evaluation.metrics.get("n_clusters", 0) < 2:
+        notes.append(f"{entry.label} found fewer than two clusters"
+                     + (" and marked rows as noise: raise eps or lower min_samples." if entry.key == "dbscan" else "."))
+    timings["predict_seconds_per_1000"] = _predict_seconds_per_1000(pipeline, X_eval if len(X_eval) else X_train)
+    cb.step(0.9, "Saving and explaining")
+    model_bytes = dump_model(pipeline)
+    importances, method, shap = {}, "none", None
+    if config.explain:
+        importances, method, shap, explain_notes = _explain(pipeline, prepared, config, cb)
+        notes += explain_notes
+        timings["explain_seconds"] = shap.seconds if shap is not None else 0.0
+    timings["total_seconds"] = time.perf_counter() - started
+    cb.progress(1.0, f"{entry.label} done")
+    classes = [c for c in np.asarray(pipeline.classes_).tolist()] if kind in ("binary", "multiclass") else None
+    return TrainResult(
+        entry.key, entry.label, kind, prepared.problem, pipeline=pipeline, params=params,
+        preprocessing=resolved.to_dict(), features=list(prepared.features), feature_types=dict(prepared.types),
+        target=prepared.target, classes=classes, split=prepared.split.describe(config.split),
+        metrics=evaluation.metrics, cv=cv, curves=evaluation.curves, importances=importances,
+        importance_method=method, shap=shap, tuning=tuning, timings={k: float(v) for k, v in timings.items()},
+        model_bytes=model_bytes, model_sha256=sha256_hex(model_bytes), model_size_bytes=len(model_bytes),
+        notes=list(dict.fromkeys(notes)), warnings=list(prepared.warnings), library_versions=library_versions(),
+        config={**config.to_dict(), "algorithm": entry.key}, train_frame=X_train,
+    )
+
+
+def _cross_validate(prepared: PreparedData, entry: Any, resolved: Any, params: dict[str, Any], cb: Callbacks,
+                    common: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    X_train, y_train = prepared.X_train, prepared.y_train
+    per_fold: list[dict[str, float]] = []
+    for i, (fit_rows, eval_rows) in enumerate(prepared.folds):
+        cb.step(i / len(prepared.folds), f"Cross-validation fold {i + 1} of {len(prepared.folds)}")
+        y_fit = y_train.iloc[fit_rows]
+        pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, params, y=y_fit, **common)
+        fit_pipeline(pipeline, X_train.iloc[fit_rows], y_fit, weigh=weigh)
+        evaluation, _ = quietly(lambda p=pipeline, r=eval_rows: evaluate(
+            p, X_train.iloc[r], y_train.iloc[r], prepared.kind, positive_label=prepared.config.positive_label))
+        per_fold.append(evaluation.metrics)
+    names = [m for m in per_fold[0] if all(m in fold for fold in per_fold)]
+    return {m: {"mean": float(np.mean([f[m] for f in per_fold])), "std": float(np.std([f[m] for f in per_fold])),
+                "folds": [float(f[m]) for f in per_fold]} for m in names}
+
+
+def _predict_seconds_per_1000(pipeline: Any, X: pd.DataFrame) -> float:
+    rows = X.iloc[:1000]
+    best = float("inf")
+    for _ in range(2):
+        started = time.perf_counter()
+        quietly(lambda: pipeline.predict(rows))
+        best = min(best, time.perf_counter() - started)
+    return best / max(len(rows), 1) * 1000
+
+
+def _explain(pipeline: Any, prepared: PreparedData, config: TrainConfig, cb: Callbacks) -> tuple[
+        dict[str, float], str, ShapSummary | None, list[str]]:
+    notes: list[str] = []
+    importances: dict[str, float] = {}
+    method, shap = "none", None
+    X_eval = prepared.X_test if len(prepared.split.test) else prepared.X_train
+    y_eval = prepared.y_test if len(prepared.split.test) else prepared.y_train
+    try:
+        (importances, method), lines = quietly(lambda: feature_importances(
+            pipeline, X_eval, y_eval, prepared.kind, max_rows=config.importance_rows, seed=config.seed))
+    except Exception as exc:  # an explanation failing must not cost the user the model
+        notes.append(f"Feature importances could not be computed: {type(exc).__name__}: {exc}")
+    cb.step(0.95, "Computing SHAP values")
+    try:
+        shap, lines = quietly(lambda: shap_summary(pipeline, prepared.X_train, prepared.kind,
+                                                   max_rows=config.shap_rows, seed=config.seed))
+    except Exception as exc:
+        notes.append(f"The SHAP summary could not be computed: {type(exc).__name__}: {exc}")
+    for line in notes:
+        cb.log(line)
+    return importances, method, shap, notes

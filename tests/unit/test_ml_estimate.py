@@ -1,0 +1,66 @@
+"""Time and memory estimates from a sample fit (core.ml.estimate)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import InvalidInputError
+from core.ml.estimate import estimate_cost
+
+
+def _sample(n: int = 400):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.choice(["x", "y", "z"], n)})
+    y = pd.Series(np.where(X["a"] + rng.normal(0, 1, n) > 0, "pos", "neg"))
+    return X, y
+
+
+def test_estimate_scales_a_sample_fit():
+    X, y = _sample()
+    estimate = estimate_cost("decision_tree", X, y, 400_000, available_bytes=64 * 2**30)
+    assert estimate.sample_rows == 400 and estimate.n_rows == 400_000
+    assert estimate.seconds > estimate.sample_seconds * 100
+    assert estimate.peak_bytes > X.memory_usage(deep=True).sum() * 1000
+    assert estimate.fits_in_memory
+    assert estimate.reason.startswith("A fit on 400 rows took")
+    assert "within the 64.0 GB available" in estimate.reason
+    json.dumps(estimate.to_dict())
+
+
+def test_quadratic_algorithms_grow_faster_than_linear_ones():
+    X, y = _sample()
+    ratio = 40_000 / 400
+    kernel = estimate_cost("svc", X, y, 40_000)
+    linear = estimate_cost("logistic_regression", X, y, 40_000)
+    # sample fit time × ratio² for the kernel SVM, × ratio for the linear model (plus predict time)
+    assert kernel.seconds >= kernel.sample_seconds * ratio**2
+    assert linear.sample_seconds * ratio <= linear.seconds < linear.sample_seconds * ratio**1.5
+    assert "quadratically" in kernel.reason and "linearly" in linear.reason
+
+
+def test_memory_that_does_not_fit_is_flagged():
+    X, y = _sample()
+    estimate = estimate_cost("agglomerative", X, None, 1_000_000, available_bytes=2**30)
+    assert not estimate.fits_in_memory
+    assert "more than 80% of the 1.0 GB available: sample the data or pick a lighter algorithm" in estimate.reason
+
+
+def test_estimate_takes_at_most_the_sample_size_and_drops_missing_targets():
+    X, y = _sample(2500)
+    y = y.astype(object)
+    y.iloc[:10] = None
+    estimate = estimate_cost("lightgbm", X, y, 10_000, n_fits=4)
+    assert estimate.sample_rows < 2000
+    assert "not counted" in estimate.reason
+
+
+def test_estimate_errors():
+    X, y = _sample(10)
+    with pytest.raises(InvalidInputError, match="at least 2 sample rows and a positive full row count"):
+        estimate_cost("ridge", X, y, 0)
+    with pytest.raises(InvalidInputError, match="Unknown algorithm 'nope'"):
+        estimate_cost("nope", X, y, 100)

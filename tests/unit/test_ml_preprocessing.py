@@ -1,0 +1,187 @@
+"""Preprocessing choices, pipeline steps and column-name handling (core.ml.preprocessing, core.ml.steps)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import InvalidInputError
+from core.ml.catalogue import get_algorithm
+from core.ml.config import PreprocessConfig
+from core.ml.fitting import fit_pipeline, make_pipeline
+from core.ml.preprocessing import build_pipeline, model_input_frame, model_input_origin, resolve_preprocessing
+from core.ml.problem import column_types
+from core.ml.steps import CappedSelectKBest, CategoryCleaner, DatetimeExpander, FeatureNamer, NumericCaster, TextHasher
+
+
+def _frame(n: int = 80, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({
+        "price: [€]": rng.normal(10, 3, n),
+        'colour "main"': rng.choice(["red", "blue", None], n),
+        "when": pd.date_range("2024-01-01", periods=n, freq="D"),
+        "flag": rng.choice([True, False], n),
+        "notes": [f"item {i} with some long free text words {i * 7}" for i in range(n)],
+    })
+    df.loc[[2, 5], "price: [€]"] = np.nan
+    return df
+
+
+def test_family_defaults():
+    for family, scaling, encoding, imputation in [
+        ("linear", "standard", "onehot", "median"), ("knn", "standard", "onehot", "median"),
+        ("tree", "none", "ordinal", "median"), ("boosting", "none", "ordinal", "none"),
+    ]:
+        resolved, notes = resolve_preprocessing(PreprocessConfig(), family, "binary", family == "boosting")
+        assert (resolved.scaling, resolved.encoding, resolved.imputation) == (scaling, encoding, imputation)
+        assert notes == []
+
+
+def test_resolution_overrules_impossible_choices_with_notes():
+    resolved, notes = resolve_preprocessing(PreprocessConfig(imputation="none"), "svm", "binary", False)
+    assert resolved.imputation == "median"
+    assert notes == ["This algorithm cannot take missing values, so they are filled with the median."]
+    resolved, notes = resolve_preprocessing(PreprocessConfig(encoding="target", selection="kbest", imbalance="smote"),
+                                            "clustering", "clustering")
+    assert (resolved.encoding, resolved.selection, resolved.imbalance) == ("onehot", "none", "none")
+    assert len(notes) == 3
+    resolved, notes = resolve_preprocessing(PreprocessConfig(selection="kbest"), "boosting", "binary", True)
+    assert resolved.imputation == "median" and "k-best selection cannot take missing values" in notes[0]
+
+
+def test_preprocess_config_validates_choices():
+    with pytest.raises(InvalidInputError, match="The 'scaling' parameter of PreprocessConfig must be one of"):
+        PreprocessConfig(scaling="log")
+    with pytest.raises(InvalidInputError, match="column 'x'.*must be one of"):
+        PreprocessConfig(column_types={"x": "image"})
+    with pytest.raises(InvalidInputError, match="max_categories must be at least 2"):
+        PreprocessConfig(max_categories=1)
+
+
+@pytest.mark.parametrize("algorithm", ["lightgbm", "xgboost", "logistic_regression"])
+def test_pipeline_takes_raw_frame_with_awkward_names(algorithm):
+    df = _frame()
+    y = pd.Series(np.where(df["flag"], "yes", "no"))
+    entry = get_algorithm(algorithm)
+    resolved, _ = resolve_preprocessing(PreprocessConfig(text="hash", hash_features=4), entry.family, "binary",
+                                        entry.handles_missing)
+    pipeline, weigh, _ = make_pipeline(entry, "binary", column_types(df), resolved, y=y)
+    fit_pipeline(pipeline, df, y, weigh=weigh)
+    names = list(pipeline.named_steps["names"].names_)
+    assert all(n.replace("_", "").isalnum() for n in names)
+    assert len(set(names)) == len(names)
+    predicted = pipeline.predict(df.head(5))
+    assert set(predicted) <= {"yes", "no"}
+    origin = model_input_origin(pipeline)
+    assert set(origin.values()) == set(df.columns)
+    assert origin["price"] == "price: [€]"
+    assert [c for c, o in origin.items() if o == "notes"] == [f"notes_hash{i}" for i in range(4)]
+
+
+def test_unknown_and_odd_values_at_predict_time():
+    df = _frame()
+    y = pd.Series(np.arange(len(df), dtype=float))
+    entry = get_algorithm("ridge")
+    resolved, _ = resolve_preprocessing(PreprocessConfig(), entry.family, "regression")
+    pipeline, _ = build_pipeline(column_types(df), resolved, entry.make("regression"), "regression")
+    pipeline.fit(df, y)
+    odd = df.head(3).astype(object)
+    odd.loc[0, 'colour "main"'] = "purple"  # never seen
+    odd.loc[1, "price: [€]"] = "n/a"  # text in a numeric column
+    odd.loc[2, "when"] = "not a date"
+    assert np.isfinite(pipeline.predict(odd)).all()
+
+
+def test_origin_maps_missing_indicators_and_onehot_columns():
+    df = _frame()
+    entry = get_algorithm("logistic_regression")
+    resolved, _ = resolve_preprocessing(PreprocessConfig(), entry.family, "binary")
+    y = pd.Series(np.where(df["flag"], 1, 0))
+    pipeline, _ = build_pipeline(column_types(df), resolved, entry.make("binary"), "binary")
+    pipeline.fit(df, y)
+    origin = model_input_origin(pipeline)
+    assert origin == {
+        "price": "price: [€]", "missingindicator_price": "price: [€]",
+        "colour_main_missing": 'colour "main"', "colour_main_blue": 'colour "main"', "colour_main_red": 'colour "main"',
+        "when_year": "when", "when_month": "when", "when_day": "when", "when_dayofweek": "when",
+        "flag_False": "flag", "flag_True": "flag",
+    }
+    assert list(model_input_frame(pipeline, df.head(2)).columns) == list(origin)
+
+
+@pytest.mark.parametrize(("selection", "width"), [("none", 11), ("variance", 10), ("kbest", 3), ("model", 6)])
+def test_feature_selection(selection, width):
+    df = _frame().drop(columns="notes").assign(constant=1.0)
+    y = pd.Series(np.where(df["flag"], 1, 0))
+    entry = get_algorithm("logistic_regression")
+    resolved, _ = resolve_preprocessing(PreprocessConfig(selection=selection, k_best=3), entry.family, "binary")
+    pipeline, _ = build_pipeline(column_types(df), resolved, entry.make("binary"), "binary", y=y)
+    fit_pipeline(pipeline, df, y)  # f_classif warns about the constant column: captured, not raised
+    kept = model_input_origin(pipeline)
+    assert len(kept) == width + (selection in ("none",))
+    if selection == "kbest":
+        assert "flag" in kept.values()  # the feature that is the target
+
+
+@pytest.mark.parametrize("imbalance", ["oversample", "undersample", "smote"])
+def test_resampling_uses_an_imblearn_pipeline(imbalance):
+    from imblearn.pipeline import Pipeline as ImbPipeline
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=100), "c": rng.choice(["a", "b"], 100)})
+    y = pd.Series(["rare"] * 10 + ["common"] * 90)
+    entry = get_algorithm("decision_tree")
+    resolved, _ = resolve_preprocessing(PreprocessConfig(imbalance=imbalance), entry.family, "binary")
+    pipeline, notes = build_pipeline(column_types(df), resolved, entry.make("binary"), "binary", y=y)
+    assert isinstance(pipeline, ImbPipeline) and notes == []
+    pipeline.fit(df, y)
+    assert len(pipeline.predict(df)) == 100
+
+
+def test_target_encoding_and_scalers():
+    df = _frame().drop(columns="notes")
+    y = pd.Series(np.where(df["flag"], 1, 0))
+    entry = get_algorithm("knn")
+    resolved, _ = resolve_preprocessing(PreprocessConfig(encoding="target", scaling="minmax"), entry.family, "binary")
+    pipeline, _ = build_pipeline(column_types(df), resolved, entry.make("binary"), "binary", y=y)
+    pipeline.fit(df, y)
+    encoded = model_input_frame(pipeline, df)
+    assert list(encoded.columns) == ["price", "missingindicator_price", "colour_main", "when_year", "when_month",
+                                     "when_day", "when_dayofweek", "flag"]
+    assert encoded["price"].min() == pytest.approx(0.0) and encoded["price"].max() == pytest.approx(1.0)
+
+
+def test_text_and_datetime_only_frame_with_drop_defaults_is_refused():
+    df = _frame()[["notes", "when"]]
+    entry = get_algorithm("ridge")
+    resolved, _ = resolve_preprocessing(PreprocessConfig(datetime="drop"), entry.family, "regression")
+    with pytest.raises(InvalidInputError, match="No features are left after preprocessing"):
+        build_pipeline(column_types(df), resolved, entry.make("regression"), "regression")
+
+
+def test_steps_individually():
+    frame = pd.DataFrame({"n": ["1.5", "x", None], "b": [True, False, None]}, dtype=object)
+    cast = NumericCaster().fit(frame)
+    assert cast.transform(frame).to_numpy().tolist()[0] == [1.5, 1.0]
+    assert np.isnan(cast.transform(frame).iloc[1, 0])
+
+    cleaned = CategoryCleaner().fit_transform(pd.DataFrame({"c": [1.0, 2.5, np.nan], "d": ["a", None, 3]}))
+    assert cleaned.to_numpy().tolist() == [["1", "a"], ["2.5", "(missing)"], ["(missing)", "3"]]
+
+    dates = pd.DataFrame({"d": pd.to_datetime(["2024-03-05 10:00", "2023-12-31 00:00", None])})
+    expanded = DatetimeExpander().fit(dates).transform(dates)
+    assert list(expanded.columns) == ["d_year", "d_month", "d_day", "d_dayofweek", "d_hour"]
+    assert expanded.iloc[0].tolist() == [2024, 3, 5, 1, 10]
+    assert expanded.iloc[2].isna().all()
+    midnight = DatetimeExpander().fit(pd.DataFrame({"d": pd.to_datetime(["2024-01-01", "2024-01-02"])}))
+    assert midnight.parts_ == ["year", "month", "day", "dayofweek"]
+
+    hashed = TextHasher(8).fit_transform(pd.DataFrame({"t": ["good good bad", None]}))
+    assert hashed.shape == (2, 8) and hashed.iloc[1].sum() == 0
+
+    namer = FeatureNamer().fit(pd.DataFrame([[1.0, 2.0, 3.0]], columns=["num__a:b", "c0__a b", "c1__a:b"]))
+    assert list(namer.names_) == ["a_b", "a_b_2", "a_b_3"]
+
+    selector = CappedSelectKBest(k=10).fit(np.random.default_rng(0).normal(size=(20, 3)), np.arange(20) % 2)
+    assert selector.get_support().all()
