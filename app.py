@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from components.guard import guard
+from components.guard import show_error
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 st.set_page_config(page_title="Atelier", page_icon="🧪", layout="wide")
@@ -24,8 +24,12 @@ navigation = st.navigation(PAGES)
 with st.sidebar:
     st.caption("Atelier · machine learning for tables")
 if navigation.title != "Settings":
-    with guard("Opening the workspace"):
-        from components.state import workspace
+    from components.state import workspace
 
+    try:
         workspace()
+    except Exception as exc:  # every page needs the workspace: say why it is unusable, then stop
+        show_error(exc, "Opening the workspace")
+        st.page_link("pages/settings.py", label="Open Settings to see what is configured", icon=":material/settings:")
+        st.stop()
 navigation.run()

@@ -31,7 +31,7 @@ def test_load_a_sample_and_see_preview_schema_and_quality(app):
     assert version.target == "survived"
     assert app.subheader[0].value == "titanic@1"
     assert any(len(df.value) == 100 for df in app.dataframe)  # the preview: first rows only
-    assert app.selectbox(key="data.roles.%d.target" % version.id).value == "survived"
+    assert app.selectbox(key=f"data.roles.{version.id}.target").value == "survived"
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Rows"] == "1,309" and metrics["Columns"] == "14"
 
@@ -47,7 +47,7 @@ def test_roles_change_makes_a_new_version(app):
 
 
 def test_upload_runs_an_import_job(app):
-    csv = "city;price;rooms\nLisbon;350000;3\nPorto;210000;2\nFaro;180000;2\n".encode()
+    csv = b"city;price;rooms\nLisbon;350000;3\nPorto;210000;2\nFaro;180000;2\n"
     app.file_uploader[0].set_value(("houses.csv", csv, "text/csv")).run()
     assert not app.exception, app.exception
     assert "semicolon" in texts(app.caption)

@@ -1,0 +1,93 @@
+"""Job overhead: a LightGBM pipeline trained through the job system vs its fit called directly.
+
+    python -m benchmarks.bench_jobs [--rows 1000000] [--repeat 3] [--quick]
+
+Three candidates on the same generated frame (20 features, binary target), median of ``--repeat``:
+
+* ``pipeline.fit`` (baseline): the very pipeline Atelier builds, fitted on the training rows;
+* ``train_version`` in-process: Atelier's whole training path (read the Parquet version, prepare,
+  split, fit, evaluate, serialise, reference statistics, register), explanations off;
+* the ``train`` job: the same, submitted to the job system and waited for (process start included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.common import markdown_table, median
+from core import jobs
+from core.config import Settings
+from core.datasets import save_version
+from core.ml.catalogue import get_algorithm
+from core.ml.config import SplitConfig, TrainConfig
+from core.ml.fitting import fit_pipeline, make_pipeline
+from core.ml.preprocessing import resolve_preprocessing
+from core.ml.train import prepare_data
+from core.training import train_version
+from core.workspace import Workspace
+
+
+def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({f"x{i}": rng.normal(size=rows) for i in range(16)})
+    for i in range(4):
+        frame[f"c{i}"] = np.array(list("ABCDEFGH"))[rng.integers(0, 8, rows)]
+    logit = frame["x0"] - 0.5 * frame["x1"] + (frame["c0"] == "A") * 0.8 + rng.normal(scale=0.5, size=rows)
+    frame["y"] = (logit > 0).astype(int)
+    return frame
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="100k rows, 1 run")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows, args.repeat = 100_000, 1
+    config = TrainConfig(target="y", explain=False, split=SplitConfig(kind="random"))
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace.open(Settings(home=Path(tmp)))
+        version = save_version(ws, "bench", make_frame(args.rows), provenance={"source": "benchmark"},
+                               roles={"y": "target"})
+        frame = make_frame(args.rows)
+        prepared = prepare_data(frame, config)
+        entry = get_algorithm("lightgbm")
+        resolved, _ = resolve_preprocessing(config.preprocessing, entry.family, prepared.kind, entry.handles_missing)
+        direct, inproc, job = [], [], []
+        for _ in range(args.repeat):
+            pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, {}, y=prepared.y_train)
+            started = time.perf_counter()
+            fit_pipeline(pipeline, prepared.X_train, prepared.y_train, weigh=weigh)
+            direct.append(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            train_version(ws, version, config, ["lightgbm"])
+            inproc.append(time.perf_counter() - started)
+
+            started = time.perf_counter()
+            job_id = jobs.submit(ws, "train", {"dataset_version_id": version.id,
+                                               "config": config.to_dict(), "algorithms": ["lightgbm"]})
+            info = jobs.wait(ws, job_id, timeout=3600, poll=0.05)
+            job.append(time.perf_counter() - started)
+            assert info.status == "succeeded", info.error
+    base = median(direct)
+    print(f"\nLightGBM on {args.rows:,} rows × 20 features, median of {args.repeat}\n")
+    print(markdown_table([
+        {"candidate": "pipeline.fit called directly (baseline)", "seconds": f"{base:.2f}", "vs baseline": "1.00×"},
+        {"candidate": "train_version in-process (read, prepare, fit, evaluate, save, register)",
+         "seconds": f"{median(inproc):.2f}", "vs baseline": f"{median(inproc) / base:.2f}×"},
+        {"candidate": "the train job (same, in its own process)", "seconds": f"{median(job):.2f}",
+         "vs baseline": f"{median(job) / base:.2f}×"},
+    ]))
+    print(f"\nJob system alone (job vs in-process): {median(job) / median(inproc):.2f}×. Target: job ≤ 1.10× baseline.")
+
+
+if __name__ == "__main__":
+    main()
