@@ -1,11 +1,127 @@
-"""Benchmarks page (coming soon): says what it will do and sends the user to Data."""
+"""Benchmarks: every model version in one leaderboard, charts across models, export, compare, registry actions."""
+
+from __future__ import annotations
+
+import datetime as dt
 
 import streamlit as st
 
+from components import model_views, registry_views
+from components.guard import guard
+from components.state import workspace
+from core import leaderboard as lb
+from core import model_figures as mf
+from core import registry
+
 st.title("Benchmarks")
-st.info(
-    "This page will compare every trained model in one leaderboard with charts and export."
-    " It is being built.",
-    icon=":material/construction:")
-st.write("Meanwhile, load or upload a dataset on the Data page.")
-st.page_link("pages/data.py", label="Go to Data", icon=":material/table:")
+ws = workspace()
+
+with guard("Reading the model registry"):
+    versions = registry.list_versions(ws)
+if not versions:
+    st.info("No model has been trained yet. Train one, then compare them all here.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.stop()
+by_id = {mv.id: mv for mv in versions}
+
+# -- filters ----------------------------------------------------------------------------
+with st.expander("Filters", expanded=False, icon=":material/filter_list:"):
+    a, b, c, d = st.columns(4)
+    dataset_names = sorted({mv.dataset_label.rpartition("@")[0] or mv.dataset_label for mv in versions})
+    chosen_datasets = a.multiselect("Dataset", dataset_names, key="benchmarks.datasets")
+    chosen_algorithms = b.multiselect("Algorithm", sorted({mv.algorithm for mv in versions}),
+                                      key="benchmarks.algorithms")
+    chosen_problems = c.multiselect("Problem type", sorted({mv.problem_type for mv in versions}),
+                                    key="benchmarks.problems")
+    first, last = min(mv.created_at for mv in versions).date(), max(mv.created_at for mv in versions).date()
+    period = d.date_input("Created between", (first, last), key=f"benchmarks.period.{first}.{last}")
+since, until = (period if isinstance(period, tuple | list) and len(period) == 2 else (None, None))
+if isinstance(period, dt.date):
+    since = until = period
+
+frame = None
+with guard("Building the leaderboard"):
+    frame = lb.leaderboard(versions, dataset=chosen_datasets or None, algorithm=chosen_algorithms or None,
+                           problem_type=chosen_problems or None, since=since, until=until)
+if frame is None or frame.empty:
+    if frame is not None:
+        st.info("No model version matches these filters.")
+    st.stop()
+
+labels = {row.id: f"{row.name}:{row.version}" for row in frame.itertuples()}
+st.caption(f"{len(frame)} of {len(versions)} model versions")
+with guard("Showing the leaderboard"):
+    model_views.leaderboard_table(frame)
+left, right, _ = st.columns([1, 1, 2])
+left.download_button("Download CSV", lambda: lb.to_csv_bytes(frame), file_name="leaderboard.csv",
+                     mime="text/csv", key="benchmarks.csv", on_click="ignore", icon=":material/download:")
+right.download_button("Download Excel", lambda: lb.to_excel_bytes(frame), file_name="leaderboard.xlsx",
+                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                      key="benchmarks.excel", on_click="ignore", icon=":material/download:")
+
+# -- charts -----------------------------------------------------------------------------
+st.subheader("Charts")
+numeric = [c for c in lb.metric_columns(frame) if not c.endswith("_std")]
+metrics = [c for c in numeric if not c.endswith("_mean")] + [c.removesuffix("_mean") for c in numeric
+                                                            if c.endswith("_mean")]
+classifiers = [i for i in frame["id"] if by_id[i].problem_type in ("binary", "multiclass")]
+regressors = [i for i in frame["id"] if by_id[i].problem_type == "regression"]
+bar_tab, curves_tab, pareto_tab, scatter_tab = st.tabs(
+    ["Metric", "ROC and PR curves", "Score vs training time", "Predicted vs actual"])
+with bar_tab, guard("Drawing the metric chart"):
+    if metrics:
+        metric = st.selectbox("Metric", metrics, key="benchmarks.bar_metric")
+        st.plotly_chart(mf.metric_bar_figure(frame, metric), key="benchmarks.bar", width="stretch")
+    else:
+        st.info("The models shown have no metric with a known direction.")
+with curves_tab, guard("Drawing the curves"):
+    chosen = st.multiselect("Models", classifiers, default=classifiers[:3], format_func=labels.get,
+                            key="benchmarks.curve_models")
+    if not classifiers:
+        st.info("No classification model is shown.")
+    elif chosen:
+        cards = {labels[i]: by_id[i].card for i in chosen}
+        roc_col, pr_col = st.columns(2)
+        roc_col.plotly_chart(mf.roc_figure(cards), key="benchmarks.roc", width="stretch")
+        pr_col.plotly_chart(mf.pr_figure(cards), key="benchmarks.pr", width="stretch")
+with pareto_tab, guard("Drawing score against training time"):
+    if metrics:
+        score = st.selectbox("Score", metrics, key="benchmarks.pareto_metric")
+        st.plotly_chart(mf.pareto_figure(frame, score), key="benchmarks.pareto", width="stretch")
+        st.caption("Joined: the Pareto front, models no other beats on both the score and the training time.")
+with scatter_tab, guard("Drawing predicted against actual"):
+    chosen = st.multiselect("Models", regressors, default=regressors[:2], format_func=labels.get,
+                            key="benchmarks.scatter_models")
+    if not regressors:
+        st.info("No regression model is shown.")
+    elif chosen:
+        st.plotly_chart(mf.predicted_vs_actual_figure({labels[i]: by_id[i].card for i in chosen}),
+                        key="benchmarks.scatter", width="stretch")
+
+# -- one model, two side by side --------------------------------------------------------
+st.subheader("Model details")
+ids = list(frame["id"])
+with guard("Showing the model"):
+    one = st.selectbox("Model", ids, format_func=labels.get, key="benchmarks.detail")
+    with st.expander(f"Results of {labels[one]}", expanded=False):
+        model_views.render_model_results(by_id[one].card, by_id[one].metrics, key=f"benchmarks.results.{one}")
+
+st.subheader("Side by side")
+if len(ids) < 2:
+    st.info("Two model versions are needed to compare; only one is shown.")
+else:
+    a_col, b_col = st.columns(2)
+    first_id = a_col.selectbox("Model A", ids, format_func=labels.get, key="benchmarks.compare_a")
+    same_kind = [i for i in ids if i != first_id and by_id[i].problem_type == by_id[first_id].problem_type]
+    others = [i for i in ids if i != first_id]
+    second_id = b_col.selectbox("Model B", ids, index=ids.index((same_kind or others)[0]), format_func=labels.get,
+                                key="benchmarks.compare_b")
+    with guard("Comparing the models"):
+        model_views.compare_view(by_id[first_id], by_id[second_id], key="benchmarks.compare")
+
+# -- registry ---------------------------------------------------------------------------
+st.subheader("Registry")
+names = sorted({mv.name for mv in versions}, key=str.casefold)
+name = st.selectbox("Model name", names, key="benchmarks.registry_name")
+with guard("Showing the registry"):
+    registry_views.registry_actions(ws, name, key="benchmarks.registry")

@@ -17,7 +17,7 @@ import uuid
 
 from core.errors import AtelierError
 
-GROUPS = ("core.cli.datasets", "core.cli.eda", "core.cli.train", "core.cli.models")
+GROUPS = ("core.cli.datasets", "core.cli.eda", "core.cli.train", "core.cli.models", "core.cli.predict")
 
 
 def build_parser() -> argparse.ArgumentParser:

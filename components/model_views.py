@@ -1,0 +1,176 @@
+"""Render a model's results (metrics, curves, importances, SHAP, notes) and two models side by side.
+
+``render_model_results(card, metrics, key=...)`` is shared by the Train,
+Benchmarks and Predict pages; the figures come from ``core.model_figures``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components.guard import guard
+from core import model_figures as mf
+from core.leaderboard import best_per_metric, compare, metric_direction
+from core.registry import ModelVersionInfo
+
+_FLOAT = st.column_config.NumberColumn(format="%.4f")
+
+
+def _plot(fig, key: str) -> None:
+    st.plotly_chart(fig, key=key, width="stretch")
+
+
+def metrics_view(metrics: Mapping[str, Any], cv: Mapping[str, Any] | None = None) -> None:
+    """The metrics table: test value, cross-validation mean ± std, which way is better."""
+    table = mf.metrics_table(metrics, cv)
+    if table.empty:
+        st.info("This model has no metrics.")
+        return
+    if not table["cv mean ± std"].astype(bool).any():
+        table = table.drop(columns=["cv mean ± std", "cv mean", "cv std"])
+    else:
+        table = table.drop(columns=["cv mean", "cv std"])
+    st.dataframe(table, hide_index=True, width="stretch", column_config={"test": _FLOAT})
+
+
+def _tabs(card: Mapping[str, Any]) -> list[tuple[str, Callable[[str], None]]]:
+    """(title, draw) for every view this card has data for, in the order a reader wants them."""
+    curves = card.get("curves") or {}
+    kind = card.get("kind", "")
+    one = {card.get("label") or card.get("algorithm") or "model": card}
+    views: list[tuple[str, Callable[[str], None]]] = []
+    if curves.get("confusion_matrix"):
+        views.append(("Confusion matrix", lambda k: _confusion(card, k)))
+    if curves.get("roc"):
+        views.append(("ROC", lambda k: _plot(mf.roc_figure(one), k)))
+    if curves.get("pr"):
+        views.append(("Precision-recall", lambda k: _plot(mf.pr_figure(one), k)))
+    if curves.get("calibration"):
+        views.append(("Calibration", lambda k: _plot(mf.calibration_figure(one), k)))
+    if curves.get("thresholds"):
+        views.append(("Threshold", lambda k: threshold_view(card, k)))
+    if curves.get("scatter"):
+        views.append(("Predicted vs actual", lambda k: _plot(mf.predicted_vs_actual_figure(one), k)))
+        views.append(("Residuals", lambda k: _plot(mf.residuals_figure(card), k)))
+    if curves.get("projection"):
+        views.append(("Clusters (PCA)", lambda k: _plot(mf.pca_figure(card), k)))
+    if curves.get("cluster_sizes"):
+        views.append(("Cluster sizes", lambda k: _plot(mf.cluster_sizes_figure(card), k)))
+    if not mf.importance_series(card).empty:
+        views.append(("Importance", lambda k: _plot(mf.importance_figure(card), k)))
+    if (card.get("shap") or {}).get("mean_abs"):
+        views.append(("SHAP", lambda k: _plot(mf.shap_figure(card), k)))
+    if kind == "clustering" and not views:
+        views.append(("Clusters", lambda k: st.info("No cluster projection was stored for this model.")))
+    return views
+
+
+def _confusion(card: Mapping[str, Any], key: str) -> None:
+    normalized = st.toggle("Share of each actual class", key=f"{key}.normalized")
+    _plot(mf.confusion_matrix_figure(card, normalized=normalized), f"{key}.figure")
+
+
+def threshold_view(card: Mapping[str, Any], key: str) -> None:
+    """Precision, recall and F1 at a chosen decision threshold (binary models)."""
+    table = mf.threshold_table(card)
+    options = [round(float(t), 4) for t in table["threshold"]]
+    start = min(options, key=lambda t: abs(t - 0.5))
+    chosen = st.select_slider("Decision threshold", options, value=start, key=f"{key}.threshold",
+                              help="Rows whose score for the positive class reaches the threshold are predicted "
+                              f"positive ({(card.get('curves') or {}).get('positive_label', 'the positive class')}).")
+    at = mf.metrics_at_threshold(table, chosen)
+    cols = st.columns(4)
+    for col, name in zip(cols, ("precision", "recall", "f1", "positive_rate"), strict=True):
+        col.metric(name.replace("_", " ").replace("f1", "F1"), f"{at[name]:.3f}")
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={c: _FLOAT for c in table.columns if c != "threshold"})
+
+
+def render_model_results(card: dict, metrics: dict, *, key: str) -> None:
+    """Everything a model card says: metrics (with CV mean ± std), curves in tabs by problem type, notes."""
+    card = card or {}
+    metrics = metrics or card.get("metrics") or {}
+    kind = card.get("kind", "")
+    st.caption(" · ".join(p for p in (card.get("label") or card.get("algorithm"), kind,
+                                      f"target {card['target']!r}" if card.get("target") else "",
+                                      (card.get("dataset") or {}).get("label", "")) if p))
+    with guard("Showing the metrics"):
+        metrics_view(metrics, metrics.get("cv") or card.get("cv"))
+    views = _tabs(card)
+    if views:
+        for tab, (title, draw) in zip(st.tabs([t for t, _ in views]), views, strict=True):
+            with tab, guard(f"Drawing the {title.lower()} view"):
+                draw(f"{key}.{title.lower().replace(' ', '_')}")
+    notes, warnings = card.get("notes") or [], card.get("warnings") or []
+    for line in warnings:
+        st.warning(line)
+    if notes:
+        with st.expander(f"Notes ({len(notes)})"):
+            for line in notes:
+                st.markdown(f"- {line}")
+
+
+def compare_view(mv_a: ModelVersionInfo, mv_b: ModelVersionInfo, *, key: str) -> None:
+    """Two versions side by side: overview, metrics (with which is better), parameters, importances."""
+    result = compare(mv_a, mv_b)
+    la, lb = result["labels"]
+    overview, metrics, parameters = result["overview"], result["metrics"], result["parameters"]
+    importances = result["importances"]
+    if importances.empty:  # cards store importances as {feature: value}; build the table from them
+        ia, ib = mf.importance_series(mv_a.card), mf.importance_series(mv_b.card)
+        top = list(dict.fromkeys([*ia.index[:10], *ib.index[:10]]))
+        importances = pd.DataFrame({"feature": top, la: ia.reindex(top).to_numpy(), lb: ib.reindex(top).to_numpy()})
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Overview**")
+        st.dataframe(overview, hide_index=True, width="stretch")
+        st.markdown("**Metrics**")
+        st.dataframe(metrics, hide_index=True, width="stretch",
+                     column_config={la: _FLOAT, lb: _FLOAT, "difference": _FLOAT})
+    with right:
+        st.markdown("**Parameters**")
+        different = st.toggle("Only parameters that differ", key=f"{key}.differ")
+        shown = parameters[~parameters["same"]] if different else parameters
+        if parameters.empty:
+            st.caption("Neither card lists parameters: both use the catalogue's defaults.")
+        else:
+            st.dataframe(shown, hide_index=True, width="stretch")
+        st.markdown("**Importances**")
+        if importances.empty:
+            st.caption("Neither model has feature importances.")
+        else:
+            st.dataframe(importances, hide_index=True, width="stretch", column_config={la: _FLOAT, lb: _FLOAT})
+
+
+def leaderboard_table(frame: pd.DataFrame) -> None:
+    """The leaderboard, sortable, with the best value of each metric highlighted."""
+    best = best_per_metric(frame)
+    hidden = [c for c in frame.columns if c.endswith(("_mean", "_std")) and c.rsplit("_", 1)[0] in frame.columns]
+    shown = frame.drop(columns=[*hidden, "id"]).rename(columns={"dataset": "dataset version"})
+    shown.insert(0, "model", [f"{n}:{v}" for n, v in zip(frame["name"], frame["version"], strict=True)])
+    shown = shown.drop(columns=["name", "version"])
+    marks: dict[str, object] = {}
+    for column, row in best.items():
+        target = column.removesuffix("_mean") if column.removesuffix("_mean") in shown.columns else column
+        if target in shown.columns:
+            marks.setdefault(target, row)
+
+    def highlight(col: pd.Series) -> list[str]:
+        return ["background-color: rgba(228, 87, 46, 0.25); font-weight: bold"
+                if col.name in marks and index == marks[col.name] else "" for index in col.index]
+
+    scores = [c for c in shown.columns if metric_direction(c) and pd.api.types.is_numeric_dtype(shown[c])]
+    styler = (shown.style.apply(highlight, axis=0).format(na_rep="—")
+              .format("{:.4f}", subset=scores, na_rep="—")
+              .format("{:.2f}", subset=["train_seconds", "predict_ms_per_1k"], na_rep="—")
+              .format("{:,.0f}", subset=["size_bytes"])
+              .format(lambda t: f"{t:%Y-%m-%d %H:%M}", subset=["created_at"]))
+    st.dataframe(styler, hide_index=True, width="stretch", column_config={
+        "train_seconds": "train s", "size_bytes": "size (bytes)", "predict_ms_per_1k": "predict ms / 1k rows",
+        "created_at": "created", "problem_type": "problem type",
+    })
+    st.caption("Highlighted: the best value of each metric among the rows shown. Click a header to sort.")

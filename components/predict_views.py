@@ -1,0 +1,311 @@
+"""Sections of the Predict page: one-row form, batch scoring, drift, health and retraining.
+
+Each section takes the workspace, the loaded model and a session-key prefix;
+the work is done by ``core`` (predict, monitoring, drift, registry, jobs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from components.dataset_picker import pick_version
+from components.guard import guard
+from components.job_panel import job_panel, watch
+from core import datasets, jobs, registry
+from core import model_figures as mf
+from core.imports import discard_staged, stage_upload
+from core.monitoring import health_figure, health_table, output_bytes
+from core.predict import LoadedModel, RowPrediction
+from core.reference import FeatureSpec, feature_specs
+from core.sources.files import SUPPORTED_EXTENSIONS
+from core.workspace import Workspace
+
+CSV_MAX_ROWS = 500_000  # beyond this a CSV download is slow and huge: Parquet only
+_EARLIEST, _LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+
+
+def card_summary(model: LoadedModel) -> None:
+    """One paragraph: what the model is, what it predicts, from what, and how well."""
+    mv = model.version
+    what = f"{mv.problem_type} of **{mv.target}**" if mv.target else mv.problem_type
+    st.markdown(f"**{model.card.get('label') or mv.algorithm}** · {what} · stage **{mv.stage}** · trained on "
+                f"{mv.dataset_label or 'an unknown dataset'} ({len(model.features)} features) on "
+                f"{mv.created_at:%Y-%m-%d %H:%M}")
+    scores = [f"{k} {v:.3f}" for k, v in mv.metrics.items() if isinstance(v, int | float)][:6]
+    if scores:
+        st.caption("Test metrics: " + ", ".join(scores))
+
+
+# -- one row ------------------------------------------------------------------------------
+def _range(spec: FeatureSpec) -> str:
+    if spec.minimum is None:
+        return "Training had no values here."
+    fmt = (lambda v: f"{v:%Y-%m-%d}") if spec.widget == "date" else (lambda v: f"{v:,.6g}")
+    return f"Training range: {fmt(spec.minimum)} to {fmt(spec.maximum)}; default: the median."
+
+
+def _widget(spec: FeatureSpec, key: str, text_help: str | None = None) -> Any:
+    if spec.widget == "number":
+        if spec.integer:
+            value = None if spec.default is None else int(spec.default)
+            return st.number_input(spec.name, value=value, step=1, help=_range(spec), key=key)
+        value = None if spec.default is None else float(spec.default)
+        return st.number_input(spec.name, value=value, help=_range(spec), key=key, format="%.4g")
+    if spec.widget == "select":
+        options = list(spec.categories) or [None]
+        index = options.index(spec.default) if spec.default in options else 0
+        return st.selectbox(spec.name, options, index=index, key=key,
+                            help=f"{len(options)} categories seen in training; default: the most frequent.")
+    if spec.widget == "checkbox":
+        return st.checkbox(spec.name, value=bool(spec.default) if spec.default is not None else False, key=key)
+    if spec.widget == "date":
+        default = None if spec.default is None else pd.Timestamp(spec.default).date()
+        chosen = st.date_input(spec.name, value=default, min_value=_EARLIEST, max_value=_LATEST, key=key,
+                               help=_range(spec))
+        return None if chosen is None else chosen.isoformat()
+    return st.text_input(spec.name, value=str(spec.default or ""), key=key, help=text_help)
+
+
+def row_form(model: LoadedModel, *, key: str) -> None:
+    """A form with one input per feature (training defaults); shows the prediction and its explanation."""
+    from core.predict import predict_one
+
+    mv = model.version
+    specs = feature_specs(model.reference)
+    dropped = (model.card.get("preprocessing") or {}).get("text") == "drop"
+    types = model.card.get("feature_types") or {}
+    unused = "Free text: this model drops free-text columns, so it does not change the prediction."
+    with st.form(f"{key}.form.{mv.id}"):
+        cols = st.columns(3)
+        values = {}
+        for i, spec in enumerate(specs):
+            with cols[i % 3]:
+                text_help = unused if dropped and types.get(spec.name) == "text" else None
+                values[spec.name] = _widget(spec, f"{key}.{mv.id}.{spec.name}", text_help)
+        submitted = st.form_submit_button("Predict", type="primary")
+    if submitted:
+        st.session_state.pop(f"{key}.result.{mv.id}", None)
+        with guard("Predicting"):
+            st.session_state[f"{key}.result.{mv.id}"] = predict_one(model, values)
+    result: RowPrediction | None = st.session_state.get(f"{key}.result.{mv.id}")
+    if result is not None:
+        with guard("Showing the prediction"):
+            row_result(model, result, key=f"{key}.{mv.id}")
+
+
+def row_result(model: LoadedModel, result: RowPrediction, *, key: str) -> None:
+    for issue in result.report.warnings:
+        st.warning(issue.message)
+    kind = model.kind
+    left, right = st.columns([1, 2])
+    if kind == "regression":
+        left.metric("Prediction", f"{result.prediction:,.4g}")
+        interval = mf.residual_interval(model.card, float(result.prediction))
+        if interval is None:
+            left.caption("This model gives no prediction interval.")
+        else:
+            left.caption(f"This model gives no prediction interval of its own. 90% of its errors on the test rows "
+                         f"put the true value between {interval[0]:,.4g} and {interval[1]:,.4g}.")
+    else:
+        left.metric("Cluster" if kind == "clustering" else "Prediction", str(result.prediction))
+    if result.probabilities:
+        right.plotly_chart(mf.probability_figure(result.probabilities, result.prediction), key=f"{key}.proba")
+    if result.contributions is not None and len(result.contributions):
+        explained = next((c for c in model.classes if c == result.explained_class), result.explained_class)
+        st.plotly_chart(mf.waterfall_figure(result.contributions, result.base_value or 0.0,
+                                            explained_class=explained), key=f"{key}.waterfall")
+        st.caption("Bars are SHAP contributions in the model's raw output (log-odds for boosted trees and linear "
+                   "classifiers, probability for forests, the target's unit for regression).")
+
+
+# -- choosing rows: an upload or a dataset version ------------------------------------------
+def _staged(ws: Workspace, uploaded, key: str) -> Path:
+    """Stage an upload once; a new upload replaces the previous one of this key."""
+    cache: dict = st.session_state.setdefault(f"{key}.staged", {})
+    path = cache.get(uploaded.file_id)
+    if path is None or not Path(path).exists():
+        for old in cache.values():
+            discard_staged(Path(old), ws.settings)
+        cache.clear()
+        cache[uploaded.file_id] = str(stage_upload(ws.settings, uploaded.name, uploaded))
+    return Path(cache[uploaded.file_id])
+
+
+def choose_rows(ws: Workspace, *, key: str) -> tuple[Path, str, bool] | None:
+    """``(path, source name, is an upload)`` of the rows the user chose, or ``None``."""
+    kind = st.radio("Rows", ["Upload a file", "A dataset version"], horizontal=True, key=f"{key}.source",
+                    label_visibility="collapsed")
+    if kind == "Upload a file":
+        round_ = st.session_state.get(f"{key}.round", 0)
+        uploaded = st.file_uploader("CSV, TSV, Excel, Parquet, JSON or JSON Lines", type=list(SUPPORTED_EXTENSIONS),
+                                    key=f"{key}.file.{round_}")
+        if uploaded is None:
+            return None
+        return _staged(ws, uploaded, key), uploaded.name, True
+    version = pick_version(f"{key}.dataset")
+    if version is None:
+        return None
+    return datasets.parquet_path(ws, version), version.label, False
+
+
+# -- batch --------------------------------------------------------------------------------
+def batch_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
+    from core.predict import validate_file
+
+    mv = model.version
+    finished = job_panel("predict_batch", key=key)
+    if finished is not None and finished.status == "succeeded":
+        with guard("Preparing the downloads"):
+            downloads(ws, finished, key=key)
+    chosen = None
+    with guard("Reading the file"):
+        chosen = choose_rows(ws, key=key)
+    if chosen is None:
+        return
+    path, source, uploaded = chosen
+    reports = st.session_state.setdefault(f"{key}.reports", {})
+    report = None
+    with guard("Checking the file against the model"):
+        token = (mv.id, str(path))
+        if token not in reports:
+            reports[token] = validate_file(model, path)
+        report = reports[token]
+    if report is None:
+        return
+    st.caption(f"{report.n_rows:,} rows: {len(report.errors)} error(s), {len(report.warnings)} warning(s).")
+    if report.issues:
+        st.dataframe(report.to_frame(), hide_index=True, width="stretch",
+                     column_config={"message": st.column_config.TextColumn(width="large")})
+    if not report.ok:
+        st.error("The file cannot be scored until the errors above are fixed.")
+        return
+    if not report.issues:
+        st.success("Every column matches what the model was trained on.")
+    contributions = st.checkbox("Add each row's top-3 feature contributions (slower)", key=f"{key}.contributions",
+                                disabled=model.kind == "clustering")
+    if st.button(f"Score {report.n_rows:,} rows", type="primary", key=f"{key}.start"):
+        with guard("Starting the batch"):
+            job_id = jobs.submit(ws, "predict_batch", {
+                "model": mv.label, "path": str(path), "contributions": contributions, "source": source,
+                "discard": uploaded}, title=f"Score {source} with {mv.label}")
+            watch(key, job_id)
+            if uploaded:  # the job removes the staged copy: empty the uploader
+                st.session_state[f"{key}.round"] = st.session_state.get(f"{key}.round", 0) + 1
+                st.session_state.pop(f"{key}.staged", None)
+            reports.clear()
+            st.rerun()
+
+
+def downloads(ws: Workspace, job, *, key: str) -> None:
+    name = registry.parse_ref(job.params["model"])[0]
+    run = next((r for r in registry.list_prediction_runs(ws, name) if r.id == job.result.get("run_id")), None)
+    if run is None:
+        st.info("The output of this run is no longer stored.")
+        return
+    stem = Path(run.source).stem or "predictions"
+    left, right, _ = st.columns([1, 1, 3])
+    left.download_button("Download Parquet", lambda: output_bytes(ws, run, "parquet"), key=f"{key}.parquet",
+                         file_name=f"{stem}-predictions.parquet", mime="application/octet-stream",
+                         on_click="ignore", icon=":material/download:")
+    if run.n_rows <= CSV_MAX_ROWS:
+        right.download_button("Download CSV", lambda: output_bytes(ws, run, "csv"), key=f"{key}.csv",
+                              file_name=f"{stem}-predictions.csv", mime="text/csv", on_click="ignore",
+                              icon=":material/download:")
+    else:
+        right.caption(f"{run.n_rows:,} rows: download Parquet (a CSV this large is slow to make and to open).")
+
+
+# -- drift, health, retrain -------------------------------------------------------------
+def drift_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
+    from core.drift import detect_drift, distribution_figure
+    from core.monitoring import read_rows
+
+    chosen = None
+    with guard("Reading the file"):
+        chosen = choose_rows(ws, key=key)
+    if chosen is None:
+        return
+    path, source, _ = chosen
+    if st.button("Check drift", type="primary", key=f"{key}.run"):
+        st.session_state.pop(f"{key}.result", None)
+        with guard("Measuring drift"):
+            frame = read_rows(path)
+            report = detect_drift(model.reference, frame)
+            figures = [distribution_figure(model.reference, frame, f) for f in report.worst(3)]
+            st.session_state[f"{key}.result"] = (model.version.id, source, report, figures)
+    result = st.session_state.get(f"{key}.result")
+    if result is None or result[0] != model.version.id:
+        return
+    _, source, report, figures = result
+    left, right = st.columns(2)
+    left.metric("Verdict", report.verdict.split(":")[0], help=report.verdict)
+    right.metric("Drifted features", f"{report.share_drifted:.0%}", help=f"{report.verdict}, in {report.n_rows:,} "
+                 f"rows of {source}")
+    table = report.to_frame()[["feature", "logical_type", "test", "statistic", "p_value", "psi", "drifted"]]
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        c: st.column_config.NumberColumn(format="%.4g") for c in ("statistic", "p_value", "psi")})
+    for i, figure in enumerate(figures):
+        st.plotly_chart(figure, key=f"{key}.figure.{i}")
+
+
+def health_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
+    runs = registry.list_prediction_runs(ws, model.version.name, limit=500)
+    if not runs:
+        st.info("This model has not scored a file yet: batch predictions appear here.")
+        return
+    table = health_table(runs)
+    empty = [c for c in ("class mix", "mean prediction") if not table[c].map(lambda v: v != "" and pd.notna(v)).any()]
+    st.dataframe(table.drop(columns=["id", *empty]), hide_index=True, width="stretch", column_config={
+        "when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        "drift share": st.column_config.NumberColumn(format="percent"),
+    })
+    st.plotly_chart(health_figure(runs), key=f"{key}.figure")
+
+
+def retrain_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
+    """Train the same configuration on a newer dataset version, then compare with production and promote."""
+    from components.model_views import compare_view
+
+    mv, card = model.version, model.card
+    finished = job_panel("train", key=key)
+    if finished is not None and finished.status == "succeeded":
+        refs = [r["model"] for r in finished.result.get("results", []) if r.get("model")]
+        if refs:
+            new = registry.get_version(ws, refs[0])
+            production = next((v for v in registry.list_versions(ws, new.name) if v.stage == "production"), None)
+            base = production if production is not None and production.id != new.id else mv
+            st.markdown(f"**{new.label}** (new) next to **{base.label}** ({base.stage})")
+            compare_view(base, new, key=f"{key}.compare")
+            if new.stage != "production" and st.button(f"Promote {new.label} to production", type="primary",
+                                                       key=f"{key}.promote"):
+                with guard("Promoting"):
+                    registry.promote(ws, new.name, new.version, note="retrained on newer data")
+                    st.session_state[f"{key}.flash"] = f"Promoted {new.label} to production."
+                    st.rerun()
+    if flash := st.session_state.pop(f"{key}.flash", None):
+        st.success(flash)
+    label = (card.get("dataset") or {}).get("label") or mv.dataset_label
+    name, _, number = label.rpartition("@")
+    if not name or not card.get("config"):
+        st.info("This model's card does not say which dataset and settings trained it, so it cannot be retrained.")
+        return
+    newer = [v for v in datasets.list_versions(ws, name) if v.version > int(number or 0)][::-1]
+    if not newer:
+        st.info(f"There is no version of {name!r} newer than {label}. Add one on the Data page "
+                "(upload with 'add the file as a new version'), then retrain here.")
+        return
+    chosen = st.selectbox("Newer dataset version", newer, key=f"{key}.version.{mv.id}",
+                          format_func=lambda v: f"{v.label} · {v.n_rows:,} rows · {v.note or 'no note'}"[:90])
+    if st.button(f"Retrain {mv.algorithm} on {chosen.label}", type="primary", key=f"{key}.start"):
+        with guard("Starting the training"):
+            job_id = jobs.submit(ws, "train", {"dataset_version_id": chosen.id, "config": card["config"],
+                                               "algorithms": [card.get("algorithm") or mv.algorithm],
+                                               "model_name": mv.name},
+                                 title=f"Retrain {mv.name} on {chosen.label}")
+            watch(key, job_id)
+            st.rerun()

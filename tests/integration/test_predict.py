@@ -1,0 +1,223 @@
+"""Batch prediction end to end on real models: equality with the pipeline, schema messages, refusals, drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import datasets, jobs, monitoring, registry
+from core.config import Settings
+from core.errors import IntegrityError, InvalidInputError
+from core.metadata.models import ModelVersion
+from core.predict import load_model, predict_file, validate_file, write_output
+from core.workspace import Workspace
+from tests.support.models import copy_home, template_home, train_sample
+
+TITANIC = registry.default_model_name("titanic", "survived")
+MPG = registry.default_model_name("mpg", "Miles_per_Gallon")
+
+
+def _build(ws: Workspace) -> None:
+    train_sample(ws, "titanic", ["logistic_regression", "lightgbm"])
+    train_sample(ws, "mpg", ["decision_tree"])
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    return template_home(tmp_path_factory.mktemp("predict"), _build)
+
+
+@pytest.fixture
+def ws(template, tmp_path):
+    workspace = Workspace.open(Settings(home=copy_home(template, tmp_path / "home")))
+    yield workspace
+    workspace.db.dispose()
+
+
+def _rows(ws, sample: str, n: int = 300, seed: int = 0) -> pd.DataFrame:
+    version = datasets.get_version(ws, sample)
+    frame = datasets.load_frame(ws, version).sample(n, random_state=seed).reset_index(drop=True)
+    return frame.drop(columns=[version.target])
+
+
+def _scored(ws, run) -> pd.DataFrame:
+    return pd.read_parquet(write_output(ws, run, ws.settings.home / f"out-{run.id}.parquet"))
+
+
+# -- predictions ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("ref", "sample"), [(f"{TITANIC}:1", "titanic"), (f"{TITANIC}:2", "titanic"),
+                                             (MPG, "mpg")])
+def test_batch_predictions_equal_the_stored_pipelines_own_predict(ws, tmp_path, ref, sample):
+    rows = _rows(ws, sample)
+    rows.to_parquet(tmp_path / "rows.parquet")
+    model = load_model(ws, ref)
+    run = predict_file(ws, model, tmp_path / "rows.parquet", chunk_rows=70)  # five chunks, the last one short
+    out = _scored(ws, run)
+    pipeline = registry.load_pipeline(ws, model.version)  # loaded afresh, not the scorer's copy
+    assert run.n_rows == len(out) == 300
+    assert out["prediction"].tolist() == pipeline.predict(rows[model.features]).tolist()
+    if model.kind == "binary":
+        proba = pipeline.predict_proba(rows[model.features])
+        assert np.allclose(out[["probability_0", "probability_1"]].to_numpy(), proba)
+        assert set(run.summary["class_mix"]) == {"0", "1"}
+    else:
+        assert run.summary["mean"] == pytest.approx(out["prediction"].mean())
+
+
+def test_a_csv_batch_scores_like_the_same_rows_in_parquet(ws, tmp_path):
+    rows = _rows(ws, "titanic")
+    rows.to_parquet(tmp_path / "rows.parquet")
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    model = load_model(ws, TITANIC)
+    from_csv = _scored(ws, predict_file(ws, model, tmp_path / "rows.csv"))
+    from_parquet = _scored(ws, predict_file(ws, model, tmp_path / "rows.parquet"))
+    assert np.allclose(from_csv["probability_1"], from_parquet["probability_1"])
+
+
+def test_the_batch_job_scores_in_the_background_and_keeps_a_dataset_file(ws):
+    version = datasets.get_version(ws, "titanic")
+    path = datasets.parquet_path(ws, version)
+    job_id = jobs.submit(ws, "predict_batch", {"model": TITANIC, "path": str(path), "contributions": True,
+                                               "source": version.label, "discard": False})
+    info = jobs.wait(ws, job_id, timeout=120)
+    assert info.status == "succeeded", info.error
+    assert info.result["rows"] == version.n_rows and path.exists()
+    [run] = registry.list_prediction_runs(ws, TITANIC)
+    assert (run.id, run.source, run.job_id) == (info.result["run_id"], "titanic@1", job_id)
+    assert run.drift_share == 0.0  # the training data itself does not drift
+    csv = monitoring.output_bytes(ws, run, "csv").decode().splitlines()
+    assert len(csv) == version.n_rows + 1
+    assert csv[0].split(",")[:3] == ['"prediction"', '"probability_0"', '"probability_1"']
+    assert '"feature_1"' in csv[0] and '"contribution_3"' in csv[0]
+
+
+# -- schema validation ---------------------------------------------------------------------
+def _report(ws, tmp_path, frame: pd.DataFrame, name: str = "batch.csv"):
+    if name.endswith(".parquet"):
+        frame.to_parquet(tmp_path / name)
+    else:
+        frame.to_csv(tmp_path / name, index=False)
+    return validate_file(load_model(ws, TITANIC), tmp_path / name)
+
+
+def _messages(report, severity: str) -> list[str]:
+    return [i.message for i in report.issues if i.severity == severity]
+
+
+def test_missing_required_columns_block_scoring(ws, tmp_path):
+    report = _report(ws, tmp_path, _rows(ws, "titanic").drop(columns=["age", "sex"]))
+    assert not report.ok
+    assert _messages(report, "error") == [
+        "Column 'sex' is missing from the file: the model was trained on 11 columns, this file has 9 of them.",
+        "Column 'age' is missing from the file: the model was trained on 11 columns, this file has 9 of them."]
+    with pytest.raises(InvalidInputError, match="The file cannot be scored: 2 problems block it"):
+        predict_file(ws, load_model(ws, TITANIC), tmp_path / "batch.csv")
+
+
+def test_extra_columns_are_ignored_and_reported(ws, tmp_path):
+    rows = _rows(ws, "titanic").assign(notes="call back", survived=1)
+    report = _report(ws, tmp_path, rows)
+    assert report.ok
+    assert "Column 'notes' is not one of the model's features: it is ignored." in _messages(report, "info")
+    assert "Column 'survived' is not one of the model's features: it is ignored." in _messages(report, "info")
+    frame = report.to_frame()
+    assert frame.loc[frame["column"] == "notes", ["kind", "count"]].values.tolist() == [["extra_column", 300]]
+    out = _scored(ws, predict_file(ws, load_model(ws, TITANIC), tmp_path / "batch.csv"))
+    assert "notes" not in out.columns and len(out) == 300
+
+
+def test_numbers_written_as_text_are_converted(ws, tmp_path):
+    rows = _rows(ws, "titanic")
+    as_text = rows.assign(pclass=rows["pclass"].map(str))  # a string column in Parquet: no type inference
+    report = _report(ws, tmp_path, as_text, "batch.parquet")
+    assert report.ok
+    assert "Column 'pclass' holds numbers stored as text (300 values): they are converted." in \
+        _messages(report, "info")
+    converted = _scored(ws, predict_file(ws, load_model(ws, TITANIC), tmp_path / "batch.parquet"))
+    rows.to_csv(tmp_path / "plain.csv", index=False)
+    plain = _scored(ws, predict_file(ws, load_model(ws, TITANIC), tmp_path / "plain.csv"))
+    assert np.allclose(converted["probability_1"], plain["probability_1"])
+
+
+def test_unreadable_values_warn_when_few_and_block_when_many(ws, tmp_path):
+    rows = _rows(ws, "titanic").astype({"fare": object})
+    rows.loc[0, "fare"] = "free"
+    few = _report(ws, tmp_path, rows)
+    assert few.ok
+    assert "Column 'fare' should hold numbers, but 1 value (0.33%) cannot be read as numbers, e.g. 'free': " \
+        "they are treated as missing." in _messages(few, "warning")
+    rows.loc[:149, "fare"] = "unknown"
+    many = _report(ws, tmp_path, rows)
+    assert _messages(many, "error") == [
+        "Column 'fare' should hold numbers, but 150 values (50%) cannot be read as numbers, e.g. 'unknown': fix "
+        "them or empty those cells (at most 1% of a column may be unreadable)."]
+
+
+def test_unseen_categories_are_a_warning_and_still_scored(ws, tmp_path):
+    rows = _rows(ws, "titanic")
+    rows.loc[:4, "sex"] = "other"
+    report = _report(ws, tmp_path, rows)
+    assert report.ok
+    assert "Column 'sex' has 5 values (1.7%) never seen in training, e.g. 'other'." in _messages(report, "warning")
+    run = predict_file(ws, load_model(ws, TITANIC), tmp_path / "batch.csv")
+    assert run.n_rows == 300 and any("never seen" in w for w in run.summary["warnings"])
+
+
+def test_an_empty_file_is_refused(ws, tmp_path):
+    model = load_model(ws, TITANIC)
+    _rows(ws, "titanic").head(0).to_csv(tmp_path / "empty.csv", index=False)
+    _rows(ws, "titanic").head(0).to_parquet(tmp_path / "empty.parquet")
+    with pytest.raises(InvalidInputError, match=r"empty.csv has a header \(13 column\(s\): pclass, name, .*\) but no "
+                                                r"data rows"):
+        validate_file(model, tmp_path / "empty.csv")
+    with pytest.raises(InvalidInputError, match="empty.parquet has no rows to score"):
+        validate_file(model, tmp_path / "empty.parquet")
+    for name in ("empty.csv", "empty.parquet"):
+        with pytest.raises(InvalidInputError, match="no (data )?rows"):
+            predict_file(ws, model, tmp_path / name)
+    assert registry.list_prediction_runs(ws, TITANIC) == []
+
+
+# -- refusals -----------------------------------------------------------------------------
+def test_a_tampered_model_file_is_refused(ws):
+    mv = registry.get_version(ws, f"{TITANIC}:2")
+    path = ws.settings.home / "artifacts" / mv.artifact_key
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(IntegrityError, match="does not match its recorded checksum.*changed or damaged after it"):
+        load_model(ws, mv.label)
+
+
+def test_a_model_saved_by_a_newer_library_is_refused_naming_it(ws):
+    mv = registry.get_version(ws, f"{TITANIC}:1")
+    with ws.db.session() as s:
+        row = s.get(ModelVersion, mv.id)
+        row.card = {**row.card, "library_versions": {**row.card["library_versions"], "scikit-learn": "99.0"}}
+    with pytest.raises(InvalidInputError, match=r"This model was saved with scikit-learn 99\.0, newer than the "
+                                                r"installed scikit-learn"):
+        load_model(ws, mv.label)
+
+
+# -- drift ----------------------------------------------------------------------------------
+def test_drift_flags_the_feature_shifted_on_purpose_and_not_the_others(ws, tmp_path):
+    rows = _rows(ws, "titanic", n=500, seed=7)
+    rows["age"] = rows["age"] + 25
+    rows.to_parquet(tmp_path / "shifted.parquet")
+    model = load_model(ws, TITANIC)
+    report = monitoring.drift_of_file(model.reference, tmp_path / "shifted.parquet")
+    assert report.drifted_features == ["age"]
+    untouched = report.to_frame().set_index("feature").drop(index="age")
+    assert not untouched["drifted"].any()
+    run = predict_file(ws, model, tmp_path / "shifted.parquet")
+    assert run.summary["drift"]["drifted_features"] == ["age"] and run.drift_share == pytest.approx(1 / 7)
+    assert monitoring.drift_of_file(model.reference, _write(tmp_path, _rows(ws, "titanic", 500, 8))).verdict \
+        == "No drift"
+
+
+def _write(tmp_path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_parquet(tmp_path / "same.parquet")
+    return tmp_path / "same.parquet"
