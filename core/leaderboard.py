@@ -259,11 +259,11 @@ def _flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 def _importances(card: Mapping[str, Any]) -> dict[str, float]:
-    found = {}
-    for item in card.get("importances") or []:
-        if isinstance(item, Mapping) and "feature" in item and _is_number(item.get("importance")):
-            found[str(item["feature"])] = float(item["importance"])
-    return found
+    """Importances from a card: ``{feature: value}`` (what training stores) or a list of records."""
+    stored = card.get("importances") or {}
+    pairs = stored.items() if isinstance(stored, Mapping) else (
+        (item.get("feature"), item.get("importance")) for item in stored if isinstance(item, Mapping))
+    return {str(f): float(v) for f, v in pairs if f is not None and _is_number(v)}
 
 
 def compare(mv_a: ModelVersionInfo, mv_b: ModelVersionInfo, *, top: int = 10) -> dict[str, Any]:

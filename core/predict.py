@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from core import registry
 from core.errors import InvalidInputError
+from core.monitoring import check_input_file
 from core.registry import ModelVersionInfo
 from core.validation import ValidationReport, coerce_batch, validate_batch
 from core.workspace import Workspace
@@ -162,6 +163,7 @@ def count_rows(path: Path) -> int | None:
 
 def validate_file(model: LoadedModel, path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
     """Validate a whole file against the model's schema, chunk by chunk."""
+    check_input_file(path)
     reports = [validate_batch(model.reference, chunk) for chunk in iter_input(path, chunk_rows) if len(chunk)]
     if not reports:
         raise InvalidInputError(f"{Path(path).name} has no rows to score.")

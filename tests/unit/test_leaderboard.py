@@ -134,9 +134,10 @@ def test_compare_puts_two_versions_side_by_side():
            card={"params": {"model": {"n_estimators": 100, "max_depth": None}, "scaler": "standard"},
                  "importances": [{"feature": "Sex", "importance": 0.5}, {"feature": "Age", "importance": 0.3},
                                  {"feature": "Fare", "importance": 0.2}]})
+    # the form training stores: {feature: importance}
     b = mv(2, "random_forest", {"accuracy": 0.82, "log_loss": 0.55, "roc_auc": 0.9},
            card={"params": {"model": {"n_estimators": 300, "max_depth": None}, "class_weight": {"0": 1, "1": 2}},
-                 "importances": [{"feature": "Sex", "importance": 0.4}, {"feature": "Pclass", "importance": 0.35}]})
+                 "importances": {"Sex": 0.4, "Pclass": 0.35}})
     out = compare(a, b, top=2)
     la, lb = out["labels"]
     assert (la, lb) == ("titanic · Survived:1", "titanic · Survived:2")
