@@ -1,4 +1,9 @@
-"""Cached reads of dataset versions, keyed by the version's id (never by the frame)."""
+"""Cached reads of dataset versions, keyed by the version (never by the frame).
+
+The key is the version's id *and* its file's sha256: ids restart in every
+metadata database, so the checksum keeps two workspaces served by one
+process (tests, a settings change) from reading each other's entries.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +16,24 @@ from core import datasets
 SAMPLE_ROWS = 20_000
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def column(version_id: int, name: str) -> pd.Series:
+def column(version: datasets.VersionInfo, name: str) -> pd.Series:
     """One whole column (cheap: Parquet reads only that column)."""
+    return _column(version.id, version.sha256, name)
+
+
+def sample(version: datasets.VersionInfo, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
+    """A seeded random sample of at most ``rows`` rows, for quick checks and estimates."""
+    return _sample(version.id, version.sha256, rows)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _column(version_id: int, sha256: str, name: str) -> pd.Series:
     version = datasets.get_version_by_id(workspace(), version_id)
     return datasets.load_frame(workspace(), version, [name])[name]
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading a sample of the dataset…")
-def sample(version_id: int, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
-    """A seeded random sample of at most ``rows`` rows, for quick checks and estimates."""
+def _sample(version_id: int, sha256: str, rows: int) -> pd.DataFrame:
     version = datasets.get_version_by_id(workspace(), version_id)
     frame = datasets.load_frame(workspace(), version)
     return frame.sample(rows, random_state=0) if len(frame) > rows else frame

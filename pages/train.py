@@ -41,12 +41,12 @@ with guard("Reading the dataset"):
         "Target", [None, *columns], index=columns.index(version.target) + 1 if version.target else 0,
         format_func=lambda c: "— none: clustering —" if c is None else c, key=f"train.target.{version.id}",
     )
-    detected = detect_problem(None if target is None else data_cache.column(version.id, target))
+    detected = detect_problem(None if target is None else data_cache.column(version, target))
     kinds = list(ml_config.PROBLEM_KINDS)
     kind = st.selectbox("Problem type", kinds, index=kinds.index(detected.kind), key=f"train.kind.{target}",
                         help="Detected from the target; change it if the guess is wrong.")
     st.caption(f"Detected: **{detected.kind}** — {detected.reason}")
-    sample = data_cache.sample(version.id)
+    sample = data_cache.sample(version)
     candidates = [c for c in columns if c != target]
     default = select_features(sample, target, None, version.roles)
     features = st.multiselect("Features", candidates, default=default, key=f"train.features.{version.id}.{target}")

@@ -1,0 +1,65 @@
+"""The Train page through AppTest: detection, a training job, its results, and a failing job's message."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core import datasets, jobs, registry
+from core.config import Settings
+from core.imports import import_sample
+from core.workspace import Workspace
+from tests.app.conftest import texts
+
+
+def workspace() -> Workspace:
+    return Workspace.open(Settings.load())
+
+
+def run_training(at, algorithms: list[str], kind: str) -> jobs.JobInfo:
+    at.multiselect(key=f"train.algorithms.{kind}").set_value(algorithms).run()
+    at.button(key="train.start").click().run()
+    assert not at.exception, at.exception
+    ws = workspace()
+    [job] = jobs.list_jobs(ws, kind="train")
+    info = jobs.wait(ws, job.id, timeout=240)
+    at.run()
+    assert not at.exception, at.exception
+    return info
+
+
+def test_detects_the_problem_trains_and_shows_results(app_home):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    import_sample(workspace(), "penguins")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    assert "multiclass" in texts(at.caption) and "distinct text values" in texts(at.caption)
+    info = run_training(at, ["decision_tree", "logistic_regression"], "multiclass")
+    assert info.status == "succeeded", info.error
+    assert [r["status"] for r in info.result["results"]] == ["ok", "ok"]
+    assert len(registry.list_versions(workspace())) == 2
+    labels = [t.label for t in at.tabs]
+    assert {"Confusion matrix", "ROC", "Precision-recall", "Importance", "SHAP"} <= set(labels), labels
+    assert at.get("plotly_chart"), "the results tabs draw their figures"
+
+
+def test_a_class_with_one_row_says_why_and_what_to_do(app_home):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import ROOT
+
+    frame = pd.DataFrame({"x": range(40), "y": ["a"] * 20 + ["b"] * 19 + ["c"]})
+    datasets.save_version(workspace(), "tiny", frame, provenance={}, roles={"y": "target"})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    at.selectbox(key="train.split").set_value("stratified").run()
+    info = run_training(at, ["decision_tree"], "multiclass")
+    assert info.status == "failed"
+    assert "random split" in info.error
+    assert "random split" in texts(at.error)
+    assert registry.list_versions(workspace()) == []
