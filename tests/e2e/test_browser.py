@@ -25,3 +25,46 @@ def test_load_a_sample_and_see_its_preview(page, app_url):
     assert shot.stat().st_size > 10_000
     for name in ("EDA", "Train", "Benchmarks", "Predict", "Settings"):
         assert page.get_by_role("link", name=name).count() >= 1
+
+
+def test_train_then_predict_one_row_and_download_a_batch(page, app_url, tmp_path):
+    """From the sample to a trained model's confusion matrix, a one-row prediction and a batch file."""
+    page.goto(app_url)
+    page.get_by_role("heading", name="Data").wait_for(timeout=60_000)
+    if page.get_by_role("heading", name="titanic@1").count() == 0:  # this test can also run alone
+        page.get_by_role("button", name="Add data").click()
+        page.locator('[class*="st-key-data-sample-titanic"] button').click()
+        page.get_by_role("heading", name="titanic@1").wait_for(timeout=30_000)
+
+    page.get_by_role("link", name="Train").click()
+    page.get_by_role("heading", name="Train", exact=True).wait_for(timeout=30_000)
+    page.get_by_text("Detected:").wait_for(timeout=30_000)
+    page.locator('[class*="st-key-train-start"] button').click()
+    page.get_by_role("tab", name="Confusion matrix").wait_for(timeout=240_000)
+    page.get_by_role("tab", name="Confusion matrix").click()
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30_000)
+    screenshot(page, "train-page-confusion-matrix")
+
+    page.get_by_role("link", name="Predict").click()
+    page.get_by_role("heading", name="Predict", exact=True).wait_for(timeout=30_000)
+    page.locator('[data-testid="stForm"]').get_by_role("button", name="Predict").click()
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Prediction")
+    metric.wait_for(timeout=60_000)
+    value = metric.locator('[data-testid="stMetricValue"]').inner_text()
+    assert value.strip() in {"0", "1"}
+    screenshot(page, "predict-page-one-row")
+
+    page.get_by_role("tab", name="Batch").click()
+    page.get_by_role("radiogroup", name="Rows").first.get_by_text("A dataset version").click()
+    score = page.get_by_role("button", name="Score 1,309 rows")
+    score.wait_for(timeout=60_000)
+    score.click()
+    download_button = page.get_by_role("button", name="Download CSV")
+    download_button.wait_for(timeout=180_000)
+    with page.expect_download() as download_info:
+        download_button.click()
+    saved = tmp_path / "predictions.csv"
+    download_info.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert lines[0].replace('"', "").split(",")[:2] == ["prediction", "probability_0"]
+    assert len(lines) == 1310  # the header and one row per input row
