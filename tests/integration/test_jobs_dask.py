@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import time
+import types
 
 import pytest
 
@@ -15,7 +17,12 @@ from core.workspace import Workspace
 def cluster():
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+    # Worker processes are spawned, and spawn re-runs the parent's __main__; after an AppTest in
+    # the same session that is app.py, which cannot run outside Streamlit.  Hide it while starting.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+        local = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    with local:
         yield local
 
 
