@@ -1,0 +1,115 @@
+"""Batch and one-row prediction with a stored LightGBM pipeline.
+
+    python -m benchmarks.bench_predict [--rows 1000000] [--repeat 3] [--quick]
+
+(1) Batch: a Parquet file of ``--rows`` rows × 20 columns scored end to end by Atelier
+    (read, validate, predict, write, record the run) against the baseline
+    ``pipeline.predict(pd.read_parquet(path))`` + ``to_parquet``; each candidate in a fresh
+    process (time and peak RSS measured there), median of ``--repeat``.
+(2) One row: ``core.predict.predict_one`` (validation included) p50 / p95 over 200 calls,
+    with and without the SHAP explanation the form shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.bench_jobs import make_frame
+from benchmarks.common import markdown_table, mb, median, run_measured
+from core import predict
+from core.config import Settings
+from core.datasets import save_version
+from core.ml.config import SplitConfig, TrainConfig
+from core.training import train_version
+from core.workspace import Workspace
+
+BASELINE = """
+import time, pandas as pd
+from core.config import Settings
+from core.workspace import Workspace
+from core import predict
+ws = Workspace.open(Settings(home=HOME))
+pipeline = predict.load_model(ws, MODEL).pipeline
+t = time.perf_counter()
+frame = pd.read_parquet(INPUT)
+out = pd.DataFrame({"prediction": pipeline.predict(frame)})
+out.to_parquet(OUTPUT)
+__result["seconds"] = time.perf_counter() - t
+"""
+
+ATELIER = """
+import time
+from pathlib import Path
+from core.config import Settings
+from core.workspace import Workspace
+from core import predict
+ws = Workspace.open(Settings(home=HOME))
+model = predict.load_model(ws, MODEL)
+t = time.perf_counter()
+run = predict.predict_file(ws, model, Path(INPUT))
+__result["seconds"] = time.perf_counter() - t
+__result["rows"] = run.n_rows
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="100k rows, 1 run")
+    args = parser.parse_args()
+    if args.quick:
+        args.rows, args.repeat = 100_000, 1
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        ws = Workspace.open(Settings(home=home))
+        version = save_version(ws, "bench", make_frame(50_000), provenance={"source": "benchmark"},
+                               roles={"y": "target"})
+        [row] = train_version(ws, version, TrainConfig(target="y", explain=False, split=SplitConfig(kind="random")),
+                              ["lightgbm"])
+        model_ref = row["model"]
+        source = Path(tmp) / "batch.parquet"
+        make_frame(args.rows, seed=1).drop(columns=["y"]).to_parquet(source)
+        output = Path(tmp) / "o.parquet"
+        header = f"HOME={str(home)!r}; MODEL={model_ref!r}; INPUT={str(source)!r}; OUTPUT={str(output)!r}\n"
+        base = [run_measured(header + BASELINE) for _ in range(args.repeat)]
+        ours = [run_measured(header + ATELIER) for _ in range(args.repeat)]
+
+        model = predict.load_model(ws, model_ref)
+        row_values = make_frame(1, seed=2).drop(columns=["y"]).iloc[0].to_dict()
+        timings = {}
+        for explain in (False, True):
+            predict.predict_one(model, row_values, explain=explain)  # warm caches
+            samples = []
+            for _ in range(200):
+                started = time.perf_counter()
+                predict.predict_one(model, row_values, explain=explain)
+                samples.append((time.perf_counter() - started) * 1000)
+            timings[explain] = (statistics.median(samples), statistics.quantiles(samples, n=20)[18])
+    b_s, o_s = median([r["seconds"] for r in base]), median([r["seconds"] for r in ours])
+    b_m, o_m = median([r["peak_bytes"] for r in base]), median([r["peak_bytes"] for r in ours])
+    print(f"\n(1) Batch scoring {args.rows:,} rows × 20 columns with a stored LightGBM pipeline, "
+          f"median of {args.repeat}\n")
+    print(markdown_table([
+        {"candidate": "pipeline.predict(pd.read_parquet) + to_parquet (baseline)", "seconds": f"{b_s:.2f}",
+         "peak memory": mb(b_m), "time vs baseline": "1.00×", "memory vs baseline": "1.00×"},
+        {"candidate": "Atelier predict_file (read, validate, predict, write, record)", "seconds": f"{o_s:.2f}",
+         "peak memory": mb(o_m), "time vs baseline": f"{o_s / b_s:.2f}×", "memory vs baseline": f"{o_m / b_m:.2f}×"},
+    ]))
+    print("\nTargets: ≤ 0.5× the baseline's time and ≤ 0.5× its peak memory.\n")
+    print("(2) One-row prediction through core.predict.predict_one (validation included), 200 calls\n")
+    print(markdown_table([
+        {"call": "predict_one, no explanation", "p50 ms": f"{timings[False][0]:.1f}",
+         "p95 ms": f"{timings[False][1]:.1f}"},
+        {"call": "predict_one with the SHAP waterfall", "p50 ms": f"{timings[True][0]:.1f}",
+         "p95 ms": f"{timings[True][1]:.1f}"},
+    ]))
+    print("\nTarget: p50 ≤ 20 ms.")
+
+
+if __name__ == "__main__":
+    main()
