@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.guard import guard
-from core import model_figures as mf
+from core import comparison_figures as cf
 from core import registry
 from core.workspace import Workspace
 
@@ -73,8 +73,8 @@ def history_view(ws: Workspace, name: str, *, key: str) -> None:
     if not moves:
         st.caption("No stage changes yet: promote a version to start the history.")
         return
-    table = mf.stage_history_table(moves)
+    table = cf.stage_history_table(moves)
     table["when"] = table["when"].map(lambda t: t.strftime("%Y-%m-%d %H:%M:%S"))
     left, right = st.columns([2, 3])
     left.dataframe(table, hide_index=True, width="stretch")
-    right.plotly_chart(mf.stage_history_figure(moves), key=f"{key}.history.{name}", width="stretch")
+    right.plotly_chart(cf.stage_history_figure(moves), key=f"{key}.history.{name}", width="stretch")

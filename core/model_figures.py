@@ -1,8 +1,10 @@
-"""Figures and small tables read off model cards and the leaderboard.
+"""Figures and small tables read off model cards (one model's results).
 
 Every builder takes plain data (a model card, a registry ``metrics`` dict, a
 leaderboard frame, a one-row explanation) and returns a plotly figure or a
-DataFrame; nothing here reads the database or draws in a page.  Builders that
+DataFrame; nothing here reads the database or draws in a page.  Figures that
+compare many models (leaderboard, Pareto front, stage history) live in
+``core.comparison_figures``.  Builders that
 overlay several models take ``{label: card}``; one model is a one-item dict.
 A card without what a figure needs raises :class:`InvalidInputError` saying
 what is missing, so a page can show the message instead of an empty chart.
@@ -17,7 +19,7 @@ positive class: one for binary, one-vs-rest per class for multiclass),
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,20 +27,17 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.errors import InvalidInputError
-from core.leaderboard import metric_direction, pareto_front
+from core.leaderboard import metric_direction
 
 __all__ = [
     "calibration_figure", "cluster_sizes_figure", "confusion_matrix_figure",
-    "importance_figure", "importance_series", "metric_bar_figure", "metrics_at_threshold", "metrics_table",
-    "pareto_figure", "pca_figure", "pr_figure", "predicted_vs_actual_figure", "probability_figure",
-    "residual_interval", "residuals_figure", "roc_figure", "shap_figure", "stage_history_figure",
-    "stage_history_table", "threshold_table", "waterfall_figure",
+    "importance_figure", "importance_series", "metrics_at_threshold", "metrics_table",
+    "pca_figure", "pr_figure", "predicted_vs_actual_figure", "probability_figure",
+    "residual_interval", "residuals_figure", "roc_figure", "shap_figure", "threshold_table", "waterfall_figure",
 ]
 
 MUTED = "#7f8c9a"
 ACCENT = "#e4572e"
-STAGE_COLOURS = {"none": "#b0b7c0", "staging": "#f2a541", "production": "#2e86ab", "archived": "#7f8c9a",
-                 "deleted": "#c0392b"}
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
 
 
@@ -363,95 +362,3 @@ def metrics_table(metrics: Mapping[str, Any], cv: Mapping[str, Any] | None = Non
             "better": {"max": "higher", "min": "lower"}.get(metric_direction(name) or "", ""),
         })
     return pd.DataFrame(rows, columns=["metric", "test", "cv mean ± std", "cv mean", "cv std", "better"])
-
-
-def _labels(frame: pd.DataFrame) -> list[str]:
-    if "model" in frame.columns:
-        return frame["model"].astype(str).tolist()
-    return [f"{n}:{v}" for n, v in zip(frame["name"], frame["version"], strict=True)]
-
-
-def _numeric_metric(frame: pd.DataFrame, metric: str) -> str:
-    if metric not in frame.columns:
-        raise InvalidInputError(f"The leaderboard has no metric {metric!r}.",
-                                hint=f"Choose one of: {', '.join(map(str, frame.columns))}.")
-    if not pd.api.types.is_numeric_dtype(frame[metric]) and f"{metric}_mean" in frame.columns:
-        return f"{metric}_mean"
-    return metric
-
-
-def metric_bar_figure(frame: pd.DataFrame, metric: str) -> go.Figure:
-    """One bar per model version for ``metric`` (cross-validated ones with ± std error bars), the best highlighted."""
-    column = _numeric_metric(frame, metric)
-    values = pd.to_numeric(frame[column], errors="coerce")
-    keep = values.notna().to_numpy()
-    if not keep.any():
-        raise InvalidInputError(f"No model in the table has a value for {metric!r}.")
-    labels = np.asarray(_labels(frame), dtype=object)[keep]
-    shown = values[keep].to_numpy(dtype=float)
-    direction = metric_direction(column)
-    best = None if direction is None else int(np.argmax(shown) if direction == "max" else np.argmin(shown))
-    std_column = f"{column.removesuffix('_mean')}_std"
-    error = None
-    if column.endswith("_mean") and std_column in frame.columns:
-        error = {"type": "data", "array": pd.to_numeric(frame[std_column], errors="coerce")[keep].fillna(0).tolist()}
-    colours = [ACCENT if i == best else MUTED for i in range(len(shown))]
-    fig = go.Figure(go.Bar(x=labels.tolist(), y=shown, marker_color=colours, error_y=error,
-                           text=[f"{v:.3f}" for v in shown], textposition="outside"))
-    fig.update_xaxes(type="category", title="model")
-    fig.update_yaxes(title=metric)
-    better = {"max": " (higher is better)", "min": " (lower is better)"}.get(direction or "", "")
-    return _finish(fig, f"{metric}{better}", showlegend=False)
-
-
-def pareto_figure(frame: pd.DataFrame, score: str, cost: str = "train_seconds") -> go.Figure:
-    """``score`` against ``cost`` for every model; the Pareto front (nothing both better and cheaper) is joined."""
-    column = _numeric_metric(frame, score)
-    front = pareto_front(frame, column, cost)
-    labels = np.asarray(_labels(frame), dtype=object)
-    x = pd.to_numeric(frame[cost], errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-    on = front.to_numpy()
-    fig = go.Figure()
-    fig.add_scatter(x=x[~on], y=y[~on], mode="markers", name="other models", text=labels[~on].tolist(),
-                    marker={"color": MUTED, "size": 9}, hovertemplate="%{text}<br>%{x:.3g}<br>%{y:.4f}<extra></extra>")
-    order = np.argsort(x[on], kind="stable")
-    fig.add_scatter(x=x[on][order], y=y[on][order], mode="lines+markers", name="Pareto front",
-                    text=labels[on][order].tolist(), marker={"color": ACCENT, "size": 11},
-                    line={"shape": "hv", "color": ACCENT},
-                    hovertemplate="%{text}<br>%{x:.3g}<br>%{y:.4f}<extra></extra>")
-    finite = x[np.isfinite(x) & (x > 0)]
-    if len(finite) > 1 and finite.max() / finite.min() > 100:
-        fig.update_xaxes(type="log")
-    fig.update_xaxes(title=cost.replace("_", " "))
-    fig.update_yaxes(title=score)
-    return _finish(fig, f"{score} against {cost.replace('_', ' ')}")
-
-
-# -- registry history -------------------------------------------------------------------
-def stage_history_table(transitions: Sequence[Any]) -> pd.DataFrame:
-    """The stage changes of a model (``core.registry.Transition``), newest first."""
-    rows = [{"when": t.at, "version": t.version, "from": t.from_stage, "to": t.to_stage, "note": t.note}
-            for t in transitions]
-    frame = pd.DataFrame(rows, columns=["when", "version", "from", "to", "note"])
-    return frame.sort_values("when", ascending=False, kind="stable", ignore_index=True)
-
-
-def stage_history_figure(transitions: Sequence[Any]) -> go.Figure:
-    """A timeline: each change as a marker at its version, the production version as a step line."""
-    if not transitions:
-        raise InvalidInputError("This model has no stage changes yet.")
-    table = stage_history_table(transitions).iloc[::-1]
-    fig = go.Figure()
-    production = table[table["to"] == "production"]
-    if not production.empty:
-        fig.add_scatter(x=production["when"], y=production["version"], mode="lines", name="in production",
-                        line={"shape": "hv", "color": STAGE_COLOURS["production"], "width": 1})
-    for stage, rows in table.groupby("to", sort=False):
-        fig.add_scatter(x=rows["when"], y=rows["version"], mode="markers", name=f"→ {stage}",
-                        marker={"size": 11, "color": STAGE_COLOURS.get(stage, MUTED)},
-                        customdata=rows[["from", "note"]].to_numpy(),
-                        hovertemplate="v%{y}: %{customdata[0]} → " + stage + "<br>%{x}<br>%{customdata[1]}"
-                                      "<extra></extra>")
-    fig.update_yaxes(title="version", dtick=1)
-    return _finish(fig, "Stage history")

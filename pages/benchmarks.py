@@ -9,6 +9,7 @@ import streamlit as st
 from components import model_views, registry_views
 from components.guard import guard
 from components.state import workspace
+from core import comparison_figures as cf
 from core import leaderboard as lb
 from core import model_figures as mf
 from core import registry
@@ -71,7 +72,7 @@ bar_tab, curves_tab, pareto_tab, scatter_tab = st.tabs(
 with bar_tab, guard("Drawing the metric chart"):
     if metrics:
         metric = st.selectbox("Metric", metrics, key="benchmarks.bar_metric")
-        st.plotly_chart(mf.metric_bar_figure(frame, metric), key="benchmarks.bar", width="stretch")
+        st.plotly_chart(cf.metric_bar_figure(frame, metric), key="benchmarks.bar", width="stretch")
     else:
         st.info("The models shown have no metric with a known direction.")
 with curves_tab, guard("Drawing the curves"):
@@ -87,7 +88,7 @@ with curves_tab, guard("Drawing the curves"):
 with pareto_tab, guard("Drawing score against training time"):
     if metrics:
         score = st.selectbox("Score", metrics, key="benchmarks.pareto_metric")
-        st.plotly_chart(mf.pareto_figure(frame, score), key="benchmarks.pareto", width="stretch")
+        st.plotly_chart(cf.pareto_figure(frame, score), key="benchmarks.pareto", width="stretch")
         st.caption("Joined: the Pareto front, models no other beats on both the score and the training time.")
 with scatter_tab, guard("Drawing predicted against actual"):
     chosen = st.multiselect("Models", regressors, default=regressors[:2], format_func=labels.get,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import comparison_figures as cf
 from core import model_figures as mf
 from core.errors import InvalidInputError
 from core.leaderboard import leaderboard
@@ -234,30 +235,30 @@ def board() -> pd.DataFrame:
 
 
 def test_metric_bars_highlight_the_best_in_the_right_direction(board):
-    auc = mf.metric_bar_figure(board, "roc_auc").data[0]
+    auc = cf.metric_bar_figure(board, "roc_auc").data[0]
     assert list(auc.x) == ["m:1", "m:2", "m:3"] and list(auc.marker.color) == [mf.ACCENT, mf.MUTED, mf.MUTED]
-    loss = mf.metric_bar_figure(board, "log_loss")
+    loss = cf.metric_bar_figure(board, "log_loss")
     assert list(loss.data[0].marker.color) == [mf.MUTED, mf.ACCENT, mf.MUTED]
     assert loss.layout.title.text == "log_loss (lower is better)"
 
 
 def test_cross_validated_metric_bars_carry_std_error_bars(board):
-    bars = mf.metric_bar_figure(board, "cv_roc_auc").data[0]
+    bars = cf.metric_bar_figure(board, "cv_roc_auc").data[0]
     assert list(bars.x) == ["m:1", "m:2"]  # m:3 was not cross-validated
     assert list(bars.y) == [0.88, 0.81] and list(bars.error_y.array) == [0.02, 0.01]
-    assert list(mf.metric_bar_figure(board, "cv_roc_auc_mean").data[0].error_y.array) == [0.02, 0.01]
+    assert list(cf.metric_bar_figure(board, "cv_roc_auc_mean").data[0].error_y.array) == [0.02, 0.01]
 
 
 def test_metric_bars_refuse_unknown_or_empty_metrics(board):
     with pytest.raises(InvalidInputError, match="no metric 'f1'"):
-        mf.metric_bar_figure(board, "f1")
+        cf.metric_bar_figure(board, "f1")
     empty = board.assign(roc_auc=np.nan)
     with pytest.raises(InvalidInputError, match="No model in the table has a value for 'roc_auc'"):
-        mf.metric_bar_figure(empty, "roc_auc")
+        cf.metric_bar_figure(empty, "roc_auc")
 
 
 def test_pareto_figure_joins_the_models_nothing_beats_on_score_and_time(board):
-    fig = mf.pareto_figure(board, "roc_auc")
+    fig = cf.pareto_figure(board, "roc_auc")
     others, front = fig.data
     assert list(front.text) == ["m:2", "m:1"]  # ordered by training time: 1 s then 10 s
     assert list(front.x) == [1.0, 10.0] and list(others.text) == ["m:3"]  # 0.7 in 5 s loses to 0.8 in 1 s
@@ -270,12 +271,12 @@ def test_stage_history_table_and_timeline():
     moves = [Transition("m", 2, "none", "production", "", t0 + dt.timedelta(hours=2)),
              Transition("m", 1, "production", "archived", "replaced", t0 + dt.timedelta(hours=2)),
              Transition("m", 1, "none", "production", "", t0)]
-    table = mf.stage_history_table(moves)
+    table = cf.stage_history_table(moves)
     assert list(table.columns) == ["when", "version", "from", "to", "note"]
     assert table["version"].tolist() == [2, 1, 1] and table["to"].iloc[-1] == "production"
-    fig = mf.stage_history_figure(moves)
+    fig = cf.stage_history_figure(moves)
     step = fig.data[0]
     assert step.name == "in production" and list(step.y) == [1, 2] and step.line.shape == "hv"
     assert {t.name for t in fig.data[1:]} == {"→ production", "→ archived"}
     with pytest.raises(InvalidInputError, match="no stage changes"):
-        mf.stage_history_figure([])
+        cf.stage_history_figure([])
