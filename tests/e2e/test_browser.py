@@ -27,14 +27,22 @@ def test_load_a_sample_and_see_its_preview(page, app_url):
         assert page.get_by_role("link", name=name).count() >= 1
 
 
-def test_train_then_predict_one_row_and_download_a_batch(page, app_url, tmp_path):
-    """From the sample to a trained model's confusion matrix, a one-row prediction and a batch file."""
+def ensure_titanic(page, app_url) -> None:
+    """Load the Titanic sample unless an earlier test already did (each test can run alone)."""
     page.goto(app_url)
     page.get_by_role("heading", name="Data").wait_for(timeout=60_000)
-    if page.get_by_role("heading", name="titanic@1").count() == 0:  # this test can also run alone
-        page.get_by_role("button", name="Add data").click()
-        page.locator('[class*="st-key-data-sample-titanic"] button').click()
+    page.wait_for_timeout(1000)
+    if page.get_by_role("heading", name="titanic@1").count() == 0:
+        load = page.locator('[class*="st-key-data-sample-titanic"] button')
+        if load.count() == 0:  # the Datasets view is showing: switch to Add data
+            page.get_by_text("Add data", exact=True).click()
+        load.click()
         page.get_by_role("heading", name="titanic@1").wait_for(timeout=30_000)
+
+
+def test_train_then_predict_one_row_and_download_a_batch(page, app_url, tmp_path):
+    """From the sample to a trained model's confusion matrix, a one-row prediction and a batch file."""
+    ensure_titanic(page, app_url)
 
     page.get_by_role("link", name="Train").click()
     page.get_by_role("heading", name="Train", exact=True).wait_for(timeout=30_000)
@@ -68,3 +76,19 @@ def test_train_then_predict_one_row_and_download_a_batch(page, app_url, tmp_path
     lines = saved.read_text().splitlines()
     assert lines[0].replace('"', "").split(",")[:2] == ["prediction", "probability_0"]
     assert len(lines) == 1310  # the header and one row per input row
+
+
+def test_a_profiling_job_survives_a_browser_refresh(page, app_url):
+    ensure_titanic(page, app_url)
+    page.get_by_role("link", name="EDA").click()
+    page.get_by_role("heading", name="EDA", exact=True).wait_for(timeout=30_000)
+    page.get_by_text("Full report", exact=True).click()
+    page.get_by_role("button", name="Generate profiling report").click()
+    page.get_by_text("Profile titanic@1").first.wait_for(timeout=30_000)  # the live job panel
+    page.reload()  # a new browser session: nothing is left in Streamlit's session state
+    page.get_by_role("heading", name="EDA", exact=True).wait_for(timeout=60_000)
+    page.get_by_text("Full report", exact=True).click()
+    # the same job is found in the database and followed to its end; nobody clicks Generate again
+    page.get_by_role("button", name="Download the report (HTML)").wait_for(timeout=240_000)
+    assert page.locator("iframe").count() >= 1
+    screenshot(page, "eda-profiling-report-after-refresh")
