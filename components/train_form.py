@@ -8,6 +8,7 @@ import streamlit as st
 from core.datasets import VersionInfo
 from core.ml import config as ml_config
 from core.ml.catalogue import algorithms_for
+from core.ml.estimate import estimate_cost
 
 _SPLIT_LABELS = {"auto": "auto (stratified for classification)", "random": "random", "stratified": "stratified",
                  "time": "time-based (train on the past)", "group": "grouped by an id column"}
@@ -79,3 +80,27 @@ def algorithm_choice(kind: str) -> list[str]:
     with st.expander("About the algorithms"):
         st.dataframe(catalogue_table(kind), hide_index=True, width="stretch")
     return chosen
+
+
+@st.cache_data(max_entries=256, show_spinner="Estimating time and memory on a small sample…")
+def _estimate(version_id: int, sha256: str, algorithm: str, target: str | None, features: tuple[str, ...],
+              kind: str, n_rows: int, n_fits: int) -> dict:
+    from components import data_cache
+    from components.state import workspace
+    from core import datasets
+
+    version = datasets.get_version_by_id(workspace(), version_id)
+    sample = data_cache.sample(version)
+    small = sample.sample(min(len(sample), 2000), random_state=0)
+    y = None if target is None else small[target]
+    result = estimate_cost(algorithm, small[list(features)], y, n_rows, kind=kind, n_fits=n_fits).to_dict()
+    seconds = result["seconds"]
+    result["time"] = f"{seconds:,.1f} s" if seconds < 120 else f"{seconds / 60:,.1f} min"
+    result["peak_mb"] = round(result["peak_bytes"] / 2**20)
+    return result
+
+
+def estimate(version: VersionInfo, algorithm: str, target: str | None, features: tuple[str, ...], kind: str,
+             n_fits: int) -> dict:
+    """Estimated time and peak memory of one algorithm on the whole version (a quick fit on a sample, scaled)."""
+    return _estimate(version.id, version.sha256, algorithm, target, features, kind, version.n_rows, n_fits)

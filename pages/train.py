@@ -13,7 +13,6 @@ from components.state import workspace
 from core import jobs, registry
 from core.jobs import JobInfo
 from core.ml import config as ml_config
-from core.ml.estimate import estimate_cost
 from core.ml.problem import detect_problem, feature_warnings, select_features
 
 st.title("Train")
@@ -60,21 +59,14 @@ with guard("Reading the dataset"):
     algorithms = train_form.algorithm_choice(kind)
     tuning = train_form.tuning_settings()
 
-    if algorithms and st.button("Estimate time and memory", key="train.estimate"):
-        with st.spinner("Fitting each algorithm on a small sample…"):
-            small = sample.sample(min(len(sample), 2000), random_state=0)
-            y = None if target is None else small[target]
-            estimates = {key: estimate_cost(key, small[features], y, version.n_rows, kind=kind,
-                                            n_fits=1 + split["cv_folds"] + (tuning or {}).get("n_trials", 0))
-                         for key in algorithms}
-        st.session_state["train.estimates"] = {k: e.to_dict() for k, e in estimates.items()}
-    estimates = st.session_state.get("train.estimates", {})
+    n_fits = 1 + split["cv_folds"] + (tuning or {}).get("n_trials", 0) * (tuning or {}).get("cv_folds", 1)
+    estimates = {key: train_form.estimate(version, key, target, tuple(features), kind, n_fits)
+                 for key in algorithms} if features else {}
     if estimates:
-        st.dataframe(pd.DataFrame([{"algorithm": k, "estimated seconds": round(e["seconds"], 1),
-                                    "peak memory MB": round(e["peak_bytes"] / 2**20), "fits": e["fits_in_memory"],
-                                    "note": e["reason"]} for k, e in estimates.items() if k in algorithms]),
-                     hide_index=True, width="stretch")
-    too_big = [k for k in algorithms if not estimates.get(k, {}).get("fits_in_memory", True)]
+        st.dataframe(pd.DataFrame([{"algorithm": k, "estimated time": e["time"], "peak memory MB": e["peak_mb"],
+                                    "fits in memory": e["fits_in_memory"], "how": e["reason"]}
+                                   for k, e in estimates.items()]), hide_index=True, width="stretch")
+    too_big = [k for k, e in estimates.items() if not e["fits_in_memory"]]
     if too_big:
         st.error(f"Not started, would not fit in memory: {', '.join(too_big)}.")
 

@@ -17,6 +17,9 @@ def workspace() -> Workspace:
 
 def run_training(at, algorithms: list[str], kind: str) -> jobs.JobInfo:
     at.multiselect(key=f"train.algorithms.{kind}").set_value(algorithms).run()
+    [estimates] = [df.value for df in at.dataframe if "estimated time" in df.value.columns]
+    assert estimates["algorithm"].tolist() == algorithms  # shown for each choice before anything starts
+    assert estimates["fits in memory"].all()
     at.button(key="train.start").click().run()
     assert not at.exception, at.exception
     ws = workspace()
