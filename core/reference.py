@@ -220,7 +220,7 @@ def iso_to_ns(texts: list[str]) -> np.ndarray:
 
 def logical_type(series: pd.Series, max_categories: int = 50) -> str:
     """The logical type Atelier gives a column: numeric, categorical, boolean, datetime or text."""
-    kind = _dtype_kind(series.dtype)
+    kind = dtype_kind(series.dtype)
     if kind is None:
         kind = _string_kind(_value_counts(_sample(series)), max_categories)
         if kind != "text":
@@ -234,7 +234,7 @@ def logical_type(series: pd.Series, max_categories: int = 50) -> str:
 def _describe(series: pd.Series, name: str, bins: int, max_categories: int) -> dict:
     n = len(series)
     counts = None
-    kind = _dtype_kind(series.dtype)
+    kind = dtype_kind(series.dtype)
     if kind is None:
         kind = _string_kind(_value_counts(_sample(series)), max_categories)
         if kind != "text":
@@ -270,7 +270,7 @@ def _describe(series: pd.Series, name: str, bins: int, max_categories: int) -> d
     return feature
 
 
-def _dtype_kind(dtype: Any) -> str | None:
+def dtype_kind(dtype: Any) -> str | None:
     """The logical type a dtype fixes on its own; ``None`` for string-like dtypes."""
     if pd.api.types.is_bool_dtype(dtype):
         return "boolean"

@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.errors import InvalidInputError
+from core.reference import dtype_kind  # one definition of how a dtype reads, shared with model references
 
 SAMPLE_ROWS = 100_000
 MAX_CATEGORIES = 50
@@ -136,19 +137,6 @@ def hashable(series: pd.Series) -> pd.Series:
     except TypeError:
         return series.astype(str).where(series.notna())
     return series
-
-
-def dtype_kind(dtype: Any) -> str | None:
-    """The kind a dtype settles on its own (as :func:`core.reference.logical_type` reads it); None for strings."""
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "categorical"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return "numeric"
-    return None
 
 
 def string_kind(counts: pd.Series) -> str:
