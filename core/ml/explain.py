@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import ClusterMixin
 
+from core.errors import InvalidInputError
 from core.ml.preprocessing import model_input_frame, model_input_origin
 from core.ml.steps import LabelEncodedClassifier
 
@@ -234,11 +236,15 @@ def explain_rows(pipeline: Any, rows: pd.DataFrame, *, seed: int = 0) -> pd.Data
         ``"(class)"``, the class explained (the predicted one for multiclass, the second
         sorted class for binary).
     """
+    model = pipeline.steps[-1][1]
+    if isinstance(model, ClusterMixin):
+        raise InvalidInputError(
+            "Per-row explanations are for classification and regression models; this one is a clustering model."
+        )
     Xm = model_input_frame(pipeline, rows)
     values, base, _ = _contributions(pipeline, Xm, seed)
     inputs, matrix = _to_inputs(pipeline, list(Xm.columns))
     per_input = np.einsum("nfk,fi->nik", values, matrix)
-    model = pipeline.steps[-1][1]
     classes = getattr(model, "classes_", None)
     if values.shape[2] > 1:
         predicted = np.asarray(pipeline.predict(rows))

@@ -15,7 +15,8 @@ The input frame is never modified.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -255,7 +256,9 @@ def train_many(
             raise
         except Exception as exc:  # recorded on that algorithm's result; the others go on
             message = str(exc) if isinstance(exc, AtelierError) else f"{type(exc).__name__}: {exc}"
-            cb.log(f"{entry.label} failed: {message}")
+            if not message.startswith(entry.label):
+                message = f"{entry.label} failed: {message}"
+            cb.log(message)
             results.append(TrainResult(entry.key, entry.label, prepared.kind, prepared.problem, status="failed",
                                        error=message, features=list(prepared.features), target=prepared.target,
                                        warnings=list(prepared.warnings), config=chosen.config.to_dict()))
@@ -289,26 +292,27 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Callbacks |
         params = tuning.best_params
         timings["tuning_seconds"] = tuning.seconds
         cb.log(f"Best {tuning.metric} {tuning.best_score:.4f} with {params}")
-    cv = {}
-    if prepared.folds:
-        cv_started = time.perf_counter()
-        cv = _cross_validate(prepared, entry, resolved, params, cb.scaled(0.5, 0.7), common)
-        timings["cv_seconds"] = time.perf_counter() - cv_started
-    cb.step(0.7, f"Fitting {entry.label} on {len(X_train):,} rows")
-    pipeline, weigh, build_notes = make_pipeline(entry, kind, prepared.types, resolved, params, y=y_train, **common)
-    notes += build_notes
-    fit_started = time.perf_counter()
-    notes += fit_pipeline(pipeline, X_train, y_train, weigh=weigh, log=cb.log)
-    timings["train_seconds"] = time.perf_counter() - fit_started
-    cb.step(0.85, "Evaluating on the test rows")
-    X_eval, y_eval = (X_train, y_train) if kind == "clustering" else (prepared.X_test, prepared.y_test)
-    evaluation, lines = quietly(lambda: evaluate(pipeline, X_eval, y_eval, kind, positive_label=config.positive_label,
-                                                 seed=seed), cb.log)
-    notes += evaluation.notes + lines
-    if kind == "clustering" and evaluation.metrics.get("n_clusters", 0) < 2:
-        notes.append(f"{entry.label} found fewer than two clusters"
-                     + (" and marked rows as noise: raise eps or lower min_samples." if entry.key == "dbscan" else "."))
-    timings["predict_seconds_per_1000"] = _predict_seconds_per_1000(pipeline, X_eval if len(X_eval) else X_train)
+    with _library_errors(entry, config.use_gpu):
+        cv = {}
+        if prepared.folds:
+            cv_started = time.perf_counter()
+            cv = _cross_validate(prepared, entry, resolved, params, cb.scaled(0.5, 0.7), common)
+            timings["cv_seconds"] = time.perf_counter() - cv_started
+        cb.step(0.7, f"Fitting {entry.label} on {len(X_train):,} rows")
+        pipeline, weigh, build_notes = make_pipeline(entry, kind, prepared.types, resolved, params, y=y_train, **common)
+        notes += build_notes
+        fit_started = time.perf_counter()
+        notes += fit_pipeline(pipeline, X_train, y_train, weigh=weigh, log=cb.log)
+        timings["train_seconds"] = time.perf_counter() - fit_started
+        cb.step(0.85, "Evaluating on the test rows")
+        X_eval, y_eval = (X_train, y_train) if kind == "clustering" else (prepared.X_test, prepared.y_test)
+        evaluation, lines = quietly(lambda: evaluate(pipeline, X_eval, y_eval, kind,
+                                                     positive_label=config.positive_label, seed=seed), cb.log)
+        notes += evaluation.notes + lines
+        if kind == "clustering" and evaluation.metrics.get("n_clusters", 0) < 2:
+            advice = " and marked rows as noise: raise eps or lower min_samples." if entry.key == "dbscan" else "."
+            notes.append(f"{entry.label} found fewer than two clusters{advice}")
+        timings["predict_seconds_per_1000"] = _predict_seconds_per_1000(pipeline, X_eval if len(X_eval) else X_train)
     cb.step(0.9, "Saving and explaining")
     model_bytes = dump_model(pipeline)
     importances, method, shap = {}, "none", None
@@ -329,6 +333,19 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Callbacks |
         notes=list(dict.fromkeys(notes)), warnings=list(prepared.warnings), library_versions=library_versions(),
         config={**config.to_dict(), "algorithm": entry.key}, train_frame=X_train,
     )
+
+
+@contextmanager
+def _library_errors(entry: Any, use_gpu: bool) -> Iterator[None]:
+    """Turn a library's own exception during fitting or predicting into a message for the user."""
+    try:
+        yield
+    except AtelierError:
+        raise
+    except Exception as exc:
+        hint = ("The GPU could not be used: turn GPU training off in the settings." if use_gpu and entry.gpu
+                else "Check the algorithm's parameters and the data, or try another algorithm.")
+        raise InvalidInputError(f"{entry.label} failed: {type(exc).__name__}: {exc}", hint=hint) from exc
 
 
 def _cross_validate(prepared: PreparedData, entry: Any, resolved: Any, params: dict[str, Any], cb: Callbacks,

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.errors import InvalidInputError
 from core.ml.catalogue import get_algorithm
 from core.ml.config import PreprocessConfig
 from core.ml.explain import (
@@ -136,3 +137,5 @@ def test_clustering_has_no_shap_summary():
     pipeline.fit(X)
     assert shap_summary(pipeline, X, "clustering").method == "none (clustering)"
     assert feature_importances(pipeline, X, None, "clustering") == ({}, "none")
+    with pytest.raises(InvalidInputError, match="Per-row explanations are for classification and regression models"):
+        explain_rows(pipeline, X.head(2))
