@@ -30,16 +30,17 @@ import pandas as pd
 from core.errors import InvalidInputError
 
 __all__ = [
-    "FeatureSpec",
-    "OTHER",
-    "QUANTILES",
     "as_datetime64",
     "bin_counts",
     "build_reference",
     "datetime_to_ns",
+    "dtype_kind",
     "feature_specs",
+    "FeatureSpec",
     "iso_to_ns",
     "logical_type",
+    "OTHER",
+    "QUANTILES",
     "reference_feature",
 ]
 

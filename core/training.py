@@ -13,10 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from core import datasets, registry
-from core.errors import AtelierError, InvalidInputError, JobCancelledError
-from core.ml.catalogue import get_algorithm
+from core.errors import AtelierError
 from core.ml.config import Callbacks, TrainConfig
-from core.ml.train import TrainResult, fit_candidate, prepare_data
+from core.ml.train import TrainResult, train_many
 from core.reference import build_reference
 from core.workspace import Workspace
 
@@ -70,40 +69,28 @@ def train_version(
     cancelling stops the run and keeps the models registered so far.
     """
     cb = callbacks or Callbacks()
-    if not algorithms:
-        raise InvalidInputError("Choose at least one algorithm to train.")
-    entries = [get_algorithm(key) for key in algorithms]
-    config = replace(config, roles={**version.roles, **dict(config.roles)}, use_gpu=config.use_gpu
-                     or ws.settings.use_gpu)
+    config = replace(config, roles={**version.roles, **dict(config.roles)},
+                     use_gpu=config.use_gpu or ws.settings.use_gpu)
+    name = model_name or registry.default_model_name(version.name, config.target)
     cb.step(0.0, f"Reading {version.label}")
     frame = datasets.load_frame(ws, version)
-    prepared = prepare_data(frame, config, cb)
-    for entry in entries:
-        entry.estimator_class(prepared.kind)  # an algorithm unable to do this problem is refused up front
-    name = model_name or registry.default_model_name(version.name, prepared.target)
-    cb.log(f"{prepared.problem.kind}: {prepared.problem.reason}; {len(prepared.features)} features; "
-           f"{len(prepared.split.train):,} training rows, {len(prepared.split.test):,} test rows")
     rows: list[dict[str, Any]] = []
-    span = 0.95 / len(entries)
-    for i, entry in enumerate(entries):
-        sub = cb.scaled(0.05 + i * span, 0.05 + (i + 1) * span)
-        cb.log(f"— {entry.label} —")
-        try:
-            result = fit_candidate(prepared, entry.key, sub)
-            model = register_result(ws, name, result, version, job_id)
-            cb.log(f"{entry.label}: registered {model.label}")
-        except JobCancelledError:
-            raise
-        except Exception as exc:  # recorded in that algorithm's row; the others go on
-            message = str(exc) if isinstance(exc, AtelierError) else f"{type(exc).__name__}: {exc}"
-            cb.log(f"{entry.label} failed: {message}")
-            result = TrainResult(entry.key, entry.label, prepared.kind, prepared.problem, status="failed",
-                                 error=message)
-            model = None
+
+    def save(result: TrainResult) -> None:
+        model = None
+        if result.ok:
+            try:
+                model = register_result(ws, name, result, version, job_id)
+                cb.log(f"{result.label}: registered {model.label}")
+            except AtelierError as exc:  # the model was trained but could not be stored: say so in its row
+                result = replace(result, status="failed", error=f"Trained, but not saved: {exc}")
+                cb.log(result.error)
         rows.append(result_row(result, model))
         if on_results:
             on_results(rows)
-    cb.progress(1.0, "Done")
+
+    train_many(frame, config, algorithms, progress=cb.progress, log=cb.log, check_cancelled=cb.check_cancelled,
+               on_result=save)
     return rows
 
 

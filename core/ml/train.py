@@ -229,11 +229,13 @@ def train_many(
     progress: Callable[..., None] | None = None,
     log: Callable[[str], None] | None = None,
     check_cancelled: Callable[[], None] | None = None,
+    on_result: Callable[[TrainResult], None] | None = None,
 ) -> list[TrainResult]:
     """Train several algorithms on the same prepared data; one failing does not stop the others.
 
     ``params`` gives per-algorithm parameters (``{"knn": {"n_neighbors": 15}}``) replacing
-    ``config.params`` for that algorithm.  Cancelling stops everything.
+    ``config.params`` for that algorithm.  ``on_result(result)`` is called as each algorithm
+    finishes (to save it at once, so a cancel keeps it).  Cancelling stops everything.
     """
     cb = Callbacks.of(progress, log, check_cancelled)
     if not algorithms:
@@ -262,6 +264,8 @@ def train_many(
             results.append(TrainResult(entry.key, entry.label, prepared.kind, prepared.problem, status="failed",
                                        error=message, features=list(prepared.features), target=prepared.target,
                                        warnings=list(prepared.warnings), config=chosen.config.to_dict()))
+        if on_result is not None:
+            on_result(results[-1])
     cb.progress(1.0, "Done")
     return results
 

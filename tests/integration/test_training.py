@@ -59,16 +59,16 @@ def test_training_never_changes_the_stored_dataset(ws, penguins):
 
 
 def test_one_algorithm_failing_does_not_stop_the_others(ws, penguins, monkeypatch):
-    import core.training as training
+    import core.ml.train as ml_train
 
-    real = training.fit_candidate
+    real = ml_train.fit_candidate
 
     def flaky(prepared, algorithm, callbacks=None):
         if algorithm == "knn":
             raise RuntimeError("simulated crash inside the estimator")
         return real(prepared, algorithm, callbacks)
 
-    monkeypatch.setattr(training, "fit_candidate", flaky)
+    monkeypatch.setattr(ml_train, "fit_candidate", flaky)
     rows = train_version(ws, penguins, FAST, ["knn", "decision_tree"])
     assert [r["status"] for r in rows] == ["failed", "ok"]
     assert "simulated crash" in rows[0]["error"] and rows[0]["model"] is None
