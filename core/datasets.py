@@ -8,16 +8,22 @@ version: every change makes a new one.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
@@ -233,15 +239,17 @@ def save_version(
     _check_columns(table.column_names)
     _check_name_free(ws, name, if_exists)
     report = progress or (lambda _f, _m: None)
-    report(0.05, "Describing columns")
-    frame = table.to_pandas()
-    schema = infer_schema_json(frame)
-    roles = validate_roles(dict(roles) if roles else suggest_roles(schema), table.column_names)
-    report(0.3, "Checking data quality")
-    quality = quality_report_json(frame, schema)
-    del frame
-    report(0.6, "Writing Parquet")
-    ref = _store_table(ws, table)
+    # The Parquet file is written in a thread while the columns are described: both read the
+    # same immutable Arrow table, and pyarrow and numpy release the GIL for the heavy parts.
+    with _store_table(ws, table) as stored:
+        report(0.05, "Describing columns")
+        # pandas dtype names, as the stored schemas have always had (the table is never converted).
+        schema = infer_schema_json(table, pandas_dtypes=True)
+        roles = validate_roles(dict(roles) if roles else suggest_roles(schema), table.column_names)
+        report(0.3, "Checking data quality")
+        quality = quality_report_json(table, schema)
+        report(0.6, "Writing Parquet")
+        ref = stored()
     report(0.9, "Recording the version")
     return _insert_version(
         ws, name, ref, table.num_rows, table.num_columns, schema, roles, quality, dict(provenance), note, None,
@@ -249,17 +257,79 @@ def save_version(
     )
 
 
-def _store_table(ws: Workspace, table: pa.Table):
-    ws.settings.staging_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=ws.settings.staging_dir) as tmp:
-        path = Path(tmp) / "data.parquet"
-        pq.write_table(table, path, compression="zstd", row_group_size=128 * 1024)
-        from core.storage import sha256_file
+# Parquet settings, measured on 2M rows × 20 columns (10 random doubles): LZ4 writes in 0.66 s
+# for 166 MB, zstd in 0.87 s for 125 MB (pandas' default snappy: 174 MB).  LZ4 keeps the write,
+# the longest step of an import, short and also reads back fastest.  Dictionary pages only for
+# columns whose values repeat: on random doubles a dictionary overflows, falls back, and makes
+# the write twice as slow and the file bigger.
+_PARQUET_COMPRESSION = "lz4"
+_ROW_GROUP_ROWS = 128 * 1024
+_DICTIONARY_SAMPLE = 4096
 
-        key = f"datasets/{sha256_file(path)}.parquet"
-        if ws.has_artifact(key):
-            return ws.artifact(key)  # the same bytes are stored already
-        return ws.put_file(key, path, kind="dataset")
+
+@contextmanager
+def _store_table(ws: Workspace, table: pa.Table) -> Iterator[Callable[[], Any]]:
+    """Start writing ``table`` as Parquet in a background thread; yield a function that waits for
+    the file and stores it in the artifact store (returning its ``ArtifactRef``).
+
+    The function hashes the file while the writer is still writing it (the writer only appends),
+    so the checksum costs no time after the last byte.  Leaving the block, even by an exception,
+    waits for the writer and removes the temporary file, so nothing is stored unless asked for.
+    """
+    ws.settings.staging_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ws.settings.staging_dir) as tmp, ThreadPoolExecutor(1) as pool:
+        path = Path(tmp) / "data.parquet"
+        sink = pa.OSFile(str(path), "wb")  # exists before the writer starts, so it can be read at once
+
+        def write() -> None:
+            with sink:
+                pq.write_table(table, sink, compression=_PARQUET_COMPRESSION, row_group_size=_ROW_GROUP_ROWS,
+                               use_dictionary=_dictionary_columns(table))
+
+        writing = pool.submit(write)
+
+        def finish():
+            digest = hashlib.sha256()
+            with open(path, "rb") as written:
+                while True:
+                    done = writing.done()  # checked before reading: once done, the reads below see every byte
+                    chunk = written.read(1 << 20)
+                    if chunk:
+                        digest.update(chunk)
+                    elif done:
+                        break
+                    else:
+                        time.sleep(0.002)  # caught up with the writer
+            writing.result()  # the writer's error, if it failed
+            key = f"datasets/{digest.hexdigest()}.parquet"
+            if ws.has_artifact(key):
+                return ws.artifact(key)  # the same bytes are stored already
+            return ws.put_file(key, path, kind="dataset")
+
+        yield finish
+
+
+def _dictionary_columns(table: pa.Table) -> list[str]:
+    """Columns worth dictionary pages: categoricals, and flat columns whose evenly spaced sample
+    has at most half as many distinct values as values."""
+    chosen = []
+    n = table.num_rows
+    picks = pa.array(np.linspace(0, n - 1, min(n, _DICTIONARY_SAMPLE)).astype(np.int64)) if n else None
+    for f, values in zip(table.schema, table.columns, strict=True):
+        t = f.type
+        if pa.types.is_dictionary(t):
+            chosen.append(f.name)
+        elif picks is None or pa.types.is_nested(t) or pa.types.is_boolean(t) or pa.types.is_null(t):
+            continue
+        else:
+            sample = values.take(picks)
+            try:
+                distinct = pc.count_distinct(sample, mode="all").as_py()
+            except pa.ArrowNotImplementedError:
+                continue
+            if distinct <= len(sample) / 2:
+                chosen.append(f.name)
+    return chosen
 
 
 def _check_columns(columns: list[str]) -> None:

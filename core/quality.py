@@ -5,8 +5,10 @@ high-cardinality categoricals and free text, columns mixing numbers and text
 (or mostly numbers with a few text markers), suspected identifiers, and column
 names that LightGBM or XGBoost refuse.  Counts come from the schema
 (:func:`core.schema.infer_schema`), so the report adds only a duplicate-row
-pass and sampled checks: fast on a million rows.  The report is stored as plain
-JSON (:func:`report_to_json`).
+pass and the mixed-type check on an evenly spaced sample of 10,000 values.
+An Arrow table is checked as it is, never converted to pandas: its duplicate
+rows are counted from 64-bit row hashes (:mod:`core.duplicates`).  The report
+is stored as plain JSON (:func:`report_to_json`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from core.duplicates import duplicate_row_count
 from core.schema import MAX_CATEGORIES, ColumnInfo, infer_schema
 
 __all__ = ["SEVERITIES", "QualityIssue", "QualityReport", "column_name_problems", "quality_report",
@@ -89,7 +93,7 @@ def quality_report(
 
     Parameters
     ----------
-    df : the table (an Arrow table is converted to pandas).
+    df : the table; an Arrow table is checked without converting it to pandas.
     schema : its :func:`~core.schema.infer_schema` result (objects or their JSON); inferred when omitted.
     max_categories : categoricals with more distinct values are flagged.
 
@@ -98,11 +102,14 @@ def quality_report(
     QualityReport
         Issues ordered by severity (errors first), then by column order.
     """
-    frame = df.to_pandas() if isinstance(df, pa.Table) else df
-    columns = [c if isinstance(c, ColumnInfo) else ColumnInfo(**c) for c in (schema or infer_schema(frame))]
-    rows = len(frame)
+    columns = [c if isinstance(c, ColumnInfo) else ColumnInfo(**c) for c in (schema or infer_schema(df))]
+    if isinstance(df, pa.Table):
+        rows = df.num_rows
+        duplicates = duplicate_row_count(df, columns) if rows else 0
+    else:
+        rows = len(df)
+        duplicates = _duplicate_rows(df) if rows else 0
     issues: list[QualityIssue] = []
-    duplicates = _duplicate_rows(frame) if rows else 0
     if duplicates:
         issues.append(QualityIssue(
             "duplicates", None, "warning",
@@ -111,7 +118,7 @@ def quality_report(
         ))
     names = [c.name for c in columns]
     for info in columns:
-        issues.extend(_column_issues(frame, info, rows, max_categories))
+        issues.extend(_column_issues(df, info, rows, max_categories))
         issues.extend(_name_issues(info.name, names))
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     issues.sort(key=lambda i: order[i.severity])  # stable: column order kept within a severity
@@ -172,7 +179,9 @@ def safe_column_name(name: str) -> str:
 # ---------------------------------------------------------------- checks
 
 
-def _column_issues(frame: pd.DataFrame, info: ColumnInfo, rows: int, max_categories: int) -> list[QualityIssue]:
+def _column_issues(
+    data: pd.DataFrame | pa.Table, info: ColumnInfo, rows: int, max_categories: int
+) -> list[QualityIssue]:
     name, issues = info.name, []
     if rows and info.n_missing == rows:
         return [QualityIssue("missing", name, "error", f"All {rows:,} values are missing.",
@@ -194,8 +203,9 @@ def _column_issues(frame: pd.DataFrame, info: ColumnInfo, rows: int, max_categor
         issues.append(QualityIssue("constant", name, "warning", f"Every value is {value!r}{also}.",
                                    "Set its role to 'ignore': a single value tells a model nothing."))
     mixed = None
-    if name in frame.columns and info.logical_type in ("categorical", "text"):
-        mixed = _mixed_types(frame[name], info)
+    if info.logical_type in ("categorical", "text"):
+        present = _present_sample(data, name)
+        mixed = _mixed_types(present, info) if present is not None else None
     if mixed is not None:
         issues.append(mixed)  # numbers stored as text: how many distinct strings is beside the point
     elif info.logical_type == "categorical" and info.n_unique > max_categories:
@@ -219,14 +229,36 @@ def _column_issues(frame: pd.DataFrame, info: ColumnInfo, rows: int, max_categor
     return issues
 
 
-def _mixed_types(series: pd.Series, info: ColumnInfo) -> QualityIssue | None:
-    if isinstance(series, pd.DataFrame):  # duplicate column names: judged by the name check
+def _present_sample(data: pd.DataFrame | pa.Table, name: str) -> pd.Series | None:
+    """Up to ``_SAMPLE_SIZE`` present values of a column, evenly spaced; None where the check does not apply."""
+    if isinstance(data, pa.Table):
+        # Duplicate names are judged by the name check; dictionaries are categories by construction.
+        found = data.schema.get_all_field_indices(name)
+        if len(found) != 1 or pa.types.is_dictionary(data.schema.field(found[0]).type):
+            return None
+        values = data.column(found[0])
+        present_count = len(values) - values.null_count
+        if present_count == 0:
+            return None
+        if values.null_count:
+            values = pc.drop_null(values)
+        if present_count > _SAMPLE_SIZE:
+            values = values.take(pa.array(np.linspace(0, present_count - 1, _SAMPLE_SIZE).astype(np.int64)))
+        return values.to_pandas()
+    if name not in data.columns:
+        return None
+    series = data[name]
+    if isinstance(series, pd.DataFrame) or isinstance(series.dtype, pd.CategoricalDtype):
         return None
     present = series.dropna()
-    if present.empty or isinstance(series.dtype, pd.CategoricalDtype):
+    if present.empty:
         return None
     if len(present) > _SAMPLE_SIZE:
         present = present.iloc[np.linspace(0, len(present) - 1, _SAMPLE_SIZE).astype(np.int64)]
+    return present
+
+
+def _mixed_types(present: pd.Series, info: ColumnInfo) -> QualityIssue | None:
     text = present.astype(str)
     numeric = pd.to_numeric(text.str.strip(), errors="coerce").notna()
     share = float(numeric.mean())

@@ -6,9 +6,11 @@ They follow :func:`core.reference.logical_type` (same category and text
 thresholds) and add two things a freshly uploaded table needs: identifiers,
 and ISO dates stored as text.
 
-Everything works on Arrow arrays with pyarrow compute (a DataFrame is
-converted column by column); decisions about string columns look at an evenly
-spaced sample, so a million rows take well under a second per column.
+Everything works on Arrow arrays (a DataFrame is converted column by column)
+and stays exact: missing values come from Arrow's null counts, distinct counts
+from a sort (numbers, dates) or a hash (text).  Only the decisions about string
+columns (ISO dates, whitespace, mean length) look at an evenly spaced sample of
+10,000 values, so two million rows take a fraction of a second per column.
 """
 
 from __future__ import annotations
@@ -72,27 +74,34 @@ class ColumnInfo:
         return asdict(self)
 
 
-def infer_schema(data: pd.DataFrame | pa.Table, *, max_categories: int = MAX_CATEGORIES) -> list[ColumnInfo]:
+def infer_schema(
+    data: pd.DataFrame | pa.Table, *, max_categories: int = MAX_CATEGORIES, pandas_dtypes: bool = False
+) -> list[ColumnInfo]:
     """Describe every column of a DataFrame or an Arrow table.
 
     Parameters
     ----------
     data : the table.
     max_categories : string columns with at most this many distinct values are categorical.
+    pandas_dtypes : for an Arrow table, name each column's ``dtype`` as the pandas dtype it
+        becomes in ``table.to_pandas()`` (``float64`` for integers with nulls, ``object`` for
+        text) instead of its Arrow type, without converting the table.
 
     Returns
     -------
     list of ColumnInfo, in column order.
     """
     out = []
-    for name, values, dtype, mixed in _columns(data):
+    for name, values, dtype, mixed in _columns(data, pandas_dtypes):
         out.append(_describe(name, values, dtype, mixed, max_categories))
     return out
 
 
-def infer_schema_json(data: pd.DataFrame | pa.Table, *, max_categories: int = MAX_CATEGORIES) -> list[dict[str, Any]]:
+def infer_schema_json(
+    data: pd.DataFrame | pa.Table, *, max_categories: int = MAX_CATEGORIES, pandas_dtypes: bool = False
+) -> list[dict[str, Any]]:
     """:func:`infer_schema` as plain JSON, for the metadata store."""
-    return [c.to_dict() for c in infer_schema(data, max_categories=max_categories)]
+    return [c.to_dict() for c in infer_schema(data, max_categories=max_categories, pandas_dtypes=pandas_dtypes)]
 
 
 def suggest_roles(schema: Sequence[ColumnInfo | Mapping[str, Any]], target: str | None = None) -> dict[str, str]:
@@ -158,10 +167,13 @@ def validate_roles(roles: Mapping[str, str], columns: Iterable[str]) -> dict[str
 # ---------------------------------------------------------------- per column
 
 
-def _columns(data: pd.DataFrame | pa.Table) -> Iterable[tuple[str, pa.ChunkedArray | pa.Array, str, bool]]:
+def _columns(
+    data: pd.DataFrame | pa.Table, pandas_dtypes: bool = False
+) -> Iterable[tuple[str, pa.ChunkedArray | pa.Array, str, bool]]:
     if isinstance(data, pa.Table):
-        for f, values in zip(data.schema, data.columns, strict=True):
-            yield str(f.name), values, str(f.type), False
+        names = _pandas_dtypes(data) if pandas_dtypes else [str(f.type) for f in data.schema]
+        for f, values, dtype in zip(data.schema, data.columns, names, strict=True):
+            yield str(f.name), values, dtype, False
         return
     for i in range(data.shape[1]):
         series = data.iloc[:, i]
@@ -171,6 +183,21 @@ def _columns(data: pd.DataFrame | pa.Table) -> Iterable[tuple[str, pa.ChunkedArr
             # An object column mixing numbers and text: describe it as text.
             values, mixed = pa.array(series.astype(str).where(series.notna(), None), type=pa.string()), True
         yield str(data.columns[i]), values, str(series.dtype), mixed
+
+
+def _pandas_dtypes(table: pa.Table) -> list[str]:
+    """What ``table.to_pandas().dtypes`` would say, read off an empty table of the same schema."""
+    try:
+        empty = table.schema.empty_table().to_pandas()
+        names = [str(empty.iloc[:, i].dtype) for i in range(table.num_columns)]
+    except (pa.ArrowException, ValueError, TypeError):  # a type pandas cannot hold: keep Arrow's name
+        names = [str(f.type) for f in table.schema]
+    for i, (f, values) in enumerate(zip(table.schema, table.columns, strict=True)):
+        if values.null_count and pa.types.is_integer(f.type):
+            names[i] = "float64"  # pandas holds missing integers as NaN
+        elif values.null_count and pa.types.is_boolean(f.type):
+            names[i] = "object"
+    return names
 
 
 def _describe(
@@ -184,7 +211,7 @@ def _describe(
     n_nan = int(pc.sum(pc.is_nan(values)).as_py() or 0) if pa.types.is_floating(t) else 0
     n_missing = values.null_count + n_nan  # NaN is missing too
     n_present = n - n_missing
-    n_unique = _count_distinct(values) - (1 if n_nan else 0) if n_present else 0
+    n_unique = _count_distinct(values) if n_present else 0  # NaN is missing, not a value
     note = "mixes numbers and text" if mixed else ""
     if categorical or pa.types.is_null(t):
         kind = "categorical"
@@ -205,11 +232,42 @@ def _describe(
 
 
 def _count_distinct(values: Any) -> int:
+    t = values.type
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or _is_time(t):
+        return _count_distinct_sorted(values)
     try:
         return int(pc.count_distinct(values, mode="only_valid").as_py())
     except pa.ArrowNotImplementedError:
         # Nested values (lists, structs) have no hash kernel: compare their text.
         return int(pd.Series(values.to_pylist(), dtype=object).dropna().astype(str).nunique())
+
+
+def _is_time(t: pa.DataType) -> bool:
+    return pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_time(t) or pa.types.is_duration(t)
+
+
+def _count_distinct_sorted(values: Any) -> int:
+    """Distinct present values of a numeric or temporal column (NaN not counted).
+
+    A sort is several times faster than Arrow's hash kernel on high-cardinality
+    numbers (20 ms against 300 ms for two million doubles): numpy sorts them with SIMD.
+    """
+    if values.null_count:
+        values = pc.drop_null(values)
+    if _is_time(values.type):
+        values = values.cast(pa.int64() if values.type.bit_width == 64 else pa.int32())
+    array = values.to_numpy() if isinstance(values, pa.ChunkedArray) else values.to_numpy(zero_copy_only=False)
+    if array.dtype.kind == "f":
+        nan = np.isnan(array)
+        if nan.any():
+            array = array[~nan]  # NaN is missing, not a value
+        # Compare bit patterns, as Arrow's hash kernel did: -0.0 and 0.0 stay two values.
+        array = array.view(f"i{array.itemsize}")
+    if array.size == 0:
+        return 0
+    ordered = array if array.flags.writeable else array.copy()  # Arrow's own memory comes read-only
+    ordered.sort()
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1
 
 
 def _id_like_integer(name: str, values: Any, n: int, n_present: int, n_unique: int) -> bool:
@@ -247,12 +305,13 @@ def _string_kind(
 
 
 def _sample(values: Any, n_present: int) -> pa.Array:
-    present = pc.drop_null(values)
+    """Up to ``_SAMPLE_SIZE`` present values, evenly spaced (taken before combining chunks: cheap on big columns)."""
+    present = pc.drop_null(values) if values.null_count else values
+    if n_present > _SAMPLE_SIZE:
+        present = present.take(pa.array(np.linspace(0, n_present - 1, _SAMPLE_SIZE).astype(np.int64)))
     if isinstance(present, pa.ChunkedArray):
         present = present.combine_chunks()
-    if n_present <= _SAMPLE_SIZE:
-        return present
-    return present.take(pa.array(np.linspace(0, n_present - 1, _SAMPLE_SIZE).astype(np.int64)))
+    return present
 
 
 def _examples(values: Any) -> list[Any]:

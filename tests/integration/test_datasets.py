@@ -118,3 +118,44 @@ def test_every_sample_loads_with_its_roles(ws):
         assert version.n_rows == info.rows and version.target == info.target
     again = import_sample(ws, "titanic")
     assert again.version == 2  # loading a sample twice adds a version, never fails
+
+
+def test_a_table_is_described_without_pandas_and_written_compactly(ws):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from core.storage import sha256_file
+
+    n = 3000
+    table = pa.table({
+        "price": pa.array([i * 1.37 for i in range(n)]),                       # all different: plain pages
+        "city": pa.array(["Lisbon", "Porto", None] * (n // 3)),               # repeats: dictionary pages
+        "rooms": pa.array([None if i % 10 == 0 else i % 4 for i in range(n)]),  # integers with missing values
+    })
+    version = datasets.save_version(ws, "houses", table, provenance={})
+    schema = {c["name"]: c for c in version.schema}
+    # Stored dtypes are pandas' names, as when the table was converted to pandas first.
+    assert [schema[c]["dtype"] for c in ("price", "city", "rooms")] == ["float64", "object", "float64"]
+    assert (schema["rooms"]["n_missing"], schema["rooms"]["n_unique"]) == (300, 4)
+    assert version.quality["summary"]["duplicate_rows"] == 0
+    meta = pq.ParquetFile(datasets.parquet_path(ws, version)).metadata
+    encodings = {meta.schema.column(i).name: set(meta.row_group(0).column(i).encodings) for i in range(3)}
+    assert "RLE_DICTIONARY" in encodings["city"] and "RLE_DICTIONARY" not in encodings["price"]
+    assert meta.row_group(0).column(0).compression == "LZ4"
+    assert datasets.load_table(ws, version).equals(table)
+    # The checksum taken while the file was being written names it, and matches the stored bytes.
+    assert version.artifact_key == f"datasets/{version.sha256}.parquet"
+    assert sha256_file(datasets.parquet_path(ws, version)) == version.sha256
+
+
+def test_a_failure_while_describing_stores_nothing(ws, monkeypatch):
+    import core.quality
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(core.quality, "quality_report_json", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        datasets.save_version(ws, "houses", frame(), provenance={})
+    assert datasets.list_datasets(ws) == [] and ws.artifact_keys() == []
+    assert not any(ws.settings.staging_dir.rglob("*.parquet"))  # the writer finished and its file is gone

@@ -443,3 +443,67 @@ def test_supported_extensions_cover_every_format() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="There is no readable file at"):
         read_table(tmp_path / "nope.csv")
+
+
+# ---------------------------------------------------------------- large CSV: parsed on every core
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 64 KB, so files of a few hundred KB take the path of a large upload."""
+    monkeypatch.setattr(files, "_BLOCK_BYTES", 64 * 1024)
+    monkeypatch.setattr(files, "_PARALLEL_FROM_BYTES", 128 * 1024)
+
+
+def test_large_csv_reads_the_same_as_pandas_with_progress(tmp_path: Path, small_blocks: None) -> None:
+    lines = [f'{i},{i * 0.5},"c{i % 7}",2024-01-{i % 28 + 1:02d} 10:00:00,{"" if i % 9 else "NA"}\n'
+             for i in range(20_000)]
+    path = write(tmp_path, "big.csv", "n,x,city,when,gap\n" + "".join(lines))
+    assert path.stat().st_size > 5 * files._PARALLEL_FROM_BYTES
+    seen: list[float] = []
+    table = read_table(path, progress=lambda f, _m: seen.append(f)).table
+    expected = pd.read_csv(path, keep_default_na=True)
+    assert table.num_rows == 20_000
+    assert table.column("n").to_pylist() == expected["n"].tolist()
+    assert table.column("city").to_pylist()[:3] == ["c0", "c1", "c2"]
+    assert table.schema.field("when").type == pa.timestamp("ns")
+    assert table.column("gap").null_count == 20_000
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 10  # one step per block read
+
+
+def test_large_csv_with_a_late_type_change_is_reinferred(tmp_path: Path, small_blocks: None) -> None:
+    body = "".join(f"{i},{i * 2}\n" for i in range(30_000))  # about 300 KB: the first block says integers
+    path = write(tmp_path, "late.csv", "n,m\n" + body + "x,1\n")
+    messages: list[str] = []
+    table = read_table(path, progress=lambda _f, m: messages.append(m)).table
+    assert table.schema.field("n").type == pa.string() and table.schema.field("m").type == pa.int64()
+    assert table.num_rows == 30_001 and table.column("n").to_pylist()[-1] == "x"
+    assert any("whole file" in m for m in messages)
+
+
+def test_large_csv_with_a_ragged_line_names_it(tmp_path: Path, small_blocks: None) -> None:
+    body = "".join(f"{i},x\n" for i in range(30_000))
+    path = write(tmp_path, "ragged.csv", "a,b\n" + body + "1,2,3\n" + body)
+    with pytest.raises(InvalidInputError, match=r"Line 30002 of ragged.csv has 3 field\(s\) where the header has 2"):
+        read_table(path)
+
+
+def test_large_csv_with_late_cp1252_bytes(tmp_path: Path, small_blocks: None) -> None:
+    path = write(tmp_path, "late.csv", ("a,b\n" + "1,plain\n" * 40_000 + "2,café\n").encode("cp1252"))
+    result = read_table(path)
+    assert result.detection.encoding == "cp1252"
+    assert result.table.column("b").to_pylist()[-1] == "café"
+
+
+def test_large_csv_read_stops_when_progress_raises(tmp_path: Path, small_blocks: None) -> None:
+    path = write(tmp_path, "big.csv", "a,b\n" + "123456,abcdef\n" * 40_000)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(fraction: float, _message: str) -> None:
+        if fraction > 0.2:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        read_table(path, progress=cancel)

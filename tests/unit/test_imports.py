@@ -72,3 +72,20 @@ def test_failed_import_job_reports_the_message(ws):
     info = jobs.wait(ws, jobs.submit(ws, "import_file", {"path": str(staged), "name": "x"}), timeout=120)
     assert info.status == JobStatus.FAILED and "empty" in info.error
     assert datasets.list_datasets(ws) == []
+
+
+def test_large_csv_import_parses_on_every_core_with_steady_progress(ws, tmp_path, monkeypatch):
+    from core.sources import files
+
+    monkeypatch.setattr(files, "_BLOCK_BYTES", 64 * 1024)  # a 500 KB file now counts as large
+    monkeypatch.setattr(files, "_PARALLEL_FROM_BYTES", 128 * 1024)
+    path = tmp_path / "sales.csv"
+    path.write_text("id,amount,city\n" + "".join(f"{i},{i % 97 * 1.5},{'AB'[i % 2]}\n" for i in range(40_000)))
+    steps: list[tuple[float, str]] = []
+    version = import_file(ws, path, "sales", progress=lambda f, m: steps.append((f, m)))
+    assert (version.n_rows, version.roles["id"]) == (40_000, "id")
+    fractions = [f for f, _m in steps]
+    assert fractions == sorted(fractions) and fractions[-1] >= 0.9
+    messages = [m for _f, m in steps]
+    assert messages.index("Describing columns") < messages.index("Writing Parquet") < messages.index(
+        "Recording the version")

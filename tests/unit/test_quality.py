@@ -179,3 +179,18 @@ def test_a_million_rows_is_fast() -> None:
     report = quality_report_json(df)
     assert report["summary"]["rows"] == n
     assert {i["check"] for i in report["issues"]} == {"missing", "id_like"}
+
+
+def test_arrow_table_gives_the_same_report_as_its_frame(frame: pd.DataFrame) -> None:
+    frame = frame.drop(columns=["mixed"])  # a column Arrow cannot hold
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    assert quality_report_json(table, infer_schema_json(table)) == quality_report_json(frame, infer_schema_json(frame))
+
+
+def test_duplicate_rows_of_an_arrow_table() -> None:
+    # Row 2 repeats row 0 (-0.0 equals 0.0) and row 5 repeats row 3 (missing equals missing).
+    table = pa.table({"x": pa.array([0.0, 1.0, -0.0, None, float("nan"), float("nan")]),
+                      "s": pa.array(["a", "b", "a", None, "a", None])})
+    assert quality_report(table).summary["duplicate_rows"] == 2
+    nested = pa.table({"a": pa.array([[1, 2], [1, 2], [3], None, None]), "b": pa.array([1, 1, 2, 3, 3])})
+    assert quality_report(nested).summary["duplicate_rows"] == 2

@@ -155,3 +155,34 @@ def test_a_million_rows_is_fast() -> None:
     })
     kinds = [c.logical_type for c in infer_schema(frame)]
     assert kinds == ["id", "numeric", "categorical", "text"]
+
+
+def test_arrow_table_with_pandas_dtype_names_matches_the_converted_frame() -> None:
+    table = pa.table({
+        "i": pa.array([1, 2, 3, 4]),
+        "i_missing": pa.array([1, None, 3, 3]),
+        "b": pa.array([True, False, True, True]),
+        "b_missing": pa.array([True, None, False, True]),
+        "s": pa.array(["a", None, "b", "a"]),
+        "t": pa.array([0, 1, 2, 3], type=pa.timestamp("ns")),
+        "c": pa.array(["x", "y", "x", "x"]).dictionary_encode(),
+    })
+    info = infer_schema(table, pandas_dtypes=True)
+    assert [c.dtype for c in info] == ["int64", "float64", "bool", "object", "object", "datetime64[ns]", "category"]
+    assert [c.dtype for c in info] == [str(t) for t in table.to_pandas().dtypes]
+    assert infer_schema(table)[1].dtype == "int64"  # Arrow's own names by default
+    assert infer_schema_json(table, pandas_dtypes=True) == infer_schema_json(table.to_pandas())
+
+
+def test_distinct_counts_of_numbers_and_dates_are_exact() -> None:
+    # Several chunks, nulls, NaN, -0.0 next to 0.0 (two values, as Arrow's hash kernel counts them).
+    x = pa.chunked_array([[1.5, float("nan"), None, 0.0], [-0.0, 1.5, 2.5, float("nan")]])
+    when = pa.chunked_array([[0, 86_400, None], [0, 3 * 86_400]], type=pa.timestamp("s"))
+    day = pa.array([19_000, 19_001, 19_000, None], type=pa.date32())
+    n = pa.chunked_array([[3, 1], [None, 3]], type=pa.int16())
+    numbers, dates = infer_schema(pa.table({"x": x}))[0], infer_schema(pa.table({"when": when}))[0]
+    assert (numbers.n_missing, numbers.n_unique) == (3, 4)  # 1.5, 0.0, -0.0, 2.5
+    assert (dates.n_missing, dates.n_unique) == (1, 3)
+    other = infer_schema(pa.table({"day": day, "n": n}))
+    assert [(c.n_missing, c.n_unique) for c in other] == [(1, 2), (1, 2)]
+    assert infer_schema(pa.table({"gone": pa.array([float("nan")] * 3)}))[0].n_unique == 0
