@@ -457,14 +457,20 @@ def clone_dataset(ws: Workspace, name: str, new_name: str) -> VersionInfo:
 
 
 def delete_dataset(ws: Workspace, name: str) -> int:
-    """Delete a dataset and its versions; files still used by a clone stay.  Returns versions removed."""
+    """Delete a dataset and its versions; files still used by a clone stay.  Returns versions removed.
+
+    With a Parquet file go the files derived from it alone (its profiling
+    report lives under ``reports/<sha256>/``).
+    """
     with ws.db.session() as s:
         dataset = _dataset(s, name)
-        keys = {v.artifact_key for v in dataset.versions}
+        files = {v.artifact_key: v.sha256 for v in dataset.versions}
         count = len(dataset.versions)
         s.delete(dataset)
     with ws.db.session() as s:
-        used = set(s.scalars(select(DatasetVersion.artifact_key).where(DatasetVersion.artifact_key.in_(keys))))
-    for key in keys - used:
+        used = set(s.scalars(select(DatasetVersion.artifact_key).where(DatasetVersion.artifact_key.in_(files))))
+    for key in files.keys() - used:
+        for derived in ws.artifact_keys(f"reports/{files[key]}/"):
+            ws.delete_artifact(derived)
         ws.delete_artifact(key)
     return count

@@ -89,3 +89,17 @@ def test_a_changed_stored_report_is_refused_and_refresh_replaces_it(ws, small, m
         stored_report(ws, small)
     fresh, _, reused = ensure_report(ws, small, refresh=True)
     assert not reused and stored_report(ws, small) == fresh
+
+
+def test_deleting_the_dataset_removes_its_report(ws):
+    import pandas as pd
+
+    from core import datasets
+    from core.profiling_job import ensure_report, report_key
+
+    version = datasets.save_version(ws, "small", pd.DataFrame({"a": [1, 2, 3], "b": list("xyz")}), provenance={})
+    ensure_report(ws, version)
+    assert ws.has_artifact(report_key(version))
+    datasets.delete_dataset(ws, "small")
+    assert ws.artifact_keys("reports/") == []
+    assert ws.store.list("reports/") == []
