@@ -15,15 +15,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_measured(code: str, *, env: dict[str, str] | None = None) -> dict:
     """Run ``code`` in a fresh interpreter; it must print one JSON object last.
 
-    The child's peak RSS (``ru_maxrss`` of the child, in bytes) is added as
-    ``peak_bytes`` so every candidate's memory is measured the same way.
+    The child's own peak RSS (``VmHWM`` in /proc/self/status, in bytes) is added
+    as ``peak_bytes`` so every candidate's memory is measured the same way.
+    ``ru_maxrss`` would not do: on Linux a child inherits its parent's
+    high-water mark across exec, so a benchmark parent holding a big frame
+    would inflate every child's number.
     """
     wrapper = textwrap.dedent("""
-        import json, resource, sys
+        import json, re, sys
         sys.path.insert(0, {root!r})
         __result = {{}}
         exec(compile({code!r}, "<bench>", "exec"))
-        __result["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        with open("/proc/self/status") as status:
+            __kb = int(re.search(r"VmHWM:\\s+(\\d+)", status.read()).group(1))
+        __result["peak_bytes"] = __kb * 1024
         print(json.dumps(__result))
     """).format(root=str(ROOT), code=textwrap.dedent(code))
     done = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True, env=env, cwd=ROOT)

@@ -7,6 +7,11 @@ converting, how many could not be read (they become missing) and how many
 categories were never seen in training.  Validation (``core.validation``)
 turns those counts into issues; drift (``core.drift``) uses the converted
 values.  Every step is vectorised or works on the distinct values only.
+
+``coerce_value`` is the same conversion for one value (the Predict page's
+form): plain Python for the common cases (numbers, categories, true/false,
+missing), ``None`` for anything else, which then goes through
+``coerce_column`` as a one-row column.
 """
 
 from __future__ import annotations
@@ -22,12 +27,16 @@ import pyarrow.compute as pc
 
 from core.reference import as_datetime64
 
-__all__ = ["Coerced", "category_counts", "category_key", "coerce_column", "examples_of"]
+__all__ = ["Coerced", "category_counts", "category_key", "coerce_column", "coerce_value", "examples_of"]
 
 MAX_EXAMPLES = 5
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})
 _NUMPY_INTS = frozenset({"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"})
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# The dtype pandas gives a one-value column holding a value of these exact types.
+_SCALAR_DTYPES: dict[type, str] = {bool: "bool", np.bool_: "bool", int: "int64", np.int64: "int64",
+                                   float: "float64", np.float64: "float64", str: "object", type(None): "object"}
 
 
 @dataclass
@@ -57,6 +66,61 @@ def coerce_column(feature: dict, series: pd.Series) -> Coerced:
     n_missing = int(series.isna().sum())
     values = series if series.dtype == object else series.astype(object).where(series.notna(), np.nan)
     return Coerced(values, n_missing)
+
+
+def coerce_value(feature: dict, value: Any) -> tuple[Coerced, str] | None:
+    """``coerce_column`` of the one-value column ``pd.Series([value])``, without pandas' per-column work.
+
+    Returns the same ``Coerced`` (a one-row ``values`` Series) and the name of
+    the dtype pandas gives that column, or ``None`` when this shortcut does
+    not cover the value (numbers or dates written as text, dates, free text,
+    numpy and pandas types other than int64, float64 and bool): convert those
+    with ``coerce_column``.
+    """
+    kind = feature["logical_type"]
+    found = _SCALAR_DTYPES.get(type(value))
+    if found is None or (found == "int64" and not _INT64_MIN <= value <= _INT64_MAX):
+        return None  # pandas would make it uint64 or object: not the shortcut's business
+    missing = value is None or (found == "float64" and value != value)
+    if kind == "numeric":
+        return _numeric_value(feature, value, found, missing)
+    if kind == "categorical":
+        return _category_value(feature, value, found, missing)
+    if kind == "boolean" and (missing or found == "bool"):
+        if missing:
+            return Coerced(pd.Series([np.nan], dtype=object), 1), found
+        return Coerced(pd.Series([bool(value)]), 0), found
+    return None
+
+
+def _numeric_value(feature: dict, value: Any, found: str, missing: bool) -> tuple[Coerced, str] | None:
+    if missing:
+        return Coerced(pd.Series([np.nan]), 1), found
+    if found == "object":  # text: parsed by coerce_column
+        return None
+    number = float(value)
+    if found == "bool":
+        return Coerced(pd.Series([number]), 0, n_converted=1), found
+    values = pd.Series([number])
+    if feature["dtype"] in _NUMPY_INTS and number.is_integer():
+        values = values.astype(feature["dtype"])
+    return Coerced(values, 0), found
+
+
+def _category_value(feature: dict, value: Any, found: str, missing: bool) -> tuple[Coerced, str]:
+    if missing:
+        return Coerced(pd.Series([np.nan], dtype=object), 1), found
+    stored = [c["value"] for c in feature["categories"]]
+    slot = {category_key(c): i for i, c in enumerate(stored)}.get(category_key(value))  # as _category_slots
+    plain = value.item() if isinstance(value, np.generic) else value
+    cell = np.empty(1, dtype=object)
+    if slot is None:
+        cell[0] = plain
+        return Coerced(pd.Series(cell), 0, unseen=1, unseen_examples=[str(value)]), found
+    target = stored[slot]
+    cell[0] = target
+    converted = int(type(plain) is not type(target) or plain != target)
+    return Coerced(pd.Series(cell), 0, n_converted=converted), found
 
 
 def category_key(value: Any) -> str:
@@ -89,7 +153,8 @@ def _to_numeric(series: pd.Series, feature: dict) -> Coerced:
     if pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         out = pd.Series(values, index=series.index, copy=False)
-        if feature["dtype"] in _NUMPY_INTS and n_missing == 0 and np.all(values == np.floor(values)):
+        if feature["dtype"] in _NUMPY_INTS and n_missing == 0 and np.all(np.isfinite(values)) \
+                and np.all(values == np.floor(values)):  # ±inf stays float: no integer holds it
             out = out.astype(feature["dtype"])
         return Coerced(out, n_missing)
     if pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(dtype):
@@ -144,8 +209,9 @@ def _to_datetime(series: pd.Series, tz: str | None) -> Coerced:
             # Day-first or month-name dates: dateutil reads them one by one, so only the distinct leftovers.
             with warnings.catch_warnings(action="ignore"):
                 retry = pd.to_datetime(pd.Series(uniques), errors="coerce", format="mixed", utc=True)
-            lookup = dict(zip(uniques, retry, strict=True))
-            fixed = raw[failed].astype(str).map(lookup).astype(parsed.dtype)
+            # by position, not through a dict: NaT values looked up in a dict come back without time zone
+            text = raw[failed].astype(str)
+            fixed = pd.Series(retry.array.take(pd.Index(uniques).get_indexer(text)), index=text.index)
             parsed = parsed.where(~failed, fixed)
             failed = parsed.isna().to_numpy() & raw.notna().to_numpy()
     blank = np.zeros(len(raw), dtype=bool)

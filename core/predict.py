@@ -1,10 +1,15 @@
 """Predictions from a stored model: one row for the form, or a whole file as a job.
 
-Every input is validated against the model's reference statistics first
-(``core.validation``), then coerced to the training types, then scored.
-Batches are read and scored in chunks and written as they go, so a million
-rows never sit in memory twice; the output is a prediction run in the
-artifact store and the registry.
+Every input is validated against the model's reference statistics
+(``core.validation``), converted to the training types, then scored by the
+model's ``Scorer`` (``core.scoring``), which builds the model's input once
+and asks the estimator once.  A file is read, checked, converted, scored and
+written chunk by chunk in one pass (Parquet: only the model's columns are
+read), so a million rows never sit in memory at once; the run's summary and
+drift are gathered on the way, and the output is a prediction run in the
+artifact store and the registry.  Large LightGBM batches score through the
+model's compiled trees (``core.compiled_trees``) when the machine can build
+them.
 """
 
 from __future__ import annotations
@@ -22,14 +27,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core import registry
+from core.compiled_trees import CHECK_ROWS, CompiledTrees, compiled_trees
 from core.errors import InvalidInputError
-from core.monitoring import check_input_file
+from core.input_chunks import InputFile
+from core.monitoring import DRIFT_ROWS, check_input_file
 from core.registry import ModelVersionInfo
-from core.validation import ValidationReport, coerce_batch, validate_batch
+from core.scoring import Scorer, Scores, scorer_for
+from core.validation import ValidationReport, validate_and_coerce, validate_row
 from core.workspace import Workspace
 
+# Rows per chunk: past this, per-chunk costs are lost in the noise, while each further 100,000 rows
+# hold ~60 MB more at once (Parquet reader, frame, model input, compiled trees' copy).
 CHUNK_ROWS = 100_000
-DRIFT_SAMPLE_ROWS = 200_000
+DRIFT_SAMPLE_ROWS = DRIFT_ROWS  # drift is measured on the first rows, as ``core.monitoring`` does
 Progress = Callable[[float, str], None]
 
 
@@ -66,6 +76,11 @@ class LoadedModel:
     def classes(self) -> list[Any]:
         return list(self.card.get("classes") or [])
 
+    @property
+    def scorer(self) -> Scorer:
+        """The pipeline's scorer (kept per process with the pipeline)."""
+        return scorer_for(self.pipeline, self.kind)
+
 
 _LOADED: dict[tuple[str, int, str], LoadedModel] = {}
 _LOADED_MAX = 8
@@ -89,17 +104,20 @@ def load_model(ws: Workspace, ref: str | ModelVersionInfo) -> LoadedModel:
 # -- scoring -----------------------------------------------------------------------------------
 def score_frame(model: LoadedModel, X: pd.DataFrame, *, contributions: bool = False) -> pd.DataFrame:
     """Predictions (and class probabilities) for rows already coerced to the training types."""
-    pipeline = model.pipeline
-    out = pd.DataFrame(index=X.index)
-    out["prediction"] = pipeline.predict(X)
-    if model.kind in ("binary", "multiclass") and hasattr(pipeline, "predict_proba"):
-        proba = pipeline.predict_proba(X)
-        for i, label in enumerate(pipeline.classes_):
-            out[f"probability_{label}"] = proba[:, i]
-    if contributions and model.kind != "clustering":
-        from core.ml.explain import explain_rows, top_contributions
+    scorer = model.scorer
+    scores = scorer.score(X)
+    return _scored(scorer, X, scores, contributions and model.kind != "clustering")
 
-        out = out.join(top_contributions(explain_rows(pipeline, X), 3))
+
+def _scored(scorer: Scorer, X: pd.DataFrame, scores: Scores, contributions: bool) -> pd.DataFrame:
+    columns = {"prediction": scores.prediction}
+    if scores.proba is not None:
+        columns.update({f"probability_{label}": scores.proba[:, i] for i, label in enumerate(scorer.classes)})
+    out = pd.DataFrame(columns, index=X.index)
+    if contributions:
+        from core.ml.explain import top_contributions
+
+        out = out.join(top_contributions(scorer.contributions(X, scores), 3))
     return out
 
 
@@ -115,44 +133,32 @@ class RowPrediction:
 
 def predict_one(model: LoadedModel, values: dict[str, Any], *, explain: bool = True) -> RowPrediction:
     """Score one row given as ``{feature: value}`` (the Predict page's form)."""
-    frame = pd.DataFrame([{f: values.get(f) for f in model.features}])
-    report = validate_batch(model.reference, frame)
-    report.raise_for_errors()
-    X = coerce_batch(model.reference, frame, report)
-    scored = score_frame(model, X)
-    probabilities = {c.removeprefix("probability_"): float(scored[c].iloc[0])
-                     for c in scored.columns if c.startswith("probability_")}
+    report, X = validate_row(model.reference, {f: values.get(f) for f in model.features})
+    report.raise_for_errors()  # a missing feature, the one way to get no row back, is an error
+    scorer = model.scorer
+    scores = scorer.score(X, threads=1)  # one row: waking a pool of threads costs more than the trees
+    probabilities = {} if scores.proba is None else \
+        {str(label): float(p) for label, p in zip(scorer.classes, scores.proba[0], strict=True)}
     contributions = base = explained = None
     if explain and model.kind != "clustering":
-        from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, explain_rows
+        from core.ml.explain import BASE_COLUMN, CLASS_COLUMN
 
-        explained_rows = explain_rows(model.pipeline, X)
-        row = explained_rows.iloc[0]
+        row = scorer.contributions(X, scores, threads=1).iloc[0]
         base = float(row[BASE_COLUMN])
         explained = row.get(CLASS_COLUMN)
         values_only = row.drop([c for c in (BASE_COLUMN, CLASS_COLUMN) if c in row.index]).astype(float)
         contributions = values_only.reindex(values_only.abs().sort_values(ascending=False).index)
-    return RowPrediction(_plain(scored["prediction"].iloc[0]), probabilities, contributions, base, explained, report)
+    return RowPrediction(_plain(scores.prediction[0]), probabilities, contributions, base, explained, report)
 
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-# -- batches -----------------------------------------------------------------------------------
+# -- reading -----------------------------------------------------------------------------------
 def iter_input(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
     """The input file in chunks: Parquet is streamed; other formats are read once, then sliced."""
-    path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        reader = pq.ParquetFile(path)
-        for batch in reader.iter_batches(batch_size=chunk_rows):
-            yield batch.to_pandas()
-        return
-    from core.sources.files import read_table
-
-    table = read_table(path).table
-    for start in range(0, table.num_rows, chunk_rows):
-        yield table.slice(start, chunk_rows).to_pandas()
+    yield from InputFile.open(Path(path)).chunks(chunk_rows)
 
 
 def count_rows(path: Path) -> int | None:
@@ -163,13 +169,30 @@ def count_rows(path: Path) -> int | None:
 
 def validate_file(model: LoadedModel, path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
     """Validate a whole file against the model's schema, chunk by chunk."""
-    check_input_file(path)
-    reports = [validate_batch(model.reference, chunk) for chunk in iter_input(path, chunk_rows) if len(chunk)]
+    source = InputFile.open(check_input_file(path))
+    only = source.columns_to_read(model.features)
+    reports = [validate_and_coerce(model.reference, chunk, file_columns=source.columns)[0]
+               for chunk in source.chunks(chunk_rows, only) if len(chunk)]
     if not reports:
         raise InvalidInputError(f"{Path(path).name} has no rows to score.")
+    return _merged(reports)
+
+
+def _merged(reports: list[ValidationReport]) -> ValidationReport:
     return reports[0].merge(*reports[1:]) if len(reports) > 1 else reports[0]
 
 
+def _certainly_blocked(report: ValidationReport, total_rows: int) -> bool:
+    """Whether the issues found so far block the whole file, whatever its other rows hold."""
+    for issue in report.errors:
+        if issue.kind != "type_not_coercible":  # a missing or repeated column: in every chunk
+            return True
+        if issue.count > report.max_unparseable * total_rows:  # too many unreadable values even if no more come
+            return True
+    return False
+
+
+# -- batches -----------------------------------------------------------------------------------
 def predict_file(
     ws: Workspace,
     model: LoadedModel,
@@ -183,50 +206,67 @@ def predict_file(
     job_id: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> registry.PredictionRunInfo:
-    """Score a file in chunks, store the output Parquet and record a prediction run."""
+    """Score a file in chunks, store the output Parquet and record a prediction run.
+
+    One pass: each chunk is validated, converted, scored and written before
+    the next is read.  A chunk that shows the file cannot be scored (a
+    missing column, too many unreadable values) stops the scoring; the rest
+    is only validated, so that the error lists the same problems, with the
+    same counts, as ``validate_file``.  Nothing is stored or recorded then.
+    """
     report_progress = progress or (lambda _f, _m: None)
     check = check_cancelled or (lambda: None)
-    total = count_rows(path)
     reference = model.reference
-    validation = validate_file(model, path, chunk_rows)
-    validation.raise_for_errors()
+    scorer = model.scorer
+    contributions = contributions and model.kind != "clustering"
+    data = InputFile.open(check_input_file(path))
+    only = None if keep_columns else data.columns_to_read(model.features)
+    trees = _trees(ws, model, data.rows)
     started = time.perf_counter()
+    reports: list[ValidationReport] = []
+    tally = _Tally(model.kind)
+    drift = _DriftSample(reference)
     rows = 0
-    drift_sample: list[pd.DataFrame] = []
-    sampled = 0
     ws.settings.staging_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ws.settings.staging_dir) as tmp:
         out_path = Path(tmp) / "predictions.parquet"
         writer: pq.ParquetWriter | None = None
+        chunks = (chunk for chunk in data.chunks(chunk_rows, only) if len(chunk))
         try:
-            for chunk in iter_input(path, chunk_rows):
+            for chunk in chunks:
                 check()
-                X = coerce_batch(reference, chunk, validation)
-                scored = score_frame(model, X, contributions=contributions)
-                if keep_columns:
-                    scored = pd.concat([chunk.reset_index(drop=True), scored.reset_index(drop=True)], axis=1)
-                table = pa.Table.from_pandas(scored.reset_index(drop=True), preserve_index=False)
+                report, X = validate_and_coerce(reference, chunk, file_columns=data.columns)
+                reports.append(report)
+                if X is None or _certainly_blocked(_merged(reports), data.rows):
+                    break
+                if trees is not None and rows == 0 and \
+                        not trees.matches(scorer.model, scorer.model_input(X.iloc[:CHECK_ROWS])):
+                    trees = None
+                scores = scorer.score(X, trees=trees)
+                table = _table(scorer, chunk if keep_columns else None, X, scores, contributions)
                 if writer is None:
                     writer = pq.ParquetWriter(out_path, table.schema, compression="zstd")
                 writer.write_table(table.cast(writer.schema))
                 rows += len(chunk)
-                if sampled < DRIFT_SAMPLE_ROWS:
-                    drift_sample.append(X.iloc[: DRIFT_SAMPLE_ROWS - sampled])
-                    sampled += len(drift_sample[-1])
-                fraction = rows / total if total else 0.5
-                report_progress(min(0.95, fraction), f"Scored {rows:,} rows")
+                tally.add(scores.prediction)
+                drift.add(X)
+                del chunk, X, scores, table  # before the next chunk is read: one chunk in memory at a time
+                report_progress(min(0.95, rows / data.rows if data.rows else 0.5), f"Scored {rows:,} rows")
+            for chunk in chunks:  # only when the loop stopped early: the rest is checked, not scored
+                check()
+                reports.append(validate_and_coerce(reference, chunk, file_columns=data.columns)[0])
         finally:
             if writer is not None:
                 writer.close()
-        if rows == 0:
+        if not reports:
             raise InvalidInputError(f"{Path(path).name} has no rows to score.")
-        summary = _summary(model, out_path, rows, time.perf_counter() - started, validation)
+        validation = _merged(reports)
+        validation.raise_for_errors()
+        summary = tally.summary(rows, time.perf_counter() - started, validation)
         drift_share = None
-        if drift_sample:
-            from core.drift import detect_drift
-
-            drift = detect_drift(reference, pd.concat(drift_sample, ignore_index=True))
-            drift_share, summary["drift"] = drift.share_drifted, drift.to_json()
+        report = drift.report()
+        if report is not None:
+            drift_share, summary["drift"] = report.share_drifted, report.to_json()
         report_progress(0.97, "Storing the predictions")
         key = f"predictions/{model.version.name}/v{model.version.version}/{int(time.time() * 1000)}.parquet"
         key = key.replace(" ", "_")
@@ -237,17 +277,91 @@ def predict_file(
     )
 
 
-def _summary(model: LoadedModel, out_path: Path, rows: int, seconds: float, validation: ValidationReport) -> dict:
-    predictions = pq.read_table(out_path, columns=["prediction"]).column(0).to_pandas()
-    summary: dict[str, Any] = {"rows": rows, "seconds": round(seconds, 3),
-                               "warnings": [i.message for i in validation.warnings]}
-    if model.kind in ("binary", "multiclass", "clustering"):
-        shares = predictions.astype(str).value_counts(normalize=True).head(20)
-        summary["class_mix"] = {str(k): float(v) for k, v in shares.items()}
-    else:
-        summary["mean"] = float(predictions.mean())
-        summary["std"] = float(predictions.std()) if rows > 1 else 0.0
-    return summary
+def _table(scorer: Scorer, chunk: pd.DataFrame | None, X: pd.DataFrame, scores: Scores,
+           contributions: bool) -> pa.Table:
+    """A chunk's output rows: ``chunk``'s own columns when given, then the predictions."""
+    scored = _scored(scorer, X, scores, contributions)
+    if chunk is not None:
+        scored = pd.concat([chunk.reset_index(drop=True), scored.reset_index(drop=True)], axis=1)
+    return pa.Table.from_pandas(scored.reset_index(drop=True), preserve_index=False)
+
+
+def _trees(ws: Workspace, model: LoadedModel, rows: int) -> CompiledTrees | None:
+    """The model's compiled trees for a batch of ``rows`` rows, or ``None`` (LightGBM scores it)."""
+    if not model.scorer.lightgbm or model.kind not in ("binary", "multiclass", "regression"):
+        return None
+    return compiled_trees(ws.settings.home / "cache" / "trees", model.version.sha256 or "", model.scorer.model,
+                          rows=rows)
+
+
+class _Tally:
+    """The run's summary, gathered chunk by chunk: the class mix, or the mean and spread of the predictions."""
+
+    def __init__(self, kind: str) -> None:
+        self.classes = kind in ("binary", "multiclass", "clustering")
+        self.counts: dict[str, int] = {}  # by the label's text, in order of first appearance
+        self.n, self.mean, self.m2 = 0, 0.0, 0.0
+
+    def add(self, prediction: np.ndarray) -> None:
+        if self.classes:
+            for label, count in pd.Series(prediction).value_counts(sort=False, dropna=False).items():
+                self.counts[str(label)] = self.counts.get(str(label), 0) + int(count)
+            return
+        values = np.asarray(prediction, dtype=np.float64)
+        values = values[~np.isnan(values)]
+        if not len(values):
+            return
+        # Chan et al.'s update: the chunk's mean and squared deviations folded into the running ones.
+        n, mean = len(values), float(values.mean())
+        m2 = float(((values - mean) ** 2).sum())
+        delta, total = mean - self.mean, self.n + n
+        self.mean += delta * n / total
+        self.m2 += m2 + delta * delta * self.n * n / total
+        self.n = total
+
+    def summary(self, rows: int, seconds: float, validation: ValidationReport) -> dict[str, Any]:
+        summary: dict[str, Any] = {"rows": rows, "seconds": round(seconds, 3),
+                                   "warnings": [i.message for i in validation.warnings]}
+        if self.classes:
+            # as value_counts(normalize=True): counts sorted (ties in order of appearance), then shares
+            shares = pd.Series(self.counts, dtype=np.int64).sort_values(ascending=False).head(20) / rows
+            summary["class_mix"] = {str(k): float(v) for k, v in shares.items()}
+        else:
+            # as pandas' mean() and std() of the output column: missing predictions left out
+            summary["mean"] = self.mean if self.n else float("nan")
+            spread = float(np.sqrt(self.m2 / (self.n - 1))) if self.n > 1 else float("nan")
+            summary["std"] = spread if rows > 1 else 0.0
+        return summary
+
+
+class _DriftSample:
+    """The first ``DRIFT_SAMPLE_ROWS`` converted rows, tested for drift as soon as they are in."""
+
+    def __init__(self, reference: dict) -> None:
+        self.reference = reference
+        self.parts: list[pd.DataFrame] = []
+        self.taken = 0
+        self.result: Any = None
+
+    def add(self, X: pd.DataFrame) -> None:
+        if self.result is not None or self.taken >= DRIFT_SAMPLE_ROWS:
+            return
+        part = X.iloc[: DRIFT_SAMPLE_ROWS - self.taken]
+        self.parts.append(part if self.taken + len(X) >= DRIFT_SAMPLE_ROWS else part.copy())
+        self.taken += len(part)
+        if self.taken >= DRIFT_SAMPLE_ROWS:
+            self._test()
+
+    def _test(self) -> None:
+        from core.drift import detect_drift
+
+        frame = pd.concat(self.parts, ignore_index=True) if len(self.parts) > 1 else self.parts[0]
+        self.result, self.parts = detect_drift(self.reference, frame), []
+
+    def report(self) -> Any:
+        if self.result is None and self.parts:
+            self._test()
+        return self.result
 
 
 def batch_predict_job(ctx, model: str, path: str, contributions: bool = False, keep_columns: bool = False,

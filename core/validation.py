@@ -10,23 +10,27 @@ model's columns, in training order, converted to the training types.
 
 Large files are checked chunk by chunk: validate each chunk, combine the
 reports with ``ValidationReport.merge`` (counts add up, severities are
-decided again on the totals), and coerce each chunk with the merged report.
+decided again on the totals), and coerce each chunk with the merged report;
+``validate_and_coerce`` does both for a chunk in one pass (the batch scorer
+converts each chunk as it checks it).  ``validate_row`` is the one-row case
+(the Predict page's form) without building a frame first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from core.coercion import MAX_EXAMPLES, Coerced, coerce_column, examples_of
+from core.coercion import MAX_EXAMPLES, Coerced, coerce_column, coerce_value, examples_of
 from core.errors import InvalidInputError
 from core.reference import datetime_to_ns, iso_to_ns
 
-__all__ = ["ValidationIssue", "ValidationReport", "coerce_batch", "validate_batch"]
+__all__ = ["ValidationIssue", "ValidationReport", "coerce_batch", "validate_and_coerce", "validate_batch",
+           "validate_row"]
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 # How far outside the training range a value may lie before it is flagged:
@@ -201,9 +205,91 @@ def coerce_batch(
     return _frame(coerced, df.index)
 
 
-def _frame(columns: dict[str, pd.Series], index: pd.Index) -> pd.DataFrame:
-    # The arrays, not the Series: no alignment, so repeated index labels are fine.
-    return pd.DataFrame({name: values.array for name, values in columns.items()}, index=index)
+def validate_and_coerce(
+    reference: dict, df: pd.DataFrame, *, file_columns: Iterable[Hashable] | None = None,
+    max_unparseable: float = 0.01,
+) -> tuple[ValidationReport, pd.DataFrame | None]:
+    """``validate_batch`` and ``coerce_batch`` in one pass over the columns.
+
+    Parameters
+    ----------
+    reference : dict
+        The model's reference statistics.
+    df : DataFrame
+        The rows to score (or one chunk of them).
+    file_columns : iterable, optional
+        Every column name of the file when ``df`` holds only the columns that
+        were read (the model's): missing, repeated and extra columns are
+        judged on these names.  By default, ``df``'s own columns.
+    max_unparseable : float, default 0.01
+        As in ``validate_batch``.
+
+    Returns
+    -------
+    (ValidationReport, DataFrame or None)
+        The report and the converted columns, unless a feature is missing or
+        repeated.  Values that could not be read are missing in the frame even
+        when there are too many of them for this chunk alone: whether they
+        block scoring is for the report of the whole file to decide.  Columns
+        that needed no conversion share ``df``'s memory (no copy is made): do
+        not change one frame in place while the other is in use.
+    """
+    _check_share(max_unparseable)
+    report, coerced = _validate(reference, df, max_unparseable, keep=True, file_columns=file_columns)
+    complete = len(coerced) == len(_features(reference))
+    return report, (_frame(coerced, df.index, copy=False) if complete else None)
+
+
+def validate_row(
+    reference: dict, row: Mapping[str, Any], *, max_unparseable: float = 0.01
+) -> tuple[ValidationReport, pd.DataFrame | None]:
+    """``validate_batch`` and ``coerce_batch`` of the one-row frame ``pd.DataFrame([row])``, without the frame.
+
+    The report and the converted row are the same as those two calls give
+    (``validate_and_coerce`` of that frame); common values (numbers,
+    categories, true/false, missing) are converted in plain Python, others
+    as a one-value column.  The converted row is ``None`` when a feature is
+    missing from ``row``.
+    """
+    _check_share(max_unparseable)
+    features = _features(reference)
+    if not isinstance(row, Mapping):
+        raise InvalidInputError(f"A row must be a mapping of column names to values; got {type(row).__name__} instead.")
+    keys = {str(k): k for k in row}
+    if len(keys) < len(row):  # names that read the same: the frame's own checks word it
+        return validate_and_coerce(reference, pd.DataFrame([row]), max_unparseable=max_unparseable)
+    names = [f["name"] for f in features]
+    context = {"n_features": len(names), "n_present": sum(name in keys for name in names)}
+    issues: list[ValidationIssue] = []
+    coerced: dict[str, pd.Series] = {}
+    for feature in features:
+        name = feature["name"]
+        if name not in keys:
+            issues.append(_issue("missing_column", name, 1, 1, [], context, max_unparseable))
+            continue
+        value = row[keys[name]]
+        fast = coerce_value(feature, value)
+        if fast is None:
+            series = pd.Series([value])
+            result, found = coerce_column(feature, series), str(series.dtype)
+        else:
+            result, found = fast
+        issues += _column_issues(feature, result, 1, found, max_unparseable)
+        coerced[name] = result.values
+    known = set(names)
+    issues += [_issue("extra_column", extra, 1, 1, [], {}, max_unparseable) for extra in keys if extra not in known]
+    report = ValidationReport(1, _sorted(issues), max_unparseable)
+    return report, (_frame(coerced, pd.RangeIndex(1)) if len(coerced) == len(features) else None)
+
+
+def _frame(columns: dict[str, pd.Series], index: pd.Index, copy: bool = True) -> pd.DataFrame:
+    # The arrays, not the Series: no alignment, so repeated index labels are fine.  NumPy arrays
+    # bare (wrapped, pandas scans object columns for missing values on the way in), others as
+    # extension arrays, which keep their dtype (time zones).  Without a copy, pandas keeps each
+    # column as it is rather than gathering them into one block.
+    arrays = {name: values.to_numpy() if isinstance(values.dtype, np.dtype) else values.array
+              for name, values in columns.items()}
+    return pd.DataFrame(arrays, index=index, copy=copy)
 
 
 def _check_share(max_unparseable: Any) -> None:
@@ -239,7 +325,8 @@ def _check_frame(df: Any) -> None:
 
 
 def _validate(
-    reference: dict, df: pd.DataFrame, max_unparseable: float, keep: bool = False
+    reference: dict, df: pd.DataFrame, max_unparseable: float, keep: bool = False,
+    file_columns: Iterable[Hashable] | None = None,
 ) -> tuple[ValidationReport, dict[str, pd.Series]]:
     features = _features(reference)
     _check_frame(df)
@@ -247,7 +334,8 @@ def _validate(
     names = [f["name"] for f in features]
     columns: dict[str, Hashable] = {}
     repeated: dict[str, int] = {}
-    for c in df.columns:
+    data = None if file_columns is None else {str(c): c for c in df.columns}  # the columns read, by name
+    for c in df.columns if file_columns is None else file_columns:
         if str(c) in columns:
             repeated[str(c)] = repeated.get(str(c), 1) + 1
         columns.setdefault(str(c), c)
@@ -263,8 +351,9 @@ def _validate(
         if name in repeated:
             issues.append(_issue("duplicate_column", name, n, n, [], {"copies": repeated[name]}, max_unparseable))
             continue
-        result = coerce_column(feature, df[columns[name]])
-        issues += _column_issues(feature, result, n, str(df[columns[name]].dtype), max_unparseable)
+        series = df[columns[name] if data is None else data[name]]
+        result = coerce_column(feature, series)
+        issues += _column_issues(feature, result, n, str(series.dtype), max_unparseable)
         if keep:
             coerced[name] = result.values
     known = set(names)

@@ -8,11 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import datasets, jobs, monitoring, registry
+from core import compiled_trees, datasets, jobs, monitoring, registry
 from core.config import Settings
 from core.errors import IntegrityError, InvalidInputError
 from core.metadata.models import ModelVersion
-from core.predict import load_model, predict_file, validate_file, write_output
+from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, explain_rows
+from core.predict import load_model, predict_file, predict_one, validate_file, write_output
+from core.validation import coerce_batch, validate_batch
 from core.workspace import Workspace
 from tests.support.models import copy_home, template_home, train_sample
 
@@ -65,6 +67,50 @@ def test_batch_predictions_equal_the_stored_pipelines_own_predict(ws, tmp_path, 
         assert set(run.summary["class_mix"]) == {"0", "1"}
     else:
         assert run.summary["mean"] == pytest.approx(out["prediction"].mean())
+
+
+@pytest.mark.skipif(not compiled_trees.available(), reason="treelite, tl2cgen or gcc is missing")
+def test_compiled_trees_score_a_batch_exactly_as_the_pipeline(ws, tmp_path, monkeypatch):
+    monkeypatch.setattr(compiled_trees, "COMPILE_MIN_WORK", 0)  # build for these 300 rows
+    monkeypatch.setattr(compiled_trees, "_LOADED", {})
+    monkeypatch.setattr(compiled_trees, "_REFUSED", set())
+    rows = _rows(ws, "titanic")
+    rows.to_parquet(tmp_path / "rows.parquet")
+    model = load_model(ws, f"{TITANIC}:2")
+    out = _scored(ws, predict_file(ws, model, tmp_path / "rows.parquet", chunk_rows=70))
+    [library] = (ws.settings.home / "cache" / "trees").glob(f"{model.version.sha256}*.so")
+    assert library in compiled_trees._LOADED and not compiled_trees._REFUSED  # built, checked and used
+    pipeline = registry.load_pipeline(ws, model.version)
+    assert out["prediction"].tolist() == pipeline.predict(rows[model.features]).tolist()
+    proba = pipeline.predict_proba(rows[model.features])
+    assert np.abs(out[["probability_0", "probability_1"]].to_numpy() - proba).max() <= 1e-12
+
+
+def test_the_summary_gathered_on_the_way_describes_the_output(ws, tmp_path):
+    rows = _rows(ws, "titanic")
+    rows.to_parquet(tmp_path / "rows.parquet")
+    run = predict_file(ws, load_model(ws, TITANIC), tmp_path / "rows.parquet", chunk_rows=70)
+    mix = _scored(ws, run)["prediction"].astype(str).value_counts(normalize=True)
+    assert run.summary["class_mix"] == {k: float(v) for k, v in mix.items()}
+    assert list(run.summary["class_mix"]) == list(mix.index)  # most frequent first
+    rows = _rows(ws, "mpg")
+    rows.to_parquet(tmp_path / "mpg.parquet")
+    run = predict_file(ws, load_model(ws, MPG), tmp_path / "mpg.parquet", chunk_rows=70)
+    predictions = _scored(ws, run)["prediction"]
+    assert run.summary["mean"] == pytest.approx(predictions.mean(), rel=1e-12)
+    assert run.summary["std"] == pytest.approx(predictions.std(), rel=1e-9)
+
+
+def test_a_parquet_file_is_read_for_the_models_columns_and_checked_on_all(ws, tmp_path):
+    rows = _rows(ws, "titanic").assign(notes="call back")
+    rows.to_parquet(tmp_path / "rows.parquet")
+    model = load_model(ws, TITANIC)
+    report = validate_file(model, tmp_path / "rows.parquet")
+    assert "Column 'notes' is not one of the model's features: it is ignored." in _messages(report, "info")
+    run = predict_file(ws, model, tmp_path / "rows.parquet")
+    assert "notes" not in _scored(ws, run).columns
+    kept = _scored(ws, predict_file(ws, model, tmp_path / "rows.parquet", keep_columns=True))
+    assert kept["notes"].tolist() == ["call back"] * 300 and kept["name"].tolist() == rows["name"].tolist()
 
 
 def test_a_csv_batch_scores_like_the_same_rows_in_parquet(ws, tmp_path):
@@ -156,6 +202,46 @@ def test_unreadable_values_warn_when_few_and_block_when_many(ws, tmp_path):
         "them or empty those cells (at most 1% of a column may be unreadable)."]
 
 
+def _as_text(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``column`` as a text column (Parquet keeps it text), gaps kept."""
+    return frame.assign(**{column: frame[column].map(lambda v: None if pd.isna(v) else str(v))})
+
+
+def test_unreadable_values_in_one_chunk_are_judged_on_the_whole_file(ws, tmp_path):
+    rows = _rows(ws, "titanic").astype({"fare": object})
+    rows.loc[[0, 1], "fare"] = "free"  # 2 of the first chunk's 70 rows, 2 of the file's 300: under 1%
+    rows.to_csv(tmp_path / "batch.csv", index=False)
+    run = predict_file(ws, load_model(ws, TITANIC), tmp_path / "batch.csv", chunk_rows=70)
+    assert run.n_rows == 300
+    assert any("2 values (0.67%) cannot be read as numbers" in w for w in run.summary["warnings"])
+
+
+def test_a_file_blocked_by_its_last_rows_stores_and_records_nothing(ws, tmp_path):
+    rows = _as_text(_rows(ws, "titanic"), "fare")
+    rows.loc[296:, "fare"] = "unknown"  # 4 of 300 rows, all in the last chunk: over 1% of the file
+    rows.to_parquet(tmp_path / "batch.parquet")
+    model = load_model(ws, TITANIC)
+    expected = validate_file(model, tmp_path / "batch.parquet")
+    with pytest.raises(InvalidInputError) as raised:
+        predict_file(ws, model, tmp_path / "batch.parquet", chunk_rows=70)
+    with pytest.raises(InvalidInputError) as from_report:
+        expected.raise_for_errors()
+    assert str(raised.value) == str(from_report.value)
+    assert "4 values (1.3%) cannot be read as numbers" in str(raised.value)
+    assert registry.list_prediction_runs(ws, TITANIC) == []
+    assert not any(ws.settings.staging_dir.iterdir())
+
+
+def test_a_blocking_first_chunk_stops_scoring_but_reports_the_whole_file(ws, tmp_path):
+    rows = _as_text(_rows(ws, "titanic").drop(columns=["sex"]), "fare")
+    rows.loc[[10, 250], "fare"] = "n/a"  # one in the first chunk, one in the fourth
+    rows.to_parquet(tmp_path / "batch.parquet")
+    with pytest.raises(InvalidInputError, match=r"1 problem blocks it\.\n- Column 'sex' is missing") as raised:
+        predict_file(ws, load_model(ws, TITANIC), tmp_path / "batch.parquet", chunk_rows=70)
+    assert str(raised.value).count("\n- ") == 1  # the unreadable fares are a warning for the whole file
+    assert registry.list_prediction_runs(ws, TITANIC) == []
+
+
 def test_unseen_categories_are_a_warning_and_still_scored(ws, tmp_path):
     rows = _rows(ws, "titanic")
     rows.loc[:4, "sex"] = "other"
@@ -179,6 +265,41 @@ def test_an_empty_file_is_refused(ws, tmp_path):
         with pytest.raises(InvalidInputError, match="no (data )?rows"):
             predict_file(ws, model, tmp_path / name)
     assert registry.list_prediction_runs(ws, TITANIC) == []
+
+
+# -- one row ------------------------------------------------------------------------------
+ROW_CHANGES = [{}, {"age": None, "fare": "12.5", "embarked": "Z"}, {"pclass": "2", "sex": None, "age": 900.0},
+               {"sibsp": True, "cabin": 3, "home.dest": np.nan}]
+
+
+@pytest.mark.parametrize("ref", [f"{TITANIC}:1", f"{TITANIC}:2"])
+@pytest.mark.parametrize("changes", ROW_CHANGES)
+def test_one_row_equals_validating_coercing_and_asking_the_pipeline(ws, ref, changes):
+    model = load_model(ws, ref)
+    values = {**_rows(ws, "titanic", n=1, seed=3).iloc[0].to_dict(), **changes}
+    result = predict_one(model, values)
+    frame = pd.DataFrame([{f: values.get(f) for f in model.features}])
+    report = validate_batch(model.reference, frame)
+    X = coerce_batch(model.reference, frame, report)
+    pipeline = registry.load_pipeline(ws, model.version)
+    assert [i.message for i in result.report.issues] == [i.message for i in report.issues]
+    assert result.prediction == pipeline.predict(X)[0]
+    assert result.probabilities == {str(c): float(p) for c, p in zip(pipeline.classes_, pipeline.predict_proba(X)[0],
+                                                                       strict=True)}
+    row = explain_rows(pipeline, X).iloc[0]
+    expected = row.drop([BASE_COLUMN, CLASS_COLUMN]).astype(float)
+    pd.testing.assert_series_equal(result.contributions, expected.reindex(expected.abs().sort_values(
+        ascending=False).index), check_exact=True)
+    assert (result.base_value, result.explained_class) == (float(row[BASE_COLUMN]), row[CLASS_COLUMN])
+    assert predict_one(model, values, explain=False).contributions is None
+
+
+def test_one_row_with_a_blocking_problem_is_refused(ws):
+    model = load_model(ws, TITANIC)
+    values = {**_rows(ws, "titanic", n=1).iloc[0].to_dict(), "age": "old"}
+    with pytest.raises(InvalidInputError, match=r"Column 'age' should hold numbers, but 1 value \(100%\) cannot be "
+                                                r"read as numbers, e\.g\. 'old'"):
+        predict_one(model, values)
 
 
 # -- refusals -----------------------------------------------------------------------------

@@ -6,9 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.coercion import coerce_column, coerce_value
 from core.errors import InvalidInputError
 from core.reference import build_reference
-from core.validation import ValidationIssue, ValidationReport, coerce_batch, validate_batch
+from core.validation import (
+    ValidationIssue,
+    ValidationReport,
+    coerce_batch,
+    validate_and_coerce,
+    validate_batch,
+    validate_row,
+)
 
 
 @pytest.fixture(scope="module")
@@ -162,6 +170,14 @@ def test_dates_out_of_range_and_from_text(ref: dict, train: pd.DataFrame) -> Non
     assert out["sold"].tolist()[2] == pd.Timestamp("2024-03-15")
 
 
+def test_text_that_is_no_date_at_all_is_unreadable(ref: dict, train: pd.DataFrame) -> None:
+    batch = train.iloc[:3].astype({"sold": object})
+    batch["sold"] = "not a date"
+    issue = _kinds(validate_batch(ref, batch))[("sold", "type_not_coercible")]
+    assert (issue.severity, issue.count, issue.examples) == ("error", 3, ("not a date",))
+    assert coerce_batch(ref, batch, max_unparseable=1.0)["sold"].isna().all()
+
+
 def test_numbers_are_not_dates(ref: dict, train: pd.DataFrame) -> None:
     batch = train.iloc[:3].copy()
     batch["sold"] = [20240101, 20240102, 20240103]
@@ -237,6 +253,14 @@ def test_merge_of_chunks_equals_whole_file(ref: dict, train: pd.DataFrame) -> No
     assert out["price"].isna().sum() == 5
 
 
+def test_infinite_numbers_in_an_integer_column_stay_float(ref: dict, train: pd.DataFrame) -> None:
+    batch = train.iloc[:2].astype({"rooms": float})
+    batch.iloc[0, 1] = np.inf
+    report = validate_batch(ref, batch)
+    assert _kinds(report)[("rooms", "out_of_range")].examples == ("inf",)
+    assert coerce_batch(ref, batch)["rooms"].tolist() == [np.inf, batch.iloc[1, 1]]
+
+
 def test_coerce_keeps_order_index_and_training_dtypes(ref: dict, train: pd.DataFrame) -> None:
     batch = train.iloc[:6][list(reversed(train.columns))].copy()
     batch.index = [7, 7, 3, 3, 1, 0]  # repeated labels must survive
@@ -286,3 +310,94 @@ def test_pyarrow_backed_frames(ref: dict, train: pd.DataFrame) -> None:
     kinds = {f["name"]: f["logical_type"] for f in ref["features"] if f["name"] != "zone"}
     assert {f["name"]: f["logical_type"] for f in arrow_ref["features"]} == kinds
     assert validate_batch(arrow_ref, train.iloc[:50].drop(columns="zone")).issues == []
+
+
+# -- one pass, one row ---------------------------------------------------------------------
+def _issues(report: ValidationReport) -> list[tuple]:
+    return [(i.column, i.kind, i.severity, i.count, i.message, i.examples) for i in report.issues]
+
+
+def test_validate_and_coerce_is_validate_then_coerce(ref: dict, train: pd.DataFrame) -> None:
+    batch = train.iloc[:50].copy()
+    batch["price"] = batch["price"].astype(str)
+    batch.iloc[3, 0] = "??"
+    batch.loc[batch.index[:4], "city"] = "Rome"
+    report, out = validate_and_coerce(ref, batch.assign(note="x"))
+    assert _issues(report) == _issues(validate_batch(ref, batch.assign(note="x")))
+    pd.testing.assert_frame_equal(out, coerce_batch(ref, batch, max_unparseable=0.05))
+
+
+def test_validate_and_coerce_judges_columns_on_the_files_names(ref: dict, train: pd.DataFrame) -> None:
+    # a Parquet chunk read with only the model's columns: the file's other names still count
+    read = train.iloc[:20]
+    report, out = validate_and_coerce(ref, read, file_columns=[*train.columns, "note"])
+    assert _issues(report) == _issues(validate_batch(ref, read.assign(note=1)))
+    assert out is not None and list(out.columns) == list(train.columns)
+    report, out = validate_and_coerce(ref, read.drop(columns="rooms"),
+                                      file_columns=[c for c in train.columns if c != "rooms"])
+    assert [i.kind for i in report.errors] == ["missing_column"] and out is None
+
+
+def test_validate_and_coerce_converts_a_chunk_with_too_many_unreadable_values(ref: dict, train: pd.DataFrame) -> None:
+    # too many for this chunk, maybe not for the file: the file's report decides, the values become missing
+    batch = train.iloc[:10].astype({"price": object})
+    batch.iloc[:3, 0] = "n/a"
+    report, out = validate_and_coerce(ref, batch)
+    assert not report.ok and out is not None and out["price"].isna().sum() == 3
+
+
+ROWS = [
+    {},  # the training row itself
+    {"price": "101.5", "rooms": 2.0, "city": "Rome", "zone": "2"},
+    {"price": None, "rooms": None, "city": None, "garden": None, "sold": None, "zone": None, "area": None},
+    {"price": np.nan, "rooms": np.nan, "city": np.nan, "garden": np.nan, "area": np.nan},
+    {"price": 1e9, "rooms": 2.5, "city": 3, "garden": "yes", "sold": "2024-05-01", "zone": 2.0},
+    {"price": True, "rooms": np.int64(4), "city": True, "garden": np.True_, "zone": 7, "area": np.float64(81.0)},
+    {"price": "abc", "rooms": float("inf"), "sold": "not a date", "zone": "x", "garden": 1},
+    {"price": np.float32(99.5), "rooms": 2**70, "sold": pd.Timestamp("2031-01-01"), "city": b"Paris"},
+]
+
+
+@pytest.mark.parametrize("changes", ROWS)
+def test_validate_row_equals_validate_and_coerce_of_the_one_row_frame(ref: dict, train: pd.DataFrame,
+                                                                       changes: dict) -> None:
+    row = {**train.iloc[0].to_dict(), **changes}
+    report, out = validate_row(ref, row)
+    expected, expected_out = validate_and_coerce(ref, pd.DataFrame([row]))
+    assert _issues(report) == _issues(expected) and report.n_rows == 1
+    pd.testing.assert_frame_equal(out, expected_out, check_exact=True)
+
+
+def test_validate_row_reports_missing_and_extra_features(ref: dict, train: pd.DataFrame) -> None:
+    row = {**train.iloc[0].drop(["city"]).to_dict(), "note": "x"}
+    report, out = validate_row(ref, row)
+    assert out is None and _issues(report) == _issues(validate_batch(ref, pd.DataFrame([row])))
+    with pytest.raises(InvalidInputError, match=r"Column 'city' is missing from the file"):
+        report.raise_for_errors()
+    with pytest.raises(InvalidInputError, match=r"A row must be a mapping of column names to values; got list"):
+        validate_row(ref, [1, 2])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [None, np.nan, 0, 3, -2.5, 4.0, True, np.False_, np.int64(2), np.float64(7.5),
+                                   "Paris", "3", " 3 ", "yes", float("inf")])
+def test_coerce_value_is_coerce_column_of_a_one_value_column(ref: dict, value: object) -> None:
+    for feature in ref["features"]:
+        fast = coerce_value(feature, value)
+        if fast is None:
+            continue  # left to coerce_column
+        series = pd.Series([value])
+        result, found = fast
+        expected = coerce_column(feature, series)
+        assert found == str(series.dtype)
+        pd.testing.assert_series_equal(result.values, expected.values, check_exact=True)
+        assert (result.n_missing, result.n_converted, result.n_failed, result.failed_examples, result.unseen,
+                result.unseen_examples) == (expected.n_missing, expected.n_converted, expected.n_failed,
+                                            expected.failed_examples, expected.unseen, expected.unseen_examples)
+
+
+def test_coerce_value_leaves_text_numbers_and_dates_to_coerce_column(ref: dict) -> None:
+    features = {f["name"]: f for f in ref["features"]}
+    assert coerce_value(features["price"], "101.5") is None
+    assert coerce_value(features["sold"], "2024-01-01") is None
+    assert coerce_value(features["rooms"], 2**64) is None
+    assert coerce_value(features["city"], "Paris") is not None
