@@ -39,14 +39,3 @@ def guard(action: str = "") -> Iterator[None]:
         yield
     except Exception as exc:
         show_error(exc, action)
-
-
-def guarded(action: str = ""):
-    """Decorator form of :func:`guard` for page sections and callbacks."""
-    def wrap(fn):
-        def inner(*args, **kwargs):
-            with guard(action):
-                return fn(*args, **kwargs)
-        inner.__name__ = fn.__name__
-        return inner
-    return wrap

@@ -10,7 +10,7 @@ import streamlit as st
 from components.guard import guard
 from components.job_panel import watch
 from core import jobs
-from core.imports import discard_staged, stage_upload
+from core.imports import stage_upload
 from core.sources import files
 from core.workspace import Workspace
 
@@ -88,8 +88,3 @@ def upload_form(ws: Workspace, key: str) -> None:
             st.session_state[f"{key}.round"] = round_ + 1
             st.session_state.pop(f"{key}.staged", None)
             st.rerun()
-
-
-def forget_staged(ws: Workspace, key: str) -> None:
-    for path in st.session_state.pop(f"{key}.staged", {}).values():
-        discard_staged(Path(path), ws.settings)

@@ -7,7 +7,6 @@ table when written and is checked when read back.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,8 +127,4 @@ def _verify_once(path: Path, sha256: str) -> None:
     _VERIFIED[token] = sha256
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-__all__ = ["Workspace", "sha256_bytes", "sha256_file"]
+__all__ = ["Workspace"]
