@@ -32,8 +32,14 @@ def _column(version_id: int, sha256: str, name: str) -> pd.Series:
     return datasets.load_frame(workspace(), version, [name])[name]
 
 
+@st.cache_resource(max_entries=2, show_spinner="Reading the dataset…")
+def frame(version_id: int, sha256: str) -> pd.DataFrame:
+    """The whole version, shared read-only between reruns, pages and sessions: never modify it."""
+    version = datasets.get_version_by_id(workspace(), version_id)
+    return datasets.load_frame(workspace(), version)
+
+
 @st.cache_data(max_entries=8, show_spinner="Reading a sample of the dataset…")
 def _sample(version_id: int, sha256: str, rows: int) -> pd.DataFrame:
-    version = datasets.get_version_by_id(workspace(), version_id)
-    frame = datasets.load_frame(workspace(), version)
-    return frame.sample(rows, random_state=0) if len(frame) > rows else frame
+    whole = frame(version_id, sha256)
+    return whole.sample(rows, random_state=0) if len(whole) > rows else whole

@@ -5,7 +5,7 @@ immutable, so the pair names exactly one table, even when a database hands out a
 a delete, or when tests in one process open several workspaces.  Switching views or widgets
 reruns the page, and every result here comes back from the cache instead of being recomputed.
 
-The frame itself is a shared resource (``st.cache_resource``: no copy per read), so nothing on the
+The frame itself is ``data_cache.frame``, a shared resource (no copy per read), so nothing on the
 page may modify it; every ``core.eda`` function only reads its input.
 """
 
@@ -13,19 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
-from components.state import workspace
-from core import datasets, eda
+from components.data_cache import frame
+from core import eda
 from core.ml.problem import detect_problem
-
-
-@st.cache_resource(max_entries=2, show_spinner="Reading the dataset…")
-def frame(version_id: int, sha256: str) -> pd.DataFrame:
-    """The whole version, shared read-only between reruns and sessions."""
-    version = datasets.get_version_by_id(workspace(), version_id)
-    return datasets.load_frame(workspace(), version)
 
 
 @st.cache_data(max_entries=16, show_spinner="Summarising the columns…")
