@@ -165,12 +165,7 @@ def _to_numeric(series: pd.Series, feature: dict) -> Coerced:
     raw = raw.reset_index(drop=True)  # positions, not labels, from here on
     parsed = _parse_numbers(raw)
     failed = parsed.isna().to_numpy() & raw.notna().to_numpy()
-    blank = np.zeros(len(raw), dtype=bool)
-    if failed.any():
-        # Blank text is a missing value written differently, not a bad number.
-        candidates = raw[failed].astype(str).str.strip() == ""
-        blank[np.flatnonzero(failed)[candidates.to_numpy()]] = True
-        failed &= ~blank
+    failed, blank = _split_blanks(raw, failed)
     n_failed = int(failed.sum())
     examples = examples_of(raw[failed].iloc[:200]) if n_failed else []
     n_blank = int(blank.sum())
@@ -214,11 +209,7 @@ def _to_datetime(series: pd.Series, tz: str | None) -> Coerced:
             fixed = pd.Series(retry.array.take(pd.Index(uniques).get_indexer(text)), index=text.index)
             parsed = parsed.where(~failed, fixed)
             failed = parsed.isna().to_numpy() & raw.notna().to_numpy()
-    blank = np.zeros(len(raw), dtype=bool)
-    if failed.any():
-        candidates = raw[failed].astype(str).str.strip() == ""
-        blank[np.flatnonzero(failed)[candidates.to_numpy()]] = True
-        failed &= ~blank
+    failed, blank = _split_blanks(raw, failed)
     n_failed = int(failed.sum())
     examples = examples_of(raw[failed].iloc[:200]) if n_failed else []
     n_blank = int(blank.sum())
@@ -324,3 +315,12 @@ def _to_category(series: pd.Series, feature: dict) -> Coerced:
         unseen=int(per_unique[unseen].sum()),
         unseen_examples=examples_of(uniques[unseen]),
     )
+
+
+def _split_blanks(raw: pd.Series, failed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Separate blank text from real failures: a blank is a missing value written differently."""
+    blank = np.zeros(len(raw), dtype=bool)
+    if failed.any():
+        candidates = raw[failed].astype(str).str.strip() == ""
+        blank[np.flatnonzero(failed)[candidates.to_numpy()]] = True
+    return failed & ~blank, blank

@@ -42,6 +42,7 @@ __all__ = [
     "OTHER",
     "QUANTILES",
     "reference_feature",
+    "string_kind",
 ]
 
 REFERENCE_VERSION = 1
@@ -223,9 +224,9 @@ def logical_type(series: pd.Series, max_categories: int = 50) -> str:
     """The logical type Atelier gives a column: numeric, categorical, boolean, datetime or text."""
     kind = dtype_kind(series.dtype)
     if kind is None:
-        kind = _string_kind(_value_counts(_sample(series)), max_categories)
+        kind = string_kind(_value_counts(_sample(series)), max_categories)
         if kind != "text":
-            kind = _string_kind(_value_counts(series), max_categories)
+            kind = string_kind(_value_counts(series), max_categories)
     return kind
 
 
@@ -237,12 +238,12 @@ def _describe(series: pd.Series, name: str, bins: int, max_categories: int) -> d
     counts = None
     kind = dtype_kind(series.dtype)
     if kind is None:
-        kind = _string_kind(_value_counts(_sample(series)), max_categories)
+        kind = string_kind(_value_counts(_sample(series)), max_categories)
         if kind != "text":
             # The sample says categorical or boolean, so counting every value is cheap; it also settles
             # the (rare) case of a column whose sample looks categorical but whose full set is text.
             counts = _value_counts(series)
-            kind = _string_kind(counts, max_categories)
+            kind = string_kind(counts, max_categories)
     feature: dict[str, Any] = {"name": name, "logical_type": kind, "dtype": str(series.dtype), "n": n}
     if kind == "numeric":
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -295,7 +296,8 @@ def _value_counts(series: pd.Series) -> pd.Series:
     return counts[counts > 0] if isinstance(series.dtype, pd.CategoricalDtype) else counts
 
 
-def _string_kind(counts: pd.Series, max_categories: int) -> str:
+def string_kind(counts: pd.Series, max_categories: int = 50) -> str:
+    """boolean, categorical or text from a string column's value counts."""
     if len(counts) and all(isinstance(v, bool | np.bool_) for v in counts.index):
         return "boolean"
     if len(counts) <= max_categories:

@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 
 from core.errors import InvalidInputError
 from core.reference import dtype_kind  # one definition of how a dtype reads, shared with model references
+from core.reference import string_kind as reference_string_kind
 
 SAMPLE_ROWS = 100_000
 MAX_CATEGORIES = 50
@@ -147,16 +148,7 @@ def string_kind(counts: pd.Series) -> str:
     a 10,000-row stride sample first, where 10,000 zip codes spread evenly over a million rows
     look mostly unique; EDA passes its 100,000-row sample, so such a column stays categorical.
     """
-    if len(counts) and all(isinstance(v, bool | np.bool_) for v in counts.index):
-        return "boolean"
-    if len(counts) <= MAX_CATEGORIES:
-        return "categorical"
-    present = max(int(counts.sum()), 1)
-    lengths = pd.Series(counts.index.astype(str)).str.len().to_numpy()
-    mean_length = float((lengths * counts.to_numpy()).sum() / present)
-    if mean_length >= _TEXT_MEAN_LENGTH or len(counts) / present > _TEXT_UNIQUE_SHARE:
-        return "text"
-    return "categorical"
+    return reference_string_kind(counts, MAX_CATEGORIES)
 
 
 def numeric_values(series: pd.Series) -> np.ndarray:
