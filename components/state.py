@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs
+from core import jobs, worker
 from core.config import Settings
 from core.workspace import Workspace
 
@@ -13,6 +13,7 @@ from core.workspace import Workspace
 def _open(settings: Settings) -> Workspace:
     ws = Workspace.open(settings)
     jobs.mark_interrupted(ws)  # jobs left "running" by a previous server are closed now
+    worker.start(settings.home / "logs")  # warm by the time the first job is submitted
     return ws
 
 

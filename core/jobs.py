@@ -1,7 +1,8 @@
 """Background jobs: long work outside the Streamlit script run.
 
 ``submit`` records a job row and starts the work in a separate local process
-(``python -m core.jobs run ID``) or, when ``ATELIER_DASK_SCHEDULER`` is set,
+(forked by the warm worker of :mod:`core.worker` when this process started one,
+else ``python -m core.jobs run ID``) or, when ``ATELIER_DASK_SCHEDULER`` is set,
 on a Dask cluster.  The work gets a :class:`JobContext` through which it
 reports progress, log lines and interim results to the metadata store, and
 learns whether the user asked it to stop.  Pages only poll the row, so a page
@@ -34,6 +35,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from core import worker
 from core.config import Settings
 from core.errors import AtelierError, InvalidInputError, JobCancelledError, NotFoundError, StorageError
 from core.metadata.models import Job, JobLog
@@ -44,7 +46,6 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 2.0
 STALE_AFTER = timedelta(seconds=60)  # no heartbeat for this long: the process is gone
 CANCEL_GRACE_SECONDS = 10.0
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # kind -> "module:function"; a kind written as "module:function" names itself.
 KINDS: dict[str, str] = {
@@ -136,12 +137,13 @@ def _launch(settings: Settings, job_id: str) -> None:
         return
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **settings.to_env()}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env = worker.child_env(settings.to_env())
+    if worker.hand_over(job_id, env, logs / f"job-{job_id}.log"):
+        return  # forked by this process's warm worker: no interpreter start-up to wait for
     with open(logs / f"job-{job_id}.log", "ab") as out:
         subprocess.Popen(
             [sys.executable, "-m", "core.jobs", "run", job_id],
-            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=worker.PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,  # outlives the Streamlit script run and its reruns
         )
 
@@ -324,11 +326,15 @@ def run_job(job_id: str, env: dict[str, str] | None = None) -> str:
     ws = Workspace.open(Settings.load(), migrate=False)
     now = datetime.now(UTC)
     with ws.db.session() as s:
+        # Claim the job in one statement: of two processes started for it, only one runs it.
+        claimed = s.execute(
+            update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED).values(
+                status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, pid=os.getpid(),
+                host=socket.gethostname())
+        ).rowcount
         row = s.get(Job, job_id)
-        if row is None or row.status != JobStatus.QUEUED:
+        if not claimed:
             return row.status if row else "missing"
-        row.status, row.started_at, row.heartbeat_at = JobStatus.RUNNING, now, now
-        row.pid, row.host = os.getpid(), socket.gethostname()
         kind, params = row.kind, dict(row.params)
     ctx = JobContext(ws, job_id)
     stop = threading.Event()

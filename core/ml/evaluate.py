@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.ml.preprocessing import model_input_frame
+
 __all__ = ["LOWER_IS_BETTER", "Evaluation", "classification_curves", "classification_metrics",
            "clustering_curves", "clustering_metrics", "evaluate", "model_scores", "regression_curves",
            "regression_metrics"]
@@ -40,6 +42,12 @@ def _json(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value if isinstance(value, bool | int | float | str) or value is None else str(value)
+
+
+# Classifiers whose ``predict`` is, by its definition in the library, the arg-max of
+# ``predict_proba`` (ties to the first class).  Others (SVC's Platt scaling, k-NN's vote) may differ.
+PREDICT_IS_ARGMAX_PROBA = frozenset({"LGBMClassifier", "RandomForestClassifier", "ExtraTreesClassifier",
+                                     "DecisionTreeClassifier"})
 
 
 def _floats(values: Any) -> list[float | None]:
@@ -262,17 +270,21 @@ def evaluate(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, *, 
              seed: int = 0) -> Evaluation:
     """Metrics and curves of a fitted pipeline on ``X`` (and ``y``; ``None`` for clustering)."""
     if kind == "clustering":
-        from core.ml.preprocessing import model_input_frame
-
         features = np.nan_to_num(model_input_frame(pipeline, X).to_numpy(dtype=np.float64, na_value=np.nan))
         labels = np.asarray(pipeline.predict(X))
         return Evaluation(clustering_metrics(features, labels, seed=seed),
                           clustering_curves(features, labels, seed=seed))
-    predicted = np.asarray(pipeline.predict(X))
+    # Transform once and ask the model itself: predictions and scores share the preprocessing pass.
+    model, model_input = pipeline.steps[-1][1], model_input_frame(pipeline, X)
     if kind == "regression":
+        predicted = np.asarray(model.predict(model_input))
         return Evaluation(regression_metrics(y, predicted), regression_curves(y, predicted, seed=seed))
-    scores, is_proba = model_scores(pipeline, X)
+    scores, is_proba = model_scores(model, model_input)
     classes = np.asarray(pipeline.classes_)
+    if is_proba and type(model).__name__ in PREDICT_IS_ARGMAX_PROBA:
+        predicted = classes[np.argmax(scores, axis=1)]  # what its predict computes: spare a second pass
+    else:
+        predicted = np.asarray(model.predict(model_input))
     metrics, notes = classification_metrics(y, predicted, scores, classes, is_proba=is_proba,
                                             positive_label=positive_label)
     curves = classification_curves(y, predicted, scores, classes, is_proba=is_proba, positive_label=positive_label)

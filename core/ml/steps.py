@@ -52,9 +52,10 @@ class NumericCaster(_ColumnwiseTransformer):
             values = frame[column]
             if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
                 values = pd.to_numeric(values.astype(object).where(values.notna(), np.nan), errors="coerce")
-            out[column] = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        result = pd.DataFrame(out, index=frame.index, columns=frame.columns)
-        return result.replace([np.inf, -np.inf], np.nan)
+            array = values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
+            array[np.isinf(array)] = np.nan
+            out[column] = array
+        return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
 class CategoryCleaner(_ColumnwiseTransformer):

@@ -90,5 +90,5 @@ def test_a_profiling_job_survives_a_browser_refresh(page, app_url):
     page.get_by_text("Full report", exact=True).click()
     # the same job is found in the database and followed to its end; nobody clicks Generate again
     page.get_by_role("button", name="Download the report (HTML)").wait_for(timeout=240_000)
-    assert page.locator("iframe").count() >= 1
+    page.locator("iframe").first.wait_for(timeout=30_000)  # the report shown inline (rendered after the button)
     screenshot(page, "eda-profiling-report-after-refresh")

@@ -30,3 +30,12 @@ def stubborn_job(ctx: JobContext, seconds: float = 60) -> None:
     """Never checks the cancel flag: only a forced cancel stops it."""
     ctx.progress(0.1, "sleeping")
     time.sleep(seconds)
+
+
+def whereami_job(ctx: JobContext) -> dict:
+    """Where the job ran, and whether the heavy libraries were loaded before it began."""
+    import os
+    import sys
+
+    return {"pid": os.getpid(), "parent": os.getppid(), "session": os.getsid(0),
+            "lightgbm_preloaded": "lightgbm" in sys.modules, "home": os.environ.get("ATELIER_HOME")}

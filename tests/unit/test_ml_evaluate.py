@@ -170,3 +170,25 @@ def test_evaluate_a_fitted_pipeline():
     evaluation = evaluate(model, X, y, "binary")
     assert evaluation.metrics["accuracy"] == pytest.approx(model.score(X, y))
     assert evaluation.curves["positive_label"] == "yes"
+
+
+@pytest.mark.parametrize("estimator", ["lightgbm", "random_forest", "svc", "knn"])
+def test_evaluate_agrees_with_the_pipelines_own_predict(estimator):
+    """Predictions taken from the probabilities (where the library defines them so) or from predict."""
+    from core.ml.catalogue import get_algorithm
+    from core.ml.config import PreprocessConfig
+    from core.ml.fitting import fit_pipeline, make_pipeline
+    from core.ml.preprocessing import resolve_preprocessing
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.choice(["u", "v", "w"], 300)})
+    y = pd.Series(np.where(X["a"] + (X["b"] == "u") + rng.normal(0, 0.8, 300) > 0.5, "yes", "no"))
+    entry = get_algorithm(estimator)
+    resolved, _ = resolve_preprocessing(PreprocessConfig(), entry.family, "binary", entry.handles_missing)
+    types = {"a": "numeric", "b": "categorical"}
+    params = {"probability": True} if estimator == "svc" else {}
+    pipeline, weigh, _ = make_pipeline(entry, "binary", types, resolved, params, y=y)
+    fit_pipeline(pipeline, X, y, weigh=weigh)
+    evaluation = evaluate(pipeline, X, y, "binary")
+    expected = m.confusion_matrix(y, pipeline.predict(X), labels=["no", "yes"]).tolist()
+    assert evaluation.curves["confusion_matrix"]["counts"] == expected
