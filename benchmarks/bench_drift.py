@@ -20,7 +20,6 @@ interpreter (see the note printed under the table).
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import time
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import markdown_table, median
+from benchmarks.common import markdown_table, median, parse_sized, size_parser
 from core.drift import detect_drift
 from core.reference import build_reference
 from core.validation import validate_batch
@@ -143,14 +142,9 @@ def version(module: str) -> str | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="100k rows, 1 run")
-    args = parser.parse_args()
+    parser = size_parser(1_000_000, 100_000)
+    args = parse_sized(parser)
     _no_telemetry()
-    if args.quick:
-        args.rows, args.repeat = 100_000, 1
     train = make_frame(args.rows, seed=0)
     new = make_frame(args.rows, seed=1, shifted=True)
     shape = f"{args.rows:,} × {train.shape[1]}"

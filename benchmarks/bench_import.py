@@ -13,7 +13,6 @@ messages).  Also compares the bytes the Data page sends for the preview (first
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 from pathlib import Path
@@ -22,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from benchmarks.common import markdown_table, mb, median, run_measured
+from benchmarks.common import markdown_table, mb, median, parse_sized, run_measured, size_parser
 
 
 def make_csv(path: Path, rows: int, seed: int = 0) -> None:
@@ -95,14 +94,9 @@ def preview_bytes(csv: Path) -> tuple[int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=2_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="200k rows, 1 run")
+    parser = size_parser(2_000_000, 200_000)
     parser.add_argument("--steps", action="store_true", help="print Atelier's time per step for every run")
-    args = parser.parse_args()
-    if args.quick:
-        args.rows, args.repeat = 200_000, 1
+    args = parse_sized(parser)
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "big.csv"
         make_csv(csv, args.rows)

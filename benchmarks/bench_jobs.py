@@ -13,7 +13,6 @@ Three candidates on the same generated frame (20 features, binary target), media
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import markdown_table, median
+from benchmarks.common import markdown_table, median, parse_sized, size_parser
 from core import jobs, worker
 from core.config import Settings
 from core.datasets import save_version
@@ -45,13 +44,8 @@ def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="100k rows, 1 run")
-    args = parser.parse_args()
-    if args.quick:
-        args.rows, args.repeat = 100_000, 1
+    parser = size_parser(1_000_000, 100_000)
+    args = parse_sized(parser)
     config = TrainConfig(target="y", explain=False, split=SplitConfig(kind="random"))
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace.open(Settings(home=Path(tmp)))

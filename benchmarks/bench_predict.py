@@ -15,14 +15,13 @@
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.bench_jobs import make_frame
-from benchmarks.common import markdown_table, mb, median, run_measured
+from benchmarks.common import markdown_table, mb, median, parse_sized, run_measured, size_parser
 from core import predict
 from core.config import Settings
 from core.datasets import save_version
@@ -63,13 +62,8 @@ __result["compiled"] = bool(compiled_trees._LOADED)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="100k rows, 1 run")
-    args = parser.parse_args()
-    if args.quick:
-        args.rows, args.repeat = 100_000, 1
+    parser = size_parser(1_000_000, 100_000)
+    args = parse_sized(parser)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         ws = Workspace.open(Settings(home=home))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -35,6 +36,24 @@ def run_measured(code: str, *, env: dict[str, str] | None = None) -> dict:
     if done.returncode != 0:
         raise RuntimeError(f"benchmark child failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def size_parser(rows: int, quick_rows: int, description: str | None = None) -> argparse.ArgumentParser:
+    """The flags every benchmark takes: ``--rows``, ``--repeat`` and ``--quick`` (fewer rows, one run)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rows", type=int, default=rows)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per candidate; the median is reported")
+    parser.add_argument("--quick", action="store_true", help=f"{quick_rows:,} rows, one run")
+    parser.set_defaults(quick_rows=quick_rows)
+    return parser
+
+
+def parse_sized(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse, with ``--quick`` replacing the rows and the repeats."""
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rows, args.repeat = min(args.rows, args.quick_rows), 1
+    return args
 
 
 def median(values: list[float]) -> float:
