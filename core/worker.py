@@ -165,8 +165,7 @@ def serve(address: str) -> None:
                     _answer(conn, listener)
                 elif not os.read(sys.stdin.fileno(), 4096):
                     listener.close()
-                    with contextlib.suppress(OSError):
-                        os.unlink(address)
+                    shutil.rmtree(os.path.dirname(address), ignore_errors=True)  # the private folder
                     return  # the owner is gone
 
 

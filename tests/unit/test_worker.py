@@ -95,15 +95,16 @@ def test_worker_exits_when_its_owner_dies(tmp_path):
             from pathlib import Path
             from core import worker
             assert worker.start(Path({str(tmp_path)!r}), wait=60)
-            print(worker.pid(), flush=True)
+            print(worker.pid(), worker._Owned.folder, flush=True)
             time.sleep(600)
         """)], stdout=subprocess.PIPE, text=True, cwd=worker.PROJECT_ROOT,
         env=worker.child_env({}))
     try:
-        worker_pid = int(owner.stdout.readline())
-        assert jobs._alive(worker_pid)
+        worker_pid, folder = owner.stdout.readline().split()
+        assert jobs._alive(int(worker_pid)) and os.path.isdir(folder)
         owner.kill()
         owner.wait()
-        _wait_until(lambda: not jobs._alive(worker_pid), seconds=10)
+        _wait_until(lambda: not jobs._alive(int(worker_pid)), seconds=10)
+        assert not os.path.exists(folder)  # its private socket folder goes with it
     finally:
         owner.kill()
