@@ -13,7 +13,6 @@ from core.workspace import Workspace
 def _open(settings: Settings) -> Workspace:
     ws = Workspace.open(settings)
     jobs.mark_interrupted(ws)  # jobs left "running" by a previous server are closed now
-    worker.start(settings.home / "logs")  # warm by the time the first job is submitted
     return ws
 
 
@@ -23,4 +22,7 @@ def settings() -> Settings:
 
 def workspace() -> Workspace:
     """The open workspace; raises StorageError (shown by the guard) when unreachable."""
-    return _open(settings())
+    ws = _open(settings())
+    if not ws.settings.dask_scheduler:  # local jobs: (re)start the warm worker before the first is submitted
+        worker.start(ws.settings.home / "logs")
+    return ws
