@@ -49,7 +49,7 @@ def _range(spec: FeatureSpec) -> str:
     return f"Training range: {fmt(spec.minimum)} to {fmt(spec.maximum)}; default: the median."
 
 
-def _widget(spec: FeatureSpec, key: str, text_help: str | None = None) -> Any:
+def _widget(spec: FeatureSpec, key: str) -> Any:
     if spec.widget == "number":
         if spec.integer:
             value = None if spec.default is None else int(spec.default)
@@ -68,7 +68,7 @@ def _widget(spec: FeatureSpec, key: str, text_help: str | None = None) -> Any:
         chosen = st.date_input(spec.name, value=default, min_value=_EARLIEST, max_value=_LATEST, key=key,
                                help=_range(spec))
         return None if chosen is None else chosen.isoformat()
-    return st.text_input(spec.name, value=str(spec.default or ""), key=key, help=text_help)
+    return st.text_input(spec.name, value=str(spec.default or ""), key=key)
 
 
 def row_form(model: LoadedModel, *, key: str) -> None:
@@ -77,16 +77,17 @@ def row_form(model: LoadedModel, *, key: str) -> None:
 
     mv = model.version
     specs = feature_specs(model.reference)
-    dropped = (model.card.get("preprocessing") or {}).get("text") == "drop"
     types = model.card.get("feature_types") or {}
-    unused = "Free text: this model drops free-text columns, so it does not change the prediction."
+    drops_text = (model.card.get("preprocessing") or {}).get("text") == "drop"
+    unused = [spec.name for spec in specs if drops_text and types.get(spec.name) == "text"]
+    values: dict[str, Any] = dict.fromkeys(unused, "")  # the model drops them: nothing to ask
     with st.form(f"{key}.form.{mv.id}"):
+        if unused:
+            st.caption(f"Not asked: {', '.join(unused)} (free text, which this model does not use).")
         cols = st.columns(3)
-        values = {}
-        for i, spec in enumerate(specs):
+        for i, spec in enumerate(s for s in specs if s.name not in unused):
             with cols[i % 3]:
-                text_help = unused if dropped and types.get(spec.name) == "text" else None
-                values[spec.name] = _widget(spec, f"{key}.{mv.id}.{spec.name}", text_help)
+                values[spec.name] = _widget(spec, f"{key}.{mv.id}.{spec.name}")
         submitted = st.form_submit_button("Predict", type="primary")
     if submitted:
         st.session_state.pop(f"{key}.result.{mv.id}", None)
