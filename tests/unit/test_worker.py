@@ -108,3 +108,22 @@ def test_worker_exits_when_its_owner_dies(tmp_path):
         assert not os.path.exists(folder)  # its private socket folder goes with it
     finally:
         owner.kill()
+
+
+def test_a_forked_train_job_fits_lightgbm_and_xgboost_and_matches_in_process(ws, warm):
+    """The OpenMP libraries were loaded, never run, before the fork: the child trains with them."""
+    from core import registry
+    from core.imports import import_sample
+    from core.ml.config import TrainConfig
+    from core.training import train_version
+
+    penguins = import_sample(ws, "penguins")
+    config = TrainConfig(target="species", explain=False)
+    job_id = jobs.submit(ws, "train", {"dataset_version_id": penguins.id, "config": config.to_dict(),
+                                       "algorithms": ["lightgbm", "xgboost"]})
+    info = jobs.wait(ws, job_id, timeout=300)
+    assert info.status == JobStatus.SUCCEEDED, info.error
+    forked = [r["metrics"] for r in info.result["results"]]
+    in_process = [r["metrics"] for r in train_version(ws, penguins, config, ["lightgbm", "xgboost"])]
+    assert forked == in_process and forked[0]["accuracy"] > 0.9
+    assert [m.job_id for m in registry.list_versions(ws, "penguins-species")] == [job_id, job_id, None, None]
