@@ -68,6 +68,8 @@ def start(log_folder: Path, *, wait: float = 0.0) -> bool:
     """
     with _Owned.lock:
         if _Owned.address() is None:
+            if _Owned.folder:  # a worker that died without cleaning up after itself
+                shutil.rmtree(_Owned.folder, ignore_errors=True)
             _spawn(Path(log_folder))
     deadline = time.monotonic() + wait
     while True:

@@ -60,12 +60,15 @@ def test_without_a_worker_the_job_is_spawned(ws):
     assert info.result["lightgbm_preloaded"] is False
 
 
-def test_a_dead_worker_falls_back_to_spawning(ws, warm):
+def test_a_dead_worker_falls_back_to_spawning_and_is_replaced(ws, warm):
+    folder = worker._Owned.folder
     os.kill(warm, 9)
     _wait_until(lambda: worker.pid() is None)
     info = jobs.wait(ws, jobs.submit(ws, WHEREAMI, {}), timeout=60)
     assert info.status == JobStatus.SUCCEEDED
     assert info.result["parent"] == os.getpid()
+    assert worker.start(ws.settings.home / "logs", wait=60)  # what the app does on its next page run
+    assert worker.pid() not in (None, warm) and not os.path.exists(folder)
 
 
 def test_forced_cancel_kills_a_forked_job(ws, warm):
