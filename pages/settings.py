@@ -3,6 +3,7 @@
 import streamlit as st
 
 from components.guard import guard
+from core import worker
 from core.config import Settings
 from core.workspace import Workspace
 
@@ -13,6 +14,13 @@ with guard("Reading the settings"):
     settings = Settings.load()
     shown = settings.describe()
     st.table({"setting": [f"ATELIER_{k.upper()}" for k in shown], "value": [v or "—" for v in shown.values()]})
+    if settings.dask_scheduler:
+        st.caption(f"Background jobs run on the Dask cluster at {settings.dask_scheduler}.")
+    elif worker.pid():
+        st.caption(f"Background jobs are forked by this server's warm worker (process {worker.pid()}); "
+                   f"its log: {settings.home / 'logs' / 'worker.log'}.")
+    else:
+        st.caption("Background jobs start as local processes (the warm worker is starting or not running).")
 
     if st.button("Test connections", type="primary"):
         with st.spinner("Connecting…"):

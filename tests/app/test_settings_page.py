@@ -14,6 +14,15 @@ def test_settings_show_defaults_and_connections_work(app):
     assert "Artifact store: connected." in texts(app.success)
 
 
+def test_settings_say_how_background_jobs_run(app, app_home):
+    from core import worker
+
+    app.switch_page("pages/settings.py").run()  # opening the workspace starts the warm worker
+    assert worker.start(app_home / "logs", wait=60)
+    app.run()
+    assert f"forked by this server's warm worker (process {worker.pid()})" in texts(app.caption)
+
+
 def test_unreachable_database_is_named_without_its_password(app_home, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
