@@ -240,3 +240,27 @@ def test_profiling_report_job_is_stored_then_reopened_without_a_new_job(app):
     assert len(jobs.list_jobs(ws, kind="profile")) == 1
     again, _, reused = ensure_report(ws, version)
     assert reused and again == html
+
+
+def test_a_job_whose_process_died_is_shown_interrupted_not_running(app):
+    """A profiling process killed from outside (for memory, say) must not look alive forever."""
+    import socket
+    import subprocess
+    from datetime import UTC, datetime
+
+    from core.metadata.models import Job
+
+    ws = workspace()
+    version = import_sample(ws, "penguins")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    now = datetime.now(UTC)
+    job_id = jobs.submit(ws, "profile", {"dataset_version_id": version.id}, title="Profile penguins@1", start=False)
+    with ws.db.session() as s:
+        row = s.get(Job, job_id)
+        row.status, row.pid, row.host = "running", gone.pid, socket.gethostname()
+        row.started_at = row.heartbeat_at = now
+    open_eda(app, "Full report")
+    info = jobs.get(ws, job_id)
+    assert info.status == "interrupted" and "process running this job stopped" in info.message
+    assert "Profile penguins@1" not in texts(app.markdown)  # no live panel for it
