@@ -93,12 +93,8 @@ class JobInfo:
         if self.started_at is None:
             return 0.0
         end = self.finished_at or datetime.now(UTC)
-        return (_aware(end) - _aware(self.started_at)).total_seconds()
+        return (end - self.started_at).total_seconds()
 
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _info(row: Job) -> JobInfo:
@@ -226,7 +222,7 @@ def enforce_cancel(ws: Workspace, grace: float = CANCEL_GRACE_SECONDS) -> list[s
     with ws.db.session() as s:
         rows = s.scalars(select(Job).where(Job.status == JobStatus.RUNNING, Job.cancel_requested.is_(True)))
         for row in rows:
-            overdue = row.cancel_requested_at is not None and _aware(row.cancel_requested_at) < cutoff
+            overdue = row.cancel_requested_at is not None and row.cancel_requested_at < cutoff
             if overdue and row.host == socket.gethostname():
                 if row.pid and _alive(row.pid):
                     os.killpg(row.pid, signal.SIGKILL)
@@ -257,7 +253,7 @@ def mark_interrupted(ws: Workspace) -> int:
     count = 0
     with ws.db.session() as s:
         for row in s.scalars(select(Job).where(Job.status.in_(list(ACTIVE)))):
-            beat = _aware(row.heartbeat_at or row.started_at or row.created_at)
+            beat = row.heartbeat_at or row.started_at or row.created_at
             gone = (row.host == host and row.pid is not None and not _alive(row.pid)) or now - beat > STALE_AFTER
             if gone:
                 row.status, row.finished_at = JobStatus.INTERRUPTED, now

@@ -20,7 +20,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -98,17 +98,13 @@ class PredictionRunInfo:
     created_at: datetime
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
 
 def _info(row: ModelVersion, name: str) -> ModelVersionInfo:
     return ModelVersionInfo(
         row.id, name, row.version, row.stage, row.algorithm, row.problem_type, row.target, row.dataset_version_id,
         row.dataset_label or "", row.artifact_key, row.sha256, int(row.size_bytes or 0), dict(row.metrics or {}),
         dict(row.card or {}), float(row.train_seconds or 0.0), row.predict_ms_per_1k, row.job_id,
-        _aware(row.created_at),
+        row.created_at,
     )
 
 
@@ -216,7 +212,7 @@ def _row(s: Session, model: RegisteredModel, version: int) -> ModelVersion:
     deleted = s.scalar(select(StageTransition.at).where(
         StageTransition.model_id == model.id, StageTransition.version == version, StageTransition.to_stage == DELETED))
     if deleted is not None:
-        raise NotFoundError(f"Version {version} of model {model.name!r} was deleted on {_aware(deleted):%Y-%m-%d %H:%M}"
+        raise NotFoundError(f"Version {version} of model {model.name!r} was deleted on {deleted:%Y-%m-%d %H:%M}"
                             f" UTC; its versions now are: {_known(rows)}.")
     raise NotFoundError(f"Model {model.name!r} has no version {version}; its versions are: {_known(rows)}.")
 
@@ -310,7 +306,7 @@ def history(ws: Workspace, name: str) -> list[Transition]:
         model = _model(s, name)
         rows = s.scalars(select(StageTransition).where(StageTransition.model_id == model.id)
                          .order_by(StageTransition.id.desc()))
-        return [Transition(model.name, t.version, t.from_stage, t.to_stage, t.note, _aware(t.at)) for t in rows]
+        return [Transition(model.name, t.version, t.from_stage, t.to_stage, t.note, t.at) for t in rows]
 
 
 # -- registering -----------------------------------------------------------------------
@@ -622,7 +618,7 @@ def list_prediction_runs(ws: Workspace, name: str, version: int | None = None,
 
 def _run_info(row: PredictionRun, name: str) -> PredictionRunInfo:
     return PredictionRunInfo(row.id, name, row.version, row.source, int(row.n_rows), row.artifact_key,
-                             dict(row.summary or {}), row.drift_share, row.job_id, _aware(row.created_at))
+                             dict(row.summary or {}), row.drift_share, row.job_id, row.created_at)
 
 
 __all__ = [
