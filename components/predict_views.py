@@ -16,7 +16,7 @@ import streamlit as st
 from components.dataset_picker import pick_version
 from components.guard import guard
 from components.job_panel import job_panel, watch
-from core import datasets, jobs, registry
+from core import datasets, jobs, prediction_runs, registry
 from core import model_figures as mf
 from core.imports import discard_staged, stage_upload
 from core.monitoring import health_figure, health_table, output_bytes
@@ -204,7 +204,7 @@ def batch_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
 
 def downloads(ws: Workspace, job, *, key: str) -> None:
     name = registry.parse_ref(job.params["model"])[0]
-    run = next((r for r in registry.list_prediction_runs(ws, name) if r.id == job.result.get("run_id")), None)
+    run = next((r for r in prediction_runs.list_runs(ws, name) if r.id == job.result.get("run_id")), None)
     if run is None:
         st.info("The output of this run is no longer stored.")
         return
@@ -255,7 +255,7 @@ def drift_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
 
 
 def health_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
-    runs = registry.list_prediction_runs(ws, model.version.name, limit=500)
+    runs = prediction_runs.list_runs(ws, model.version.name, limit=500)
     if not runs:
         st.info("This model has not scored a file yet: batch predictions appear here.")
         return

@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.drift import DriftReport, detect_drift
 from core.errors import InvalidInputError
-from core.registry import PredictionRunInfo
+from core.prediction_runs import PredictionRunInfo
 from core.sources.sniff import SUPPORTED_EXTENSIONS
 from core.workspace import Workspace
 
@@ -109,7 +109,7 @@ def output_bytes(ws: Workspace, run: PredictionRunInfo, fmt: str) -> bytes:
 
 
 def health_table(runs: Sequence[PredictionRunInfo]) -> pd.DataFrame:
-    """Prediction runs (``core.registry.PredictionRunInfo``), newest first: when, rows, class mix or mean, drift."""
+    """Prediction runs, newest first, as a table: when, rows, class mix or mean score, drift share."""
     rows = []
     for run in runs:
         summary = run.summary or {}

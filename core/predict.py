@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core import registry
+from core import prediction_runs, registry
 from core.compiled_trees import CHECK_ROWS, CompiledTrees, compiled_trees
 from core.errors import InvalidInputError
 from core.input_chunks import InputFile
@@ -205,7 +205,7 @@ def predict_file(
     source: str = "",
     job_id: str | None = None,
     chunk_rows: int = CHUNK_ROWS,
-) -> registry.PredictionRunInfo:
+) -> prediction_runs.PredictionRunInfo:
     """Score a file in chunks, store the output Parquet and record a prediction run.
 
     One pass: each chunk is validated, converted, scored and written before
@@ -271,7 +271,7 @@ def predict_file(
         key = f"predictions/{model.version.name}/v{model.version.version}/{int(time.time() * 1000)}.parquet"
         key = key.replace(" ", "_")
         ws.put_file(key, out_path, kind="predictions")
-    return registry.record_prediction_run(
+    return prediction_runs.record(
         ws, model.version, source=source or Path(path).name, n_rows=rows, artifact_key=key, summary=summary,
         drift_share=drift_share, job_id=job_id,
     )
@@ -382,7 +382,7 @@ def batch_predict_job(ctx, model: str, path: str, contributions: bool = False, k
     return {"run_id": run.id, "artifact_key": run.artifact_key, "rows": run.n_rows}
 
 
-def write_output(ws: Workspace, run: registry.PredictionRunInfo, target: Path) -> Path:
+def write_output(ws: Workspace, run: prediction_runs.PredictionRunInfo, target: Path) -> Path:
     """Copy a prediction run's output to ``target`` as Parquet or CSV (by extension)."""
     source = ws.local_path(run.artifact_key)
     target = Path(target)

@@ -84,20 +84,6 @@ class Transition:
     at: datetime
 
 
-@dataclass(frozen=True)
-class PredictionRunInfo:
-    id: int
-    name: str
-    version: int
-    source: str
-    n_rows: int
-    artifact_key: str | None
-    summary: dict[str, Any]
-    drift_share: float | None
-    job_id: str | None
-    created_at: datetime
-
-
 
 def _info(row: ModelVersion, name: str) -> ModelVersionInfo:
     return ModelVersionInfo(
@@ -171,7 +157,8 @@ def _check_stage(stage: str) -> str:
     return stage
 
 
-def _check_number(version: int) -> int:
+def check_version_number(version: int) -> int:
+    """``version`` as an int when it is a whole number from 1 up; InvalidInputError otherwise."""
     if isinstance(version, bool) or not isinstance(version, int | np.integer) or version < 1:
         raise InvalidInputError(f"A model version is a whole number from 1 up; got {version!r}.")
     return int(version)
@@ -181,7 +168,8 @@ def _check_number(version: int) -> int:
 _LIVE = ModelVersion.sha256.is_not(None)  # a version is visible once its bytes are stored
 
 
-def _model(s: Session, name: str, *, lock: bool = False) -> RegisteredModel:
+def model_row(s: Session, name: str, *, lock: bool = False) -> RegisteredModel:
+    """The registered model's row (for modules that keep rows about models); NotFoundError names the known ones."""
     name = " ".join((name or "").split())  # the same spacing rule as validate_model_name
     query = select(RegisteredModel).where(RegisteredModel.name == name)
     # On PostgreSQL this serialises stage changes of one model; SQLite locks the whole file anyway.
@@ -250,7 +238,7 @@ def get_version(ws: Workspace, ref: str) -> ModelVersionInfo:
     """
     name, number, stage = parse_ref(ref)
     with ws.db.session() as s:
-        model = _model(s, name)
+        model = model_row(s, name)
         if number is not None:
             return _info(_row(s, model, number), model.name)
         rows = _rows(s, model)
@@ -288,7 +276,7 @@ def list_versions(ws: Workspace, name: str | None = None) -> list[ModelVersionIn
              .where(_LIVE).order_by(RegisteredModel.name, ModelVersion.version))
     with ws.db.session() as s:
         if name is not None:
-            query = query.where(ModelVersion.model_id == _model(s, name).id)
+            query = query.where(ModelVersion.model_id == model_row(s, name).id)
         return [_info(row, model_name) for row, model_name in s.execute(query)]
 
 
@@ -303,7 +291,7 @@ def list_model_names(ws: Workspace) -> list[str]:
 def history(ws: Workspace, name: str) -> list[Transition]:
     """The model's stage changes, newest first (deleted versions included)."""
     with ws.db.session() as s:
-        model = _model(s, name)
+        model = model_row(s, name)
         rows = s.scalars(select(StageTransition).where(StageTransition.model_id == model.id)
                          .order_by(StageTransition.id.desc()))
         return [Transition(model.name, t.version, t.from_stage, t.to_stage, t.note, t.at) for t in rows]
@@ -443,10 +431,10 @@ def promote(ws: Workspace, name: str, version: int, note: str = "") -> ModelVers
 
     Both changes happen in one transaction, each recorded in the history.
     """
-    version, note = _check_number(version), _note(note)
+    version, note = check_version_number(version), _note(note)
     try:
         with ws.db.session() as s:
-            model = _model(s, name, lock=True)
+            model = model_row(s, name, lock=True)
             row = _row(s, model, version)
             if row.stage == "production":
                 raise ConflictError(f"Version {version} of model {name!r} is already in production; nothing changed.")
@@ -462,11 +450,11 @@ def promote(ws: Workspace, name: str, version: int, note: str = "") -> ModelVers
 
 def set_stage(ws: Workspace, name: str, version: int, stage: str, note: str = "") -> ModelVersionInfo:
     """Move a version to ``staging``, ``archived`` or ``none`` (``production`` goes through :func:`promote`)."""
-    version, stage, note = _check_number(version), _check_stage(stage), _note(note)
+    version, stage, note = check_version_number(version), _check_stage(stage), _note(note)
     if stage == "production":
         return promote(ws, name, version, note)
     with ws.db.session() as s:
-        model = _model(s, name, lock=True)
+        model = model_row(s, name, lock=True)
         row = _row(s, model, version)
         if row.stage == stage:
             raise ConflictError(f"Version {version} of model {name!r} is already at stage {stage!r}; nothing changed.")
@@ -501,7 +489,7 @@ def rollback(ws: Workspace, name: str, note: str = "") -> ModelVersionInfo:
     note = _note(note)
     try:
         with ws.db.session() as s:
-            model = _model(s, name, lock=True)
+            model = model_row(s, name, lock=True)
             rows = {r.version: r for r in _rows(s, model)}
             current = next((r for r in rows.values() if r.stage == "production"), None)
             if current is None:
@@ -533,9 +521,9 @@ def delete_version(ws: Workspace, name: str, version: int, *, confirm_production
     Deleting the production version leaves the model without one, so it needs
     ``confirm_production=True``.  Returns the deleted version's details.
     """
-    version, note = _check_number(version), _note(note)
+    version, note = check_version_number(version), _note(note)
     with ws.db.session() as s:
-        model = _model(s, name, lock=True)
+        model = model_row(s, name, lock=True)
         row = _row(s, model, version)
         if row.stage == "production" and not confirm_production:
             raise ConflictError(
@@ -574,56 +562,9 @@ def load_pipeline(ws: Workspace, mv: ModelVersionInfo) -> Any:
     return load_model(data, mv.sha256)
 
 
-# -- prediction runs -------------------------------------------------------------------
-def record_prediction_run(
-    ws: Workspace,
-    mv: ModelVersionInfo,
-    *,
-    source: str,
-    n_rows: int,
-    artifact_key: str | None = None,
-    summary: Mapping[str, Any],
-    drift_share: float | None = None,
-    job_id: str | None = None,
-) -> PredictionRunInfo:
-    """Record that ``mv`` scored ``n_rows`` rows (for the Health view)."""
-    if isinstance(n_rows, bool) or not isinstance(n_rows, int | np.integer) or n_rows < 0:
-        raise InvalidInputError(f"n_rows must be a whole number of rows, 0 or more; got {n_rows!r}.")
-    if drift_share is not None and not 0.0 <= float(drift_share) <= 1.0:
-        raise InvalidInputError(f"drift_share is the share of drifted features, from 0 to 1; got {drift_share!r}.")
-    with ws.db.session() as s:
-        model = _model(s, mv.name)
-        row = PredictionRun(
-            model_id=model.id, version=mv.version, source=(source or "")[:300], n_rows=int(n_rows),
-            artifact_key=artifact_key, summary=plain_json(dict(summary), "prediction summary"),
-            drift_share=None if drift_share is None else float(drift_share), job_id=job_id,
-        )
-        s.add(row)
-        s.flush()
-        return _run_info(row, model.name)
-
-
-def list_prediction_runs(ws: Workspace, name: str, version: int | None = None,
-                         limit: int | None = None) -> list[PredictionRunInfo]:
-    """Prediction runs of a model (of one version when given), newest first."""
-    with ws.db.session() as s:
-        model = _model(s, name)
-        query = select(PredictionRun).where(PredictionRun.model_id == model.id).order_by(PredictionRun.id.desc())
-        if version is not None:
-            query = query.where(PredictionRun.version == _check_number(version))
-        if limit is not None:
-            query = query.limit(limit)
-        return [_run_info(r, model.name) for r in s.scalars(query)]
-
-
-def _run_info(row: PredictionRun, name: str) -> PredictionRunInfo:
-    return PredictionRunInfo(row.id, name, row.version, row.source, int(row.n_rows), row.artifact_key,
-                             dict(row.summary or {}), row.drift_share, row.job_id, row.created_at)
-
-
 __all__ = [
-    "STAGES", "ModelVersionInfo", "PredictionRunInfo", "Transition", "default_model_name", "delete_version",
-    "get_version", "get_version_by_id", "history", "list_model_names", "list_prediction_runs", "list_versions",
-    "load_pipeline", "parse_ref", "plain_json", "promote", "record_prediction_run", "register_version", "rollback",
+    "STAGES", "ModelVersionInfo", "Transition", "check_version_number", "default_model_name", "delete_version",
+    "get_version", "get_version_by_id", "history", "list_model_names", "list_versions",
+    "load_pipeline", "model_row", "parse_ref", "plain_json", "promote", "register_version", "rollback",
     "set_stage", "validate_model_name",
 ]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import datasets, jobs, registry
+from core import datasets, jobs, prediction_runs, registry
 from core.config import Settings
 from core.imports import import_sample
 from core.predict import load_model, predict_one
@@ -121,7 +121,7 @@ def test_batch_upload_is_checked_scored_in_a_job_and_offered_for_download(page):
     assert jobs.wait(ws, job.id, timeout=120).status == "succeeded", jobs.get(ws, job.id).error
     page.run()
     assert [b.label for b in page.get("download_button")] == ["Download Parquet", "Download CSV"]
-    [run] = registry.list_prediction_runs(ws, TITANIC)
+    [run] = prediction_runs.list_runs(ws, TITANIC)
     assert (run.n_rows, run.source) == (40, "people.csv")
     health = next(df.value for df in page.dataframe if "drift share" in df.value.columns)
     assert health["rows"].tolist() == [40] and health["source"].tolist() == ["people.csv"]

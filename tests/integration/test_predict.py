@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import compiled_trees, datasets, jobs, monitoring, registry
+from core import compiled_trees, datasets, jobs, monitoring, prediction_runs, registry
 from core.config import Settings
 from core.errors import IntegrityError, InvalidInputError
 from core.metadata.models import ModelVersion
@@ -131,7 +131,7 @@ def test_the_batch_job_scores_in_the_background_and_keeps_a_dataset_file(ws):
     info = jobs.wait(ws, job_id, timeout=120)
     assert info.status == "succeeded", info.error
     assert info.result["rows"] == version.n_rows and path.exists()
-    [run] = registry.list_prediction_runs(ws, TITANIC)
+    [run] = prediction_runs.list_runs(ws, TITANIC)
     assert (run.id, run.source, run.job_id) == (info.result["run_id"], "titanic@1", job_id)
     assert run.drift_share == 0.0  # the training data itself does not drift
     csv = monitoring.output_bytes(ws, run, "csv").decode().splitlines()
@@ -228,7 +228,7 @@ def test_a_file_blocked_by_its_last_rows_stores_and_records_nothing(ws, tmp_path
         expected.raise_for_errors()
     assert str(raised.value) == str(from_report.value)
     assert "4 values (1.3%) cannot be read as numbers" in str(raised.value)
-    assert registry.list_prediction_runs(ws, TITANIC) == []
+    assert prediction_runs.list_runs(ws, TITANIC) == []
     assert not any(ws.settings.staging_dir.iterdir())
 
 
@@ -239,7 +239,7 @@ def test_a_blocking_first_chunk_stops_scoring_but_reports_the_whole_file(ws, tmp
     with pytest.raises(InvalidInputError, match=r"1 problem blocks it\.\n- Column 'sex' is missing") as raised:
         predict_file(ws, load_model(ws, TITANIC), tmp_path / "batch.parquet", chunk_rows=70)
     assert str(raised.value).count("\n- ") == 1  # the unreadable fares are a warning for the whole file
-    assert registry.list_prediction_runs(ws, TITANIC) == []
+    assert prediction_runs.list_runs(ws, TITANIC) == []
 
 
 def test_unseen_categories_are_a_warning_and_still_scored(ws, tmp_path):
@@ -264,7 +264,7 @@ def test_an_empty_file_is_refused(ws, tmp_path):
     for name in ("empty.csv", "empty.parquet"):
         with pytest.raises(InvalidInputError, match="no (data )?rows"):
             predict_file(ws, model, tmp_path / name)
-    assert registry.list_prediction_runs(ws, TITANIC) == []
+    assert prediction_runs.list_runs(ws, TITANIC) == []
 
 
 # -- one row ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import datasets, registry
+from core import datasets, prediction_runs, registry
 from core.cli import main
 from core.config import Settings
 from core.predict import load_model
@@ -64,7 +64,7 @@ def test_predict_csv_writes_one_row_per_input_row_in_order(cli_ws, rows, tmp_pat
     assert list(written.columns) == ["prediction", "probability_0", "probability_1"]
     assert written["prediction"].tolist() == _expected(cli_ws, rows).tolist()
     assert np.allclose(written["probability_0"] + written["probability_1"], 1.0)
-    [run] = registry.list_prediction_runs(cli_ws, NAME)
+    [run] = prediction_runs.list_runs(cli_ws, NAME)
     assert (run.n_rows, run.source) == (60, "in.csv")
 
 
@@ -102,7 +102,7 @@ def test_predict_errors_are_one_message_and_exit_1(cli_ws, rows, capsys, args, m
     code, out, err = _run(capsys, "predict", *args)
     assert (code, out) == (1, "")
     assert err.startswith("error: ") and message in err and "Traceback" not in err
-    assert registry.list_prediction_runs(cli_ws, NAME) == []  # nothing was scored
+    assert prediction_runs.list_runs(cli_ws, NAME) == []  # nothing was scored
 
 
 def test_predict_refuses_a_file_without_a_model_column(cli_ws, rows, capsys):

@@ -10,8 +10,8 @@ import pytest
 
 from core import monitoring
 from core.errors import InvalidInputError
+from core.prediction_runs import PredictionRunInfo
 from core.reference import build_reference
-from core.registry import PredictionRunInfo
 
 
 def test_check_input_file_says_what_is_wrong(tmp_path):

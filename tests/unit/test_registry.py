@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from core import registry
+from core import prediction_runs, registry
 from core.errors import ConflictError, IntegrityError, InvalidInputError, NotFoundError, StorageError
 
 NAME = "titanic · Survived"
@@ -232,19 +232,19 @@ def test_a_model_saved_by_a_newer_library_is_refused(ws, fitted_bytes):
 # -- prediction runs ---------------------------------------------------------------------
 def test_prediction_runs_are_recorded_newest_first(ws):
     v1, v2 = _add(ws), _add(ws)
-    registry.record_prediction_run(ws, v1, source="batch.csv", n_rows=np.int64(100),
+    prediction_runs.record(ws, v1, source="batch.csv", n_rows=np.int64(100),
                                    summary={"class_mix": {"0": np.float64(0.6), "1": 0.4}}, drift_share=0.1)
-    run = registry.record_prediction_run(ws, v2, source="form", n_rows=1, summary={"score_mean": 0.7},
+    run = prediction_runs.record(ws, v2, source="form", n_rows=1, summary={"score_mean": 0.7},
                                          artifact_key="predictions/x.parquet", job_id="j9")
     assert (run.name, run.version, run.n_rows, run.drift_share, run.job_id) == (NAME, 2, 1, None, "j9")
-    runs = registry.list_prediction_runs(ws, NAME)
+    runs = prediction_runs.list_runs(ws, NAME)
     assert [(r.version, r.source, r.n_rows) for r in runs] == [(2, "form", 1), (1, "batch.csv", 100)]
     assert runs[1].summary == {"class_mix": {"0": 0.6, "1": 0.4}} and runs[1].drift_share == 0.1
-    assert [r.version for r in registry.list_prediction_runs(ws, NAME, version=1)] == [1]
-    assert len(registry.list_prediction_runs(ws, NAME, limit=1)) == 1
+    assert [r.version for r in prediction_runs.list_runs(ws, NAME, version=1)] == [1]
+    assert len(prediction_runs.list_runs(ws, NAME, limit=1)) == 1
     with pytest.raises(InvalidInputError, match="n_rows must be a whole number of rows"):
-        registry.record_prediction_run(ws, v1, source="x", n_rows=-1, summary={})
+        prediction_runs.record(ws, v1, source="x", n_rows=-1, summary={})
     with pytest.raises(InvalidInputError, match="drift_share is the share of drifted features, from 0 to 1"):
-        registry.record_prediction_run(ws, v1, source="x", n_rows=1, summary={}, drift_share=1.5)
+        prediction_runs.record(ws, v1, source="x", n_rows=1, summary={}, drift_share=1.5)
     with pytest.raises(NotFoundError, match="There is no model named 'ghost'"):
-        registry.list_prediction_runs(ws, "ghost")
+        prediction_runs.list_runs(ws, "ghost")
