@@ -31,6 +31,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from core.ml.evaluate import predicts_argmax
+from core.ml.steps import CategoryCleaner, FeatureNamer, LabelEncodedClassifier, NumericCaster, factorizes_like_cleaner
+
 if TYPE_CHECKING:
     from core.compiled_trees import CompiledTrees
 
@@ -75,7 +78,7 @@ class Scorer:
         self.classes = getattr(self.model, "classes_", None)
         self.lightgbm = type(self.model).__module__.startswith("lightgbm")
         self.probabilities = kind in ("binary", "multiclass") and hasattr(self.model, "predict_proba")
-        self._argmax = self.probabilities and _predicts_argmax(self.model)
+        self._argmax = self.probabilities and predicts_argmax(self.model)
         plan = _plan(pipeline) if _only_compares(self.model) else (None, 0, None, [])
         self._blocks, self._width, self._mask, self._names = plan
         self._origin: tuple[list[str], np.ndarray] | None = None
@@ -103,7 +106,7 @@ class Scorer:
                 matrix[:, j] = X[c].to_numpy(dtype=np.float64, na_value=np.nan)
             part = matrix[:, block.out]
             part[np.isinf(part)] = np.nan
-        elif block.how == "values" and _by_value(X[block.columns[0]]):
+        elif block.how == "values" and factorizes_like_cleaner(X[block.columns[0]]):
             matrix[:, block.out] = self._by_value(block, X[block.columns[0]])
         else:
             matrix[:, block.out] = _floats(block.transformer.transform(X[block.columns]))
@@ -198,7 +201,6 @@ def _plan(pipeline: Any) -> tuple[list[_Block] | None, int, np.ndarray | None, l
     from sklearn.feature_selection import SelectorMixin
     from sklearn.pipeline import Pipeline
 
-    from core.ml.steps import CategoryCleaner, FeatureNamer, NumericCaster
 
     unknown: tuple[None, int, None, list[str]] = (None, 0, None, [])
     steps = getattr(pipeline, "steps", None)
@@ -245,20 +247,8 @@ _TREE_MODELS = frozenset({
 })
 
 
-def _predicts_argmax(model: Any) -> bool:
-    """Whether ``model.predict`` is, in its own code, ``classes_[argmax(predict_proba)]``."""
-    name, module = type(model).__name__, type(model).__module__
-    if name == "LGBMClassifier" and module.startswith("lightgbm"):
-        # a custom objective makes predict_proba return raw scores
-        return not callable(getattr(model, "objective", None))
-    forest = name in ("RandomForestClassifier", "ExtraTreesClassifier") and module.startswith("sklearn.")
-    return forest and getattr(model, "n_outputs_", None) == 1
-
-
 def _only_compares(model: Any) -> bool:
     """Whether ``model`` is a tree ensemble (inside Atelier's label-encoding wrapper or not)."""
-    from core.ml.steps import LabelEncodedClassifier
-
     inner = model.estimator_ if isinstance(model, LabelEncodedClassifier) else model
     return type(inner).__name__ in _TREE_MODELS and type(inner).__module__.split(".")[0] in (
         "sklearn", "lightgbm", "xgboost")
@@ -266,21 +256,6 @@ def _only_compares(model: Any) -> bool:
 
 def _plain_number(dtype: Any) -> bool:
     return isinstance(dtype, np.dtype) and dtype.kind in "iuf"
-
-
-def _by_value(series: pd.Series) -> bool:
-    """Whether equal values of ``series`` (as ``pd.factorize`` finds them) are one category to the cleaner.
-
-    ``pd.factorize`` takes ``1``, ``1.0`` and ``True`` for one value, which ``CategoryCleaner``
-    writes ``"1"``, ``"1.0"`` and ``"True"``: an object column qualifies only when its values
-    are all text, all whole numbers or all true/false.
-    """
-    kind = series.dtype.kind
-    if kind in "iufb":
-        return isinstance(series.dtype, np.dtype)
-    if kind == "O":
-        return pd.api.types.infer_dtype(series, skipna=True) in ("string", "integer", "boolean", "empty")
-    return False
 
 
 def _floats(part: Any) -> np.ndarray:

@@ -44,10 +44,14 @@ def _json(value: Any) -> Any:
     return value if isinstance(value, bool | int | float | str) or value is None else str(value)
 
 
-# Classifiers whose ``predict`` is, by its definition in the library, the arg-max of
-# ``predict_proba`` (ties to the first class).  Others (SVC's Platt scaling, k-NN's vote) may differ.
-PREDICT_IS_ARGMAX_PROBA = frozenset({"LGBMClassifier", "RandomForestClassifier", "ExtraTreesClassifier",
-                                     "DecisionTreeClassifier"})
+def predicts_argmax(model: Any) -> bool:
+    """Whether ``model.predict`` is, in its own code, ``classes_[argmax(predict_proba)]``."""
+    name, module = type(model).__name__, type(model).__module__
+    if name == "LGBMClassifier" and module.startswith("lightgbm"):
+        # a custom objective makes predict_proba return raw scores
+        return not callable(getattr(model, "objective", None))
+    forest = name in ("RandomForestClassifier", "ExtraTreesClassifier") and module.startswith("sklearn.")
+    return forest and getattr(model, "n_outputs_", None) == 1
 
 
 def _floats(values: Any) -> list[float | None]:
@@ -281,7 +285,7 @@ def evaluate(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, *, 
         return Evaluation(regression_metrics(y, predicted), regression_curves(y, predicted, seed=seed))
     scores, is_proba = model_scores(model, model_input)
     classes = np.asarray(pipeline.classes_)
-    if is_proba and type(model).__name__ in PREDICT_IS_ARGMAX_PROBA:
+    if is_proba and predicts_argmax(model):
         predicted = classes[np.argmax(scores, axis=1)]  # what its predict computes: spare a second pass
     else:
         predicted = np.asarray(model.predict(model_input))

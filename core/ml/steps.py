@@ -47,14 +47,17 @@ class NumericCaster(_ColumnwiseTransformer):
     def transform(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "feature_names_in_")
         frame = _frame(X, self.feature_names_in_)
-        out = {}
-        for column in frame.columns:
+        # One float64 block filled column by column: no per-column arrays for pandas to consolidate.
+        out = np.empty((len(frame), frame.shape[1]), dtype=np.float64, order="F")  # columns contiguous
+        for i, column in enumerate(frame.columns):
             values = frame[column]
             if not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
                 values = pd.to_numeric(values.astype(object).where(values.notna(), np.nan), errors="coerce")
-            array = values.to_numpy(dtype=np.float64, na_value=np.nan, copy=True)
-            array[np.isinf(array)] = np.nan
-            out[column] = array
+            if values.dtype == np.float64:
+                out[:, i] = values.to_numpy()
+            else:  # integers, nullable Int64/Float64 (pd.NA becomes NaN)
+                out[:, i] = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        out[np.isinf(out)] = np.nan
         return pd.DataFrame(out, index=frame.index, columns=frame.columns)
 
 
@@ -67,14 +70,40 @@ class CategoryCleaner(_ColumnwiseTransformer):
         out = {}
         for column in frame.columns:
             values = frame[column]
+            if factorizes_like_cleaner(values):  # text each distinct value once
+                codes, uniques = pd.factorize(values, use_na_sentinel=True)
+                labels = np.append(_category_text(pd.Series(uniques, dtype=values.dtype)), MISSING)
+                out[column] = labels[codes]  # code -1 (missing) picks the last label
+                continue
             missing = values.isna().to_numpy()
-            if pd.api.types.is_float_dtype(values.dtype):
-                # 3.0 and 3 are one category whether the file had a gap (floats) or not (ints).
-                text = values.map(lambda v: str(int(v)) if float(v).is_integer() else str(v), na_action="ignore")
-            else:
-                text = values.astype(object).where(~missing, None).map(str, na_action="ignore")
-            out[column] = np.where(missing, MISSING, text.to_numpy(dtype=object)).astype(object)
+            text = _category_text(values.astype(object).where(~missing, None))
+            out[column] = np.where(missing, MISSING, text).astype(object)
         return pd.DataFrame(out, index=frame.index, columns=frame.columns)
+
+
+def factorizes_like_cleaner(series: pd.Series) -> bool:
+    """Whether equal values of ``series`` (as ``pd.factorize`` finds them) are one category to the cleaner.
+
+    ``pd.factorize`` takes ``1``, ``1.0`` and ``True`` for one value, which ``CategoryCleaner``
+    writes ``"1"``, ``"1.0"`` and ``"True"``: an object column qualifies only when its values
+    are all text, all whole numbers or all true/false.
+    """
+    kind = series.dtype.kind
+    if kind in "iufb":
+        return isinstance(series.dtype, np.dtype)
+    if kind == "O":
+        return pd.api.types.infer_dtype(series, skipna=True) in ("string", "integer", "boolean", "empty")
+    return False
+
+
+def _category_text(values: pd.Series) -> np.ndarray:
+    """Each value as category text (missing values stay missing)."""
+    if pd.api.types.is_float_dtype(values.dtype):
+        # 3.0 and 3 are one category whether the file had a gap (floats) or not (ints).
+        text = values.map(lambda v: str(int(v)) if float(v).is_integer() else str(v), na_action="ignore")
+    else:
+        text = values.map(str, na_action="ignore")
+    return text.to_numpy(dtype=object)
 
 
 class DatetimeExpander(_ColumnwiseTransformer):
