@@ -19,6 +19,7 @@ forks, so a child inherits no lock held by another thread and no connection it s
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import json
 import logging
@@ -152,6 +153,8 @@ def serve(address: str) -> None:
             importlib.import_module(name)
         except ImportError as exc:
             print(f"worker: not preloading {name}: {exc}", flush=True)
+    gc.collect()
+    gc.freeze()  # the preloaded objects are never collected: a child's collections leave their pages shared
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps finished jobs
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
