@@ -165,13 +165,8 @@ def _to_numeric(series: pd.Series, feature: dict) -> Coerced:
     raw = raw.reset_index(drop=True)  # positions, not labels, from here on
     parsed = _parse_numbers(raw)
     failed = parsed.isna().to_numpy() & raw.notna().to_numpy()
-    failed, blank = _split_blanks(raw, failed)
-    n_failed = int(failed.sum())
-    examples = examples_of(raw[failed].iloc[:200]) if n_failed else []
-    n_blank = int(blank.sum())
-    converted = len(raw) - n_missing - n_blank - n_failed
     parsed.index = series.index
-    return Coerced(parsed, n_missing + n_blank, n_converted=converted, n_failed=n_failed, failed_examples=examples)
+    return _parsed(parsed, raw, failed, n_missing)
 
 
 def _parse_numbers(raw: pd.Series) -> pd.Series:
@@ -209,14 +204,9 @@ def _to_datetime(series: pd.Series, tz: str | None) -> Coerced:
             fixed = pd.Series(retry.array.take(pd.Index(uniques).get_indexer(text)), index=text.index)
             parsed = parsed.where(~failed, fixed)
             failed = parsed.isna().to_numpy() & raw.notna().to_numpy()
-    failed, blank = _split_blanks(raw, failed)
-    n_failed = int(failed.sum())
-    examples = examples_of(raw[failed].iloc[:200]) if n_failed else []
-    n_blank = int(blank.sum())
-    converted = len(raw) - n_missing - n_blank - n_failed
     values = parsed.dt.tz_convert(tz) if tz is not None else parsed.dt.tz_convert(None)
     values.index = series.index
-    return Coerced(values, n_missing + n_blank, n_converted=converted, n_failed=n_failed, failed_examples=examples)
+    return _parsed(values, raw, failed, n_missing)
 
 
 def _with_tz(series: pd.Series, tz: str | None) -> pd.Series:
@@ -317,10 +307,17 @@ def _to_category(series: pd.Series, feature: dict) -> Coerced:
     )
 
 
-def _split_blanks(raw: pd.Series, failed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Separate blank text from real failures: a blank is a missing value written differently."""
+def _parsed(values: pd.Series, raw: pd.Series, failed: np.ndarray, n_missing: int) -> Coerced:
+    """The outcome of parsing text ``raw`` into ``values``; ``failed`` marks values that did not parse.
+
+    Blank text among the failures is a missing value written differently, not a failure.
+    """
     blank = np.zeros(len(raw), dtype=bool)
     if failed.any():
         candidates = raw[failed].astype(str).str.strip() == ""
         blank[np.flatnonzero(failed)[candidates.to_numpy()]] = True
-    return failed & ~blank, blank
+    failed = failed & ~blank
+    n_failed, n_blank = int(failed.sum()), int(blank.sum())
+    examples = examples_of(raw[failed].iloc[:200]) if n_failed else []
+    converted = len(raw) - n_missing - n_blank - n_failed
+    return Coerced(values, n_missing + n_blank, n_converted=converted, n_failed=n_failed, failed_examples=examples)
