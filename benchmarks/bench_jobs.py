@@ -70,7 +70,8 @@ def main() -> None:
             inproc.append(time.perf_counter() - started)
             spawned.append(_job_seconds(ws, version, config))
         # The app starts its worker once, when it opens the workspace, and keeps it: so does this.
-        worker.start(Path(tmp) / "logs", wait=60)
+        worker.start(Path(tmp) / "logs")
+        assert worker.ready(60), "the warm worker did not start"
         for _ in range(args.repeat):
             fit_directly()
             warm.append(_job_seconds(ws, version, config))

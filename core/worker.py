@@ -61,24 +61,26 @@ class _Owned:
         return os.path.join(cls.folder, "socket")
 
 
-def start(log_folder: Path, *, wait: float = 0.0) -> bool:
-    """Start this process's worker unless it runs already; with ``wait``, until it answers.
+def start(log_folder: Path) -> None:
+    """Start this process's worker unless it runs already; returns at once (cheap enough for every page run).
 
-    Returns whether a worker answers now (always ``False`` with ``wait=0`` for a new one: it
-    needs a second or two to import its libraries, and jobs submitted meanwhile are spawned).
+    A new worker needs a second or two to import its libraries; jobs submitted meanwhile are spawned.
     """
     with _Owned.lock:
         if _Owned.address() is None:
             if _Owned.folder:  # a worker that died without cleaning up after itself
                 shutil.rmtree(_Owned.folder, ignore_errors=True)
             _spawn(Path(log_folder))
+
+
+def ready(wait: float) -> bool:
+    """Whether the worker answers, asking until it does or ``wait`` seconds have passed."""
     deadline = time.monotonic() + wait
-    while True:
-        if _request({"ping": True}) is not None:
-            return True
+    while _request({"ping": True}) is None:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
+    return True
 
 
 def child_env(extra: dict[str, str]) -> dict[str, str]:

@@ -18,7 +18,8 @@ def test_settings_say_how_background_jobs_run(app, app_home):
     from core import worker
 
     app.switch_page("pages/settings.py").run()  # opening the workspace starts the warm worker
-    assert worker.start(app_home / "logs", wait=60)
+    worker.start(app_home / "logs")
+    assert worker.ready(60)
     app.run()
     assert f"forked by this server's warm worker (process {worker.pid()})" in texts(app.caption)
 

@@ -19,7 +19,8 @@ WHEREAMI = "tests.support.jobfuncs:whereami_job"
 
 @pytest.fixture
 def warm(settings):
-    assert worker.start(settings.home / "logs", wait=60), (settings.home / "logs" / "worker.log").read_text()
+    worker.start(settings.home / "logs")
+    assert worker.ready(60), (settings.home / "logs" / "worker.log").read_text()
     yield worker.pid()
     worker.stop()
 
@@ -67,7 +68,8 @@ def test_a_dead_worker_falls_back_to_spawning_and_is_replaced(ws, warm):
     info = jobs.wait(ws, jobs.submit(ws, WHEREAMI, {}), timeout=60)
     assert info.status == JobStatus.SUCCEEDED
     assert info.result["parent"] == os.getpid()
-    assert worker.start(ws.settings.home / "logs", wait=60)  # what the app does on its next page run
+    worker.start(ws.settings.home / "logs")  # what the app does on its next page run
+    assert worker.ready(60)
     assert worker.pid() not in (None, warm) and not os.path.exists(folder)
 
 
@@ -97,7 +99,8 @@ def test_worker_exits_when_its_owner_dies(tmp_path):
             import sys, time
             from pathlib import Path
             from core import worker
-            assert worker.start(Path({str(tmp_path)!r}), wait=60)
+            worker.start(Path({str(tmp_path)!r}))
+            assert worker.ready(60)
             print(worker.pid(), worker._Owned.folder, flush=True)
             time.sleep(600)
         """)], stdout=subprocess.PIPE, text=True, cwd=worker.PROJECT_ROOT,
