@@ -59,13 +59,13 @@ def job_panel(kind: str, *, key: str, show_log: bool = True, extra: Extra | None
     """
     ws = workspace()
     jobs.enforce_cancel(ws)
-    jobs.mark_interrupted(ws)  # a job whose process died (killed for memory, say) says so instead of hanging
     active = jobs.list_jobs(ws, kind=kind, active_only=True)
     watched_id = st.session_state.get(f"{key}.job")
     interval = 1.0 if active else None
 
     @st.fragment(run_every=interval)
     def poll() -> None:
+        # A job whose process died (killed for memory, say) is closed here, and the rerun below shows it.
         jobs.mark_interrupted(ws)
         current = jobs.list_jobs(ws, kind=kind, active_only=True)
         ids = {j.id for j in current}
