@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
 from core.errors import InvalidInputError
-from core.sources import files
+from core.sources import csvfile, files
 from core.sources.files import ColumnNameError, read_preview, read_table, sniff, suggest_column_names
 from core.sources.sniff import Detection
 
@@ -451,15 +451,15 @@ def test_missing_file(tmp_path: Path) -> None:
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Blocks of 64 KB, so files of a few hundred KB take the path of a large upload."""
-    monkeypatch.setattr(files, "_BLOCK_BYTES", 64 * 1024)
-    monkeypatch.setattr(files, "_PARALLEL_FROM_BYTES", 128 * 1024)
+    monkeypatch.setattr(csvfile, "_BLOCK_BYTES", 64 * 1024)
+    monkeypatch.setattr(csvfile, "_PARALLEL_FROM_BYTES", 128 * 1024)
 
 
 def test_large_csv_reads_the_same_as_pandas_with_progress(tmp_path: Path, small_blocks: None) -> None:
     lines = [f'{i},{i * 0.5},"c{i % 7}",2024-01-{i % 28 + 1:02d} 10:00:00,{"" if i % 9 else "NA"}\n'
              for i in range(20_000)]
     path = write(tmp_path, "big.csv", "n,x,city,when,gap\n" + "".join(lines))
-    assert path.stat().st_size > 5 * files._PARALLEL_FROM_BYTES
+    assert path.stat().st_size > 5 * csvfile._PARALLEL_FROM_BYTES
     seen: list[float] = []
     table = read_table(path, progress=lambda f, _m: seen.append(f)).table
     expected = pd.read_csv(path, keep_default_na=True)

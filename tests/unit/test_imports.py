@@ -75,10 +75,10 @@ def test_failed_import_job_reports_the_message(ws):
 
 
 def test_large_csv_import_parses_on_every_core_with_steady_progress(ws, tmp_path, monkeypatch):
-    from core.sources import files
+    from core.sources import csvfile
 
-    monkeypatch.setattr(files, "_BLOCK_BYTES", 64 * 1024)  # a 500 KB file now counts as large
-    monkeypatch.setattr(files, "_PARALLEL_FROM_BYTES", 128 * 1024)
+    monkeypatch.setattr(csvfile, "_BLOCK_BYTES", 64 * 1024)  # a 500 KB file now counts as large
+    monkeypatch.setattr(csvfile, "_PARALLEL_FROM_BYTES", 128 * 1024)
     path = tmp_path / "sales.csv"
     path.write_text("id,amount,city\n" + "".join(f"{i},{i % 97 * 1.5},{'AB'[i % 2]}\n" for i in range(40_000)))
     steps: list[tuple[float, str]] = []
