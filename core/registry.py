@@ -7,9 +7,8 @@ through ``none → staging → production → archived``; the database itself
 allows one production version per name, and every change is written to
 ``stage_transitions``, which outlives deleted versions.
 
-References: ``NAME`` (production, else the latest), ``NAME@production``,
-``NAME@staging``, ``NAME@archived``, ``NAME@latest`` and ``NAME:3`` (or
-``NAME@3``).  That is why a model name may hold neither ``@`` nor ``:``.
+How models are named and referred to (``NAME@production``, ``NAME:3``) is
+:mod:`core.model_refs`; its functions are available here too.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,17 +28,20 @@ from sqlalchemy.orm import Session
 
 from core.errors import ConflictError, InvalidInputError, NotFoundError
 from core.metadata.models import ModelVersion, PredictionRun, RegisteredModel, StageTransition
+from core.model_refs import (
+    NAME_MAX,
+    STAGES,
+    check_stage,
+    check_version_number,
+    default_model_name,
+    parse_ref,
+    validate_model_name,
+)
 from core.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-STAGES = ("none", "staging", "production", "archived")
 DELETED = "deleted"  # appears in history only: the version itself is gone
-NAME_MAX = 200
-_NAME_OK = re.compile(r"^\w[\w .()+\-·,]*$")
-_NAME_BAD_CHAR = re.compile(r"[^\w .()+\-·,]")
-_REF_HINT = ("Write NAME, NAME@production, NAME@staging, NAME@latest or NAME:VERSION "
-             "(for example 'titanic · Survived:2').")
 
 
 @dataclass(frozen=True)
@@ -92,76 +93,6 @@ def _info(row: ModelVersion, name: str) -> ModelVersionInfo:
         dict(row.card or {}), float(row.train_seconds or 0.0), row.predict_ms_per_1k, row.job_id,
         row.created_at,
     )
-
-
-# -- names and references -------------------------------------------------------------
-def validate_model_name(name: str) -> str:
-    """Return the cleaned model name or raise with what a valid one looks like."""
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
-        raise InvalidInputError("The model name is empty.", hint="Type a short name such as 'titanic · Survived'.")
-    if len(cleaned) > NAME_MAX:
-        raise InvalidInputError(
-            f"The model name is {len(cleaned)} characters long; the limit is {NAME_MAX}.", hint="Choose a shorter name."
-        )
-    if not _NAME_OK.match(cleaned):
-        raise InvalidInputError(
-            f"The model name {cleaned!r} contains characters that are not allowed.",
-            hint="Use letters, digits, spaces and . _ - ( ) + , ·, starting with a letter or digit "
-            "('@' and ':' are reserved: they mark a stage or a version).",
-        )
-    return cleaned
-
-
-def default_model_name(dataset_name: str, target: str | None) -> str:
-    """``'titanic-Survived'``: the dataset and the target, made a valid model name.
-
-    Plain ASCII punctuation, so the name is easy to type on a command line.
-    Characters a name may not hold (``@``, ``:``, ``/`` …) become ``_``;
-    a model without a target (clustering) is named ``'<dataset>-clusters'``.
-    """
-    target_part = str(target).strip() if target is not None and str(target).strip() else "clusters"
-    text = f"{(dataset_name or '').strip() or 'model'}-{target_part}"
-    text = " ".join(_NAME_BAD_CHAR.sub("_", text).split())
-    if not _NAME_OK.match(text):
-        text = f"model {text}"
-    return text[:NAME_MAX].rstrip(" -")
-
-
-def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
-    """``'m:3'`` → ``('m', 3, None)``; ``'m@staging'`` → ``('m', None, 'staging')``; ``'m'`` → ``('m', None, None)``."""
-    text = (ref or "").strip()
-    if not text:
-        raise InvalidInputError("The model reference is empty.", hint=_REF_HINT)
-    if ":" in text:
-        name, _, tail = text.rpartition(":")
-        number = tail.strip().lower().removeprefix("v")
-        if not number.isdigit():
-            raise InvalidInputError(f"{ref!r} does not name a model version: after ':' comes a number.", hint=_REF_HINT)
-        return name.strip(), int(number), None
-    if "@" in text:
-        name, _, tail = text.rpartition("@")
-        tail = tail.strip().lower()
-        if tail.isdigit():
-            return name.strip(), int(tail), None
-        if tail in {"production", "staging", "archived", "latest"}:
-            return name.strip(), None, tail
-        raise InvalidInputError(f"{ref!r} does not name a stage: {tail!r} is not one of production, staging, "
-                                "archived or latest.", hint=_REF_HINT)
-    return text, None, None
-
-
-def _check_stage(stage: str) -> str:
-    if stage not in STAGES:
-        raise InvalidInputError(f"The stage must be one of {', '.join(STAGES)}; got {stage!r}.")
-    return stage
-
-
-def check_version_number(version: int) -> int:
-    """``version`` as an int when it is a whole number from 1 up; InvalidInputError otherwise."""
-    if isinstance(version, bool) or not isinstance(version, int | np.integer) or version < 1:
-        raise InvalidInputError(f"A model version is a whole number from 1 up; got {version!r}.")
-    return int(version)
 
 
 # -- rows ------------------------------------------------------------------------------
@@ -450,7 +381,7 @@ def promote(ws: Workspace, name: str, version: int, note: str = "") -> ModelVers
 
 def set_stage(ws: Workspace, name: str, version: int, stage: str, note: str = "") -> ModelVersionInfo:
     """Move a version to ``staging``, ``archived`` or ``none`` (``production`` goes through :func:`promote`)."""
-    version, stage, note = check_version_number(version), _check_stage(stage), _note(note)
+    version, stage, note = check_version_number(version), check_stage(stage), _note(note)
     if stage == "production":
         return promote(ws, name, version, note)
     with ws.db.session() as s:
@@ -563,8 +494,8 @@ def load_pipeline(ws: Workspace, mv: ModelVersionInfo) -> Any:
 
 
 __all__ = [
-    "STAGES", "ModelVersionInfo", "Transition", "check_version_number", "default_model_name", "delete_version",
-    "get_version", "get_version_by_id", "history", "list_model_names", "list_versions",
+    "NAME_MAX", "STAGES", "ModelVersionInfo", "Transition", "check_version_number", "default_model_name",
+    "delete_version", "get_version", "get_version_by_id", "history", "list_model_names", "list_versions",
     "load_pipeline", "model_row", "parse_ref", "plain_json", "promote", "register_version", "rollback",
     "set_stage", "validate_model_name",
 ]
