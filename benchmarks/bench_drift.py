@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import markdown_table, median, parse_sized, size_parser
-from core.drift import detect_drift
-from core.reference import build_reference
-from core.validation import validate_batch
+from core.models.training_stats import build_reference
+from core.serve.drift import detect_drift
+from core.serve.validation import validate_batch
 
 SHIFTED = ["num_0", "num_1", "cat_0"]
 

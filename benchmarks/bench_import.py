@@ -63,9 +63,9 @@ __result["parquet_bytes"] = os.path.getsize(OUT)
 ATELIER = """
 import time
 from pathlib import Path
-from core.config import Settings
-from core.workspace import Workspace
-from core.imports import import_file
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
+from core.data.ingest import import_file
 ws = Workspace.open(Settings(home=HOME))
 marks = []
 def progress(fraction, message):

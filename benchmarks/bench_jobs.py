@@ -21,16 +21,17 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.common import markdown_table, median, parse_sized, size_parser
-from core import jobs, worker
-from core.config import Settings
-from core.datasets import save_version
+from core.data.datasets import save_version
 from core.ml.catalogue import get_algorithm
 from core.ml.config import SplitConfig, TrainConfig
 from core.ml.fitting import fit_pipeline, make_pipeline
 from core.ml.preprocessing import resolve_preprocessing
 from core.ml.train import prepare_data
-from core.training import train_version
-from core.workspace import Workspace
+from core.models.training import train_version
+from core.platform import jobs
+from core.platform.config import Settings
+from core.platform.jobs import worker
+from core.platform.workspace import Workspace
 
 
 def make_frame(rows: int, seed: int = 0) -> pd.DataFrame:

@@ -9,7 +9,7 @@
     LightGBM batch through the model's trees compiled to C, built once per model version and
     cached: its first run (which builds them) is shown on its own row, as is a run with
     LightGBM's own predictor (what a machine without treelite, tl2cgen or gcc gets).
-(2) One row: ``core.predict.predict_one`` (validation included) p50 / p95 over 200 calls,
+(2) One row: ``core.serve.predict.predict_one`` (validation included) p50 / p95 over 200 calls,
     with and without the SHAP explanation the form shows.
 """
 
@@ -22,18 +22,18 @@ from pathlib import Path
 
 from benchmarks.bench_jobs import make_frame
 from benchmarks.common import markdown_table, mb, median, parse_sized, run_measured, size_parser
-from core import predict
-from core.config import Settings
-from core.datasets import save_version
+from core.data.datasets import save_version
 from core.ml.config import SplitConfig, TrainConfig
-from core.training import train_version
-from core.workspace import Workspace
+from core.models.training import train_version
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
+from core.serve import predict
 
 BASELINE = """
 import time, pandas as pd
-from core.config import Settings
-from core.workspace import Workspace
-from core import predict
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
+from core.serve import predict
 ws = Workspace.open(Settings(home=HOME))
 pipeline = predict.load_model(ws, MODEL).pipeline
 t = time.perf_counter()
@@ -46,9 +46,10 @@ __result["seconds"] = time.perf_counter() - t
 ATELIER = """
 import time
 from pathlib import Path
-from core.config import Settings
-from core.workspace import Workspace
-from core import compiled_trees, predict
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
+from core.serve import compiled_trees
+from core.serve import predict
 if not COMPILE:
     compiled_trees.available = lambda: False
 ws = Workspace.open(Settings(home=HOME))
@@ -112,7 +113,7 @@ def main() -> None:
         row("Atelier predict_file with LightGBM's own predictor (no compiled trees)", plain),
     ]))
     print("\nTargets: ≤ 0.5× the baseline's time and ≤ 0.5× its peak memory (second row).\n")
-    print("(2) One-row prediction through core.predict.predict_one (validation included), 200 calls\n")
+    print("(2) One-row prediction through core.serve.predict.predict_one (validation included), 200 calls\n")
     print(markdown_table([
         {"call": "predict_one, no explanation", "p50 ms": f"{timings[False][0]:.1f}",
          "p95 ms": f"{timings[False][1]:.1f}"},

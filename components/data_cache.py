@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from components.state import workspace
-from core import datasets
+from core.data import datasets
 
 SAMPLE_ROWS = 20_000
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.datasets import VersionInfo
+from core.data.datasets import VersionInfo
 
 _SEVERITY = {"error": "🔴", "warning": "🟠", "info": "🔵"}
 
@@ -66,7 +66,7 @@ def manage_actions(ws, version: VersionInfo) -> None:
     """Remove columns (a new version), clone, and delete after confirmation."""
     from components.dataset_picker import remember
     from components.guard import guard
-    from core import datasets
+    from core.data import datasets
 
     st.markdown("**Remove columns** (makes a new version; this one stays as it is)")
     drop = st.multiselect("Columns to remove", version.columns, key=f"data.drop.{version.id}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.state import workspace
-from core import datasets
-from core.datasets import VersionInfo
+from core.data import datasets
+from core.data.datasets import VersionInfo
 
 CURRENT = "dataset.current"  # (name, version) last used on any page
 

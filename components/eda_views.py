@@ -15,12 +15,13 @@ import streamlit as st
 from components import dataset_picker, eda_cache
 from components.guard import show_error
 from components.job_panel import job_panel, watch
-from core import datasets, jobs
-from core.datasets import VersionInfo
+from core.data import datasets
+from core.data.datasets import VersionInfo
 from core.eda import Chart
-from core.errors import IntegrityError
-from core.profiling_job import SAMPLE_THRESHOLD, report_info, stored_report
-from core.workspace import Workspace
+from core.eda.reports import SAMPLE_THRESHOLD, report_info, stored_report
+from core.platform import jobs
+from core.platform.errors import IntegrityError
+from core.platform.workspace import Workspace
 
 _PCT = st.column_config.NumberColumn(format="percent")
 _NUM = st.column_config.NumberColumn(format="%.4g")

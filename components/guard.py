@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from core.errors import AtelierError
+from core.platform.errors import AtelierError
 
 log = logging.getLogger("atelier.app")
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import streamlit as st
 
 from components.state import workspace
-from core import jobs
-from core.jobs import JobInfo, JobStatus
+from core.platform import jobs
+from core.platform.jobs import JobInfo, JobStatus
 
 Extra = Callable[[JobInfo], None]
 
@@ -58,15 +58,14 @@ def job_panel(kind: str, *, key: str, show_log: bool = True, extra: Extra | None
     page can show its results once it has finished.
     """
     ws = workspace()
-    jobs.enforce_cancel(ws)
     active = jobs.list_jobs(ws, kind=kind, active_only=True)
     watched_id = st.session_state.get(f"{key}.job")
     interval = 1.0 if active else None
 
     @st.fragment(run_every=interval)
     def poll() -> None:
-        # A job whose process died (killed for memory, say) is closed here, and the rerun below shows it.
-        jobs.mark_interrupted(ws)
+        # A job whose process died or ignored a cancel is closed here, and the rerun below shows it.
+        jobs.supervise(ws)
         current = jobs.list_jobs(ws, kind=kind, active_only=True)
         ids = {j.id for j in current}
         for info in current:

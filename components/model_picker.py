@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from components.state import workspace
-from core import registry
-from core.registry import ModelVersionInfo
+from core.models import registry
+from core.models.registry import ModelVersionInfo
 
 CURRENT = "model.current"  # (name, version) last chosen on any page
 

@@ -1,7 +1,7 @@
 """Render a model's results (metrics, curves, importances, SHAP, notes) and two models side by side.
 
 ``render_model_results(card, metrics, key=...)`` is shared by the Train,
-Benchmarks and Predict pages; the figures come from ``core.model_figures``.
+Benchmarks and Predict pages; the figures come from ``core.models.figures``.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from components.guard import guard
-from core import model_figures as mf
-from core.leaderboard import best_per_metric, compare, metric_direction
-from core.registry import ModelVersionInfo
+from core.models import figures as mf
+from core.models.leaderboard import best_per_metric, compare, metric_direction
+from core.models.registry import ModelVersionInfo
 
 _FLOAT = st.column_config.NumberColumn(format="%.4f")
 

@@ -16,14 +16,17 @@ import streamlit as st
 from components.dataset_picker import pick_version
 from components.guard import guard
 from components.job_panel import job_panel, watch
-from core import datasets, jobs, prediction_runs, registry
-from core import model_figures as mf
-from core.imports import discard_staged, stage_upload
-from core.monitoring import health_figure, health_table, output_bytes
-from core.predict import LoadedModel, RowPrediction
-from core.reference import FeatureSpec, feature_specs
-from core.sources.files import SUPPORTED_EXTENSIONS
-from core.workspace import Workspace
+from core.data import datasets
+from core.data.ingest import discard_staged, stage_upload
+from core.data.sources.files import SUPPORTED_EXTENSIONS
+from core.models import figures as mf
+from core.models import registry
+from core.models.training_stats import FeatureSpec, feature_specs
+from core.platform import jobs
+from core.platform.workspace import Workspace
+from core.serve import prediction_runs
+from core.serve.monitoring import health_figure, health_table, output_bytes
+from core.serve.predict import LoadedModel, RowPrediction
 
 CSV_MAX_ROWS = 500_000  # beyond this a CSV download is slow and huge: Parquet only
 _EARLIEST, _LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -73,7 +76,7 @@ def _widget(spec: FeatureSpec, key: str) -> Any:
 
 def row_form(model: LoadedModel, *, key: str) -> None:
     """A form with one input per feature (training defaults); shows the prediction and its explanation."""
-    from core.predict import predict_one
+    from core.serve.predict import predict_one
 
     mv = model.version
     specs = feature_specs(model.reference)
@@ -156,7 +159,7 @@ def choose_rows(ws: Workspace, *, key: str) -> tuple[Path, str, bool] | None:
 
 # -- batch --------------------------------------------------------------------------------
 def batch_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
-    from core.predict import validate_file
+    from core.serve.predict import validate_file
 
     mv = model.version
     finished = job_panel("predict_batch", key=key)
@@ -223,8 +226,8 @@ def downloads(ws: Workspace, job, *, key: str) -> None:
 
 # -- drift, health, retrain -------------------------------------------------------------
 def drift_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
-    from core.drift import detect_drift, distribution_figure
-    from core.monitoring import read_rows
+    from core.serve.drift import detect_drift, distribution_figure
+    from core.serve.monitoring import read_rows
 
     chosen = None
     with guard("Reading the file"):

@@ -6,9 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from components.guard import guard
-from core import comparison_figures as cf
-from core import registry
-from core.workspace import Workspace
+from core.models import comparison_figures as cf
+from core.models import registry
+from core.platform.workspace import Workspace
 
 
 def _done(key: str, message: str) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import jobs, worker
-from core.config import Settings
-from core.workspace import Workspace
+from core.platform import jobs
+from core.platform.config import Settings
+from core.platform.jobs import worker
+from core.platform.workspace import Workspace
 
 
 @st.cache_resource(show_spinner="Opening the workspace…")

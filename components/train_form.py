@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.datasets import VersionInfo
+from core.data.datasets import VersionInfo
 from core.ml import config as ml_config
 from core.ml.catalogue import algorithms_for
 from core.ml.estimate import estimate_cost
@@ -87,7 +87,7 @@ def _estimate(version_id: int, sha256: str, algorithm: str, target: str | None, 
               kind: str, n_rows: int, n_fits: int) -> dict:
     from components import data_cache
     from components.state import workspace
-    from core import datasets
+    from core.data import datasets
 
     version = datasets.get_version_by_id(workspace(), version_id)
     sample = data_cache.sample(version)

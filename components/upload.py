@@ -9,10 +9,10 @@ import streamlit as st
 
 from components.guard import guard
 from components.job_panel import watch
-from core import jobs
-from core.imports import stage_upload
-from core.sources import files
-from core.workspace import Workspace
+from core.data.ingest import stage_upload
+from core.data.sources import files
+from core.platform import jobs
+from core.platform.workspace import Workspace
 
 ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1"]
 DELIMITERS = {",": "comma ,", ";": "semicolon ;", "\t": "tab", "|": "pipe |"}

@@ -9,10 +9,10 @@ import streamlit as st
 from components import model_views, registry_views
 from components.guard import guard
 from components.state import workspace
-from core import comparison_figures as cf
-from core import leaderboard as lb
-from core import model_figures as mf
-from core import registry
+from core.models import comparison_figures as cf
+from core.models import figures as mf
+from core.models import leaderboard as lb
+from core.models import registry
 
 st.title("Benchmarks")
 ws = workspace()

@@ -8,9 +8,9 @@ from components import data_views, dataset_picker, upload
 from components.guard import guard
 from components.job_panel import job_panel
 from components.state import workspace
-from core import datasets
-from core.imports import import_sample
-from core.sources import samples
+from core.data import datasets
+from core.data.ingest import import_sample
+from core.data.sources import samples
 
 st.title("Data")
 ws = workspace()

@@ -9,7 +9,7 @@ from components.guard import guard
 from components.model_picker import pick_model
 from components.model_views import render_model_results
 from components.state import workspace
-from core.predict import load_model
+from core.serve.predict import load_model
 
 st.title("Predict")
 ws = workspace()

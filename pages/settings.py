@@ -3,9 +3,9 @@
 import streamlit as st
 
 from components.guard import guard
-from core import worker
-from core.config import Settings
-from core.workspace import Workspace
+from core.platform.config import Settings
+from core.platform.jobs import worker
+from core.platform.workspace import Workspace
 
 st.title("Settings")
 st.caption("Set with ATELIER_* environment variables or .streamlit/secrets.toml; passwords are never shown.")

@@ -10,10 +10,11 @@ from components.dataset_picker import pick_version
 from components.guard import guard
 from components.job_panel import job_panel, watch
 from components.state import workspace
-from core import jobs, registry
-from core.jobs import JobInfo
 from core.ml import config as ml_config
 from core.ml.problem import detect_problem, feature_warnings, select_features
+from core.models import registry
+from core.platform import jobs
+from core.platform.jobs import JobInfo
 
 st.title("Train")
 ws = workspace()

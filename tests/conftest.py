@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Settings
-from core.workspace import Workspace
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
 
 PG_URL = os.environ.get("ATELIER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

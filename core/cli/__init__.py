@@ -15,7 +15,7 @@ import sys
 import traceback
 import uuid
 
-from core.errors import AtelierError
+from core.platform.errors import AtelierError
 
 GROUPS = ("core.cli.datasets", "core.cli.eda", "core.cli.train", "core.cli.models", "core.cli.predict")
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _log_to_file(ref: str) -> None:
     try:
-        from core.config import Settings
+        from core.platform.config import Settings
 
         logs = Settings.load().home / "logs"
         logs.mkdir(parents=True, exist_ok=True)

@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from core.workspace import Workspace
+from core.platform.workspace import Workspace
 
 
 def open_workspace() -> Workspace:
-    from core import jobs
+    from core.platform import jobs
 
     ws = Workspace.open()
     jobs.mark_interrupted(ws)

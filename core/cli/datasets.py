@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import datasets
 from core.cli.common import open_workspace, print_json, print_table, progress_printer
+from core.data import datasets
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from core.imports import import_file
+    from core.data.ingest import import_file
 
     ws = open_workspace()
     options = {k: v for k, v in {"sheet": args.sheet, "delimiter": args.delimiter, "encoding": args.encoding}.items()

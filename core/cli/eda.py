@@ -12,9 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from core import datasets
 from core.cli.common import open_workspace, progress_printer
-from core.errors import InvalidInputError
+from core.data import datasets
+from core.platform.errors import InvalidInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def _eda(args: argparse.Namespace) -> int:
 
 
 def _profile(args: argparse.Namespace) -> int:
-    from core.profiling_job import ensure_report
+    from core.eda.reports import ensure_report
 
     output: Path = args.output
     if output.is_dir():

@@ -7,10 +7,10 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from core import registry
 from core.cli.common import open_workspace, print_json, print_table
-from core.leaderboard import flatten_metrics, metric_direction
-from core.workspace import Workspace
+from core.models import registry
+from core.models.leaderboard import flatten_metrics, metric_direction
+from core.platform.workspace import Workspace
 
 # The score shown in the text listing: the first of these a version has.
 KEY_METRICS = ("roc_auc", "accuracy", "f1", "r2", "rmse", "mae", "silhouette")

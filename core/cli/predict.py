@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from core import registry
 from core.cli.common import open_workspace, print_json, print_table, progress_printer
-from core.errors import InvalidInputError
-from core.monitoring import check_input_file, drift_of_file
+from core.models import registry
+from core.platform.errors import InvalidInputError
+from core.serve.monitoring import check_input_file, drift_of_file
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 _REF_HELP = "NAME (production, else latest), NAME@production, NAME@staging or NAME:VERSION"
@@ -55,7 +55,7 @@ def _check_output(path: Path) -> Path:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from core.predict import load_model, predict_file, write_output
+    from core.serve.predict import load_model, predict_file, write_output
 
     source = check_input_file(args.input)
     target = _check_output(args.output)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core import datasets
 from core.cli.common import open_workspace, print_json, progress_printer
-from core.errors import InvalidInputError
+from core.data import datasets
 from core.ml.config import Callbacks, SplitConfig, TrainConfig, TuningConfig
-from core.training import train_version
+from core.models.training import train_version
+from core.platform.errors import InvalidInputError
 
 DEFAULTS = {"binary": ["logistic_regression", "random_forest", "lightgbm"],
             "multiclass": ["logistic_regression", "random_forest", "lightgbm"],

@@ -20,7 +20,7 @@ scatter                   :func:`scatter_figure` (WebGL, sampled above 50,000 ro
 
 Bad input: one convention everywhere
 ------------------------------------
-* :class:`core.errors.InvalidInputError` is raised when **nothing at all** can be shown: the
+* :class:`core.platform.errors.InvalidInputError` is raised when **nothing at all** can be shown: the
   argument is not a DataFrame, the frame has no columns or no rows, a named column does not
   exist, a parameter is out of range, or the request cannot mean anything (a regression target
   that is not numeric, a classification target with a single class).  The message says what was

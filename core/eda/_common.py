@@ -1,6 +1,6 @@
 """Pieces every EDA module shares: input checks, row samples, column kinds, capped categories, number formats.
 
-Column kinds follow the rules of :func:`core.reference.logical_type` (numeric, categorical, boolean,
+Column kinds follow the rules of :func:`core.models.training_stats.logical_type` (numeric, categorical, boolean,
 datetime, text) so EDA, the model's preprocessing and its reference statistics mostly agree; EDA
 adds ``empty`` for a column missing in every row, and judges string columns on its own random row
 sample (up to 100,000 rows, see :func:`string_kind`), which also keeps a 1,000,000-row frame fast.
@@ -19,15 +19,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.errors import InvalidInputError
-from core.reference import dtype_kind  # one definition of how a dtype reads, shared with model references
-from core.reference import string_kind as reference_string_kind
+from core.models.training_stats import dtype_kind  # one definition of how a dtype reads, shared with model references
+from core.models.training_stats import string_kind as reference_string_kind
+from core.platform.errors import InvalidInputError
 
 SAMPLE_ROWS = 100_000
 MAX_CATEGORIES = 50
 OTHER = "(other)"
 MISSING = "(missing)"
-_TEXT_MEAN_LENGTH = 30  # as core.reference: longer values on average are free text
+_TEXT_MEAN_LENGTH = 30  # as core.models.training_stats: longer values on average are free text
 _TEXT_UNIQUE_SHARE = 0.5
 _DATE_PROBE = 200
 _DATE_SHARE = 0.9
@@ -53,7 +53,7 @@ def check_frame(df: Any, what: str, *, need_rows: bool = True) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         raise InvalidInputError(
             f"{what} needs a pandas DataFrame; got {type(df).__name__}.",
-            hint="Load the dataset version as a DataFrame first (core.datasets.load_frame).",
+            hint="Load the dataset version as a DataFrame first (core.data.datasets.load_frame).",
         )
     if df.shape[1] == 0:
         raise InvalidInputError(f"{what} needs at least one column; the dataset has none.")
@@ -143,7 +143,7 @@ def hashable(series: pd.Series) -> pd.Series:
 def string_kind(counts: pd.Series) -> str:
     """boolean, categorical or text from a string column's value counts.
 
-    The rules of :func:`core.reference.logical_type` (at most 50 values: categorical; more, and
+    The rules of :func:`core.models.training_stats.logical_type` (at most 50 values: categorical; more, and
     long values or mostly unique: text), applied to every value given.  ``logical_type`` decides on
     a 10,000-row stride sample first, where 10,000 zip codes spread evenly over a million rows
     look mostly unique; EDA passes its 100,000-row sample, so such a column stays categorical.

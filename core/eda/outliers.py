@@ -34,7 +34,7 @@ from core.eda._common import (
     preview,
     sample_positions,
 )
-from core.errors import InvalidInputError
+from core.platform.errors import InvalidInputError
 
 __all__ = ["OutlierRows", "OutlierSummary", "detect_outliers", "outlier_rows"]
 

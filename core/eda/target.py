@@ -37,7 +37,7 @@ from core.eda._common import (
     sample_positions,
     take,
 )
-from core.errors import InvalidInputError
+from core.platform.errors import InvalidInputError
 
 __all__ = ["TargetAnalysis", "analyze_target", "problem_kind"]
 

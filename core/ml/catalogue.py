@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.errors import InvalidInputError
+from core.platform.errors import InvalidInputError
 
 __all__ = ["ALGORITHMS", "Algorithm", "algorithms_for", "get_algorithm", "task_of"]
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from core.errors import InvalidInputError
+from core.platform.errors import InvalidInputError
 
 PROBLEM_KINDS = ("binary", "multiclass", "regression", "clustering")
 SPLIT_KINDS = ("auto", "random", "stratified", "time", "group")
@@ -238,7 +238,7 @@ class Callbacks:
     """The three hooks a run reports through; a job's context provides all three.
 
     ``progress(fraction, message)`` gets a fraction in [0, 1]; ``log(line)`` a line of text;
-    ``check_cancelled()`` raises :class:`core.errors.JobCancelledError` when the user asked to stop.
+    ``check_cancelled()`` raises :class:`core.platform.errors.JobCancelledError` when the user asked to stop.
     """
 
     progress: Callable[..., None] = _noop_progress

@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.errors import InvalidInputError
 from core.ml.catalogue import Algorithm, get_algorithm
 from core.ml.config import PreprocessConfig
 from core.ml.preprocessing import build_pipeline, resolve_preprocessing
 from core.ml.problem import column_types
+from core.platform.errors import InvalidInputError
 
 __all__ = ["Estimate", "estimate_cost"]
 

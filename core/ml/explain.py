@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import ClusterMixin
 
-from core.errors import InvalidInputError
 from core.ml.preprocessing import model_input_frame, model_input_origin
 from core.ml.steps import LabelEncodedClassifier
+from core.platform.errors import InvalidInputError
 
 __all__ = ["ShapSummary", "explain_rows", "feature_importances", "shap_summary", "top_contributions"]
 

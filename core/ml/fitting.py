@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.errors import InvalidInputError
 from core.ml.catalogue import Algorithm
 from core.ml.evaluate import (
     LOWER_IS_BETTER,
@@ -25,6 +24,7 @@ from core.ml.evaluate import (
     regression_metrics,
 )
 from core.ml.preprocessing import ResolvedPreprocessing, build_pipeline, model_input_frame
+from core.platform.errors import InvalidInputError
 
 __all__ = ["DEFAULT_METRIC", "METRICS", "check_metric", "fit_pipeline", "greater_is_better", "make_pipeline",
            "score"]

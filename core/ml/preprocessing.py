@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.errors import InvalidInputError
 from core.ml.config import PreprocessConfig
 from core.ml.steps import (
     CappedSelectKBest,
@@ -31,6 +30,7 @@ from core.ml.steps import (
     NumericCaster,
     TextHasher,
 )
+from core.platform.errors import InvalidInputError
 
 __all__ = ["FAMILY_DEFAULTS", "ResolvedPreprocessing", "build_pipeline", "model_input_frame", "model_input_origin",
            "resolve_preprocessing"]

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.errors import InvalidInputError
-from core.reference import logical_type
+from core.models.training_stats import logical_type
+from core.platform.errors import InvalidInputError
 
 __all__ = ["ProblemDetection", "clean_target", "column_types", "datetime_seconds", "detect_problem",
            "feature_warnings", "select_features"]
@@ -189,7 +189,7 @@ def _tidy_labels(y: pd.Series) -> pd.Series:
 def column_types(X: pd.DataFrame, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """Logical type per column as preprocessing sees it: numeric, categorical, datetime or text.
 
-    Uses :func:`core.reference.logical_type` so the model and its reference statistics agree;
+    Uses :func:`core.models.training_stats.logical_type` so the model and its reference statistics agree;
     booleans count as categorical here.  ``overrides`` wins over detection.
     """
     overrides = dict(overrides or {})

@@ -13,7 +13,7 @@ import hashlib
 from importlib import metadata
 from typing import Any
 
-from core.errors import IntegrityError, InvalidInputError
+from core.platform.errors import IntegrityError, InvalidInputError
 
 __all__ = ["TRUSTED_TYPES", "check_versions", "dump_model", "library_versions", "load_model", "sha256_hex"]
 

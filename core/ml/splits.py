@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.errors import InvalidInputError
 from core.ml.config import SplitConfig
 from core.ml.problem import datetime_seconds
+from core.platform.errors import InvalidInputError
 
 __all__ = ["Split", "cv_folds", "resolve_split_kind", "split_rows"]
 

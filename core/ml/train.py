@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.errors import AtelierError, InvalidInputError, JobCancelledError
 from core.ml.catalogue import get_algorithm
 from core.ml.config import Callbacks, TrainConfig, _jsonable
 from core.ml.evaluate import evaluate
@@ -41,6 +40,7 @@ from core.ml.problem import (
 from core.ml.serialize import dump_model, library_versions, sha256_hex
 from core.ml.splits import Split, cv_folds, split_rows
 from core.ml.tuning import TuningResult, tune
+from core.platform.errors import AtelierError, InvalidInputError, JobCancelledError
 
 __all__ = ["PreparedData", "TrainResult", "prepare_data", "train_candidate", "train_many"]
 
@@ -85,7 +85,7 @@ class TrainResult:
 
     ``pipeline`` takes raw rows with the original column names; ``model_bytes`` is it saved with
     :func:`core.ml.serialize.dump_model` and ``model_sha256`` their checksum.  ``train_frame``
-    holds the training rows' features (for :func:`core.reference.build_reference`).  A failed
+    holds the training rows' features (for :func:`core.models.training_stats.build_reference`).  A failed
     algorithm in :func:`train_many` has ``status == "failed"`` and the message in ``error``.
     """
 
@@ -204,7 +204,7 @@ def train_candidate(
     df : the dataset (never modified).
     config : target, features, algorithm, split, preprocessing, tuning, seed.
     progress, log, check_cancelled : ``progress(fraction, message)``, ``log(line)`` and a
-        ``check_cancelled()`` that raises :class:`~core.errors.JobCancelledError`.
+        ``check_cancelled()`` that raises :class:`~core.platform.errors.JobCancelledError`.
 
     Raises
     ------

@@ -4,7 +4,7 @@ Each trial fits one pipeline per fold and reports the running mean after every f
 ``MedianPruner`` stops trials that are already worse than the median after their first fold.
 The sampler is a seeded ``TPESampler``: the same data, settings and seed give the same trials.
 A time budget is enforced between folds, not only between trials; a budget that ends before one
-trial completes raises :class:`~core.errors.ResourceError` saying how long one trial takes.
+trial completes raises :class:`~core.platform.errors.ResourceError` saying how long one trial takes.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.errors import AtelierError, InvalidInputError, ResourceError
 from core.ml.catalogue import Algorithm
 from core.ml.config import Callbacks, TuningConfig
 from core.ml.fitting import check_metric, fit_pipeline, greater_is_better, make_pipeline, score
 from core.ml.preprocessing import ResolvedPreprocessing
+from core.platform.errors import AtelierError, InvalidInputError, ResourceError
 
 __all__ = ["TuningResult", "tune"]
 

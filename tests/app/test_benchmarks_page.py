@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import registry
-from core.config import Settings
-from core.workspace import Workspace
+from core.models import registry
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
 from tests.app.conftest import ROOT, texts
 from tests.support.models import copy_home, template_home, train_sample
 

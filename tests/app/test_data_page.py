@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from core import datasets, jobs
-from core.config import Settings
-from core.workspace import Workspace
+from core.data import datasets
+from core.platform import jobs
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
 from tests.app.conftest import texts
 
 

@@ -8,12 +8,13 @@ import pandas as pd
 import pytest
 import streamlit as st
 
-from core import datasets, jobs
-from core.config import Settings
+from core.data import datasets
+from core.data.ingest import import_sample
 from core.eda import outlier_rows
-from core.imports import import_sample
-from core.profiling_job import ensure_report, report_key, stored_report
-from core.workspace import Workspace
+from core.eda.reports import ensure_report, report_key, stored_report
+from core.platform import jobs
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
 from tests.app.conftest import texts
 
 VIEWS = ("Overview", "Distributions", "Correlations", "Missing values", "Outliers", "Target vs features", "Scatter",
@@ -248,7 +249,7 @@ def test_a_job_whose_process_died_is_shown_interrupted_not_running(app):
     import subprocess
     from datetime import UTC, datetime
 
-    from core.metadata.models import Job
+    from core.platform.metadata.models import Job
 
     ws = workspace()
     version = import_sample(ws, "penguins")

@@ -9,11 +9,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import datasets, jobs, prediction_runs, registry
-from core.config import Settings
-from core.imports import import_sample
-from core.predict import load_model, predict_one
-from core.workspace import Workspace
+from core.data import datasets
+from core.data.ingest import import_sample
+from core.models import registry
+from core.platform import jobs
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
+from core.serve import prediction_runs
+from core.serve.predict import load_model, predict_one
 from tests.app.conftest import ROOT, texts
 from tests.support.models import copy_home, template_home, train_sample
 

@@ -15,7 +15,7 @@ def test_settings_show_defaults_and_connections_work(app):
 
 
 def test_settings_say_how_background_jobs_run(app, app_home):
-    from core import worker
+    from core.platform.jobs import worker
 
     app.switch_page("pages/settings.py").run()  # opening the workspace starts the warm worker
     worker.start(app_home / "logs")

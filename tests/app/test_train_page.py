@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core import datasets, jobs, registry
-from core.config import Settings
-from core.imports import import_sample
-from core.workspace import Workspace
+from core.data import datasets
+from core.data.ingest import import_sample
+from core.models import registry
+from core.platform import jobs
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
 from tests.app.conftest import texts
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core import datasets
-from core.errors import ConflictError, InvalidInputError, NotFoundError
-from core.imports import import_sample
+from core.data import datasets
+from core.data.ingest import import_sample
+from core.platform.errors import ConflictError, InvalidInputError, NotFoundError
 
 
 def frame(n: int = 30) -> pd.DataFrame:
@@ -104,14 +104,14 @@ def test_tampered_parquet_is_refused(ws):
     version = datasets.save_version(ws, "houses", frame(), provenance={})
     path = ws.store.local_path(version.artifact_key)
     path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
-    from core.errors import IntegrityError
+    from core.platform.errors import IntegrityError
 
     with pytest.raises(IntegrityError, match="does not match its recorded checksum"):
         datasets.load_frame(ws, version)
 
 
 def test_every_sample_loads_with_its_roles(ws):
-    from core.sources import samples
+    from core.data.sources import samples
 
     for info in samples.list_samples():
         version = import_sample(ws, info.key)
@@ -124,7 +124,7 @@ def test_a_table_is_described_without_pandas_and_written_compactly(ws):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from core.storage import sha256_file
+    from core.platform.storage import sha256_file
 
     n = 3000
     table = pa.table({
@@ -149,12 +149,12 @@ def test_a_table_is_described_without_pandas_and_written_compactly(ws):
 
 
 def test_a_failure_while_describing_stores_nothing(ws, monkeypatch):
-    import core.quality
+    import core.data.quality
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(core.quality, "quality_report_json", broken)
+    monkeypatch.setattr(core.data.quality, "quality_report_json", broken)
     with pytest.raises(RuntimeError, match="boom"):
         datasets.save_version(ws, "houses", frame(), provenance={})
     assert datasets.list_datasets(ws) == [] and ws.artifact_keys() == []

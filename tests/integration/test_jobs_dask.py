@@ -8,9 +8,9 @@ import types
 
 import pytest
 
-from core import jobs
-from core.jobs import JobStatus
-from core.workspace import Workspace
+from core.platform import jobs
+from core.platform.jobs import JobStatus
+from core.platform.workspace import Workspace
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
-from core.errors import InvalidInputError, StorageError
-from core.metadata import Base, Database
-from core.metadata.models import ModelVersion, RegisteredModel
+from core.platform.errors import InvalidInputError, StorageError
+from core.platform.metadata import Base, Database
+from core.platform.metadata.models import ModelVersion, RegisteredModel
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

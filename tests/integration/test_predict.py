@@ -8,14 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import compiled_trees, datasets, jobs, monitoring, prediction_runs, registry
-from core.config import Settings
-from core.errors import IntegrityError, InvalidInputError
-from core.metadata.models import ModelVersion
+from core.data import datasets
 from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, explain_rows
-from core.predict import load_model, predict_file, predict_one, validate_file, write_output
-from core.validation import coerce_batch, validate_batch
-from core.workspace import Workspace
+from core.models import registry
+from core.platform import jobs
+from core.platform.config import Settings
+from core.platform.errors import IntegrityError, InvalidInputError
+from core.platform.metadata.models import ModelVersion
+from core.platform.workspace import Workspace
+from core.serve import compiled_trees, monitoring, prediction_runs
+from core.serve.predict import load_model, predict_file, predict_one, validate_file, write_output
+from core.serve.validation import coerce_batch, validate_batch
 from tests.support.models import copy_home, template_home, train_sample
 
 TITANIC = registry.default_model_name("titanic", "survived")

@@ -7,10 +7,11 @@ import json
 import pandas as pd
 import pytest
 
-from core import datasets, jobs
-from core.errors import IntegrityError, InvalidInputError, JobCancelledError
-from core.jobs import JobStatus
-from core.profiling_job import ensure_report, report_info, report_key, stored_report
+from core.data import datasets
+from core.eda.reports import ensure_report, report_info, report_key, stored_report
+from core.platform import jobs
+from core.platform.errors import IntegrityError, InvalidInputError, JobCancelledError
+from core.platform.jobs import JobStatus
 
 
 @pytest.fixture
@@ -75,8 +76,8 @@ def test_a_version_without_rows_is_refused_with_a_message(ws, small):
 
 
 def test_a_changed_stored_report_is_refused_and_refresh_replaces_it(ws, small, monkeypatch):
-    import core.profiling_job as profiling_job
-    from core.profiling import ProfileResult
+    import core.eda.reports as profiling_job
+    from core.eda.profiling import ProfileResult
 
     monkeypatch.setattr(profiling_job, "profile_report_html", lambda df, **kw: ProfileResult(
         f"<!doctype html><title>{kw['title']}</title>{len(df)} rows", False, len(df), True))
@@ -94,8 +95,8 @@ def test_a_changed_stored_report_is_refused_and_refresh_replaces_it(ws, small, m
 def test_deleting_the_dataset_removes_its_report(ws):
     import pandas as pd
 
-    from core import datasets
-    from core.profiling_job import ensure_report, report_key
+    from core.data import datasets
+    from core.eda.reports import ensure_report, report_key
 
     version = datasets.save_version(ws, "small", pd.DataFrame({"a": [1, 2, 3], "b": list("xyz")}), provenance={})
     ensure_report(ws, version)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import registry
-from core.errors import ConflictError, NotFoundError
+from core.models import registry
+from core.platform.errors import ConflictError, NotFoundError
 
 
 def _add(ws, name="churn · Exited", n=1):
@@ -36,7 +36,7 @@ def test_versions_are_numbered_and_their_bytes_stored_with_a_checksum(any_ws):
 def _model_id(ws):
     from sqlalchemy import select
 
-    from core.metadata.models import RegisteredModel
+    from core.platform.metadata.models import RegisteredModel
 
     with ws.db.session() as s:
         return s.scalar(select(RegisteredModel.id))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Settings
-from core.errors import IntegrityError, InvalidInputError, NotFoundError, StorageError
-from core.storage import LocalArtifactStore, S3ArtifactStore, open_store
+from core.platform.config import Settings
+from core.platform.errors import IntegrityError, InvalidInputError, NotFoundError, StorageError
+from core.platform.storage import LocalArtifactStore, S3ArtifactStore, open_store
 
 
 @pytest.fixture(params=["local", "s3"])

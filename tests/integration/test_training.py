@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from core import datasets, jobs, registry
-from core.errors import InvalidInputError
-from core.imports import import_sample
-from core.jobs import JobStatus
+from core.data import datasets
+from core.data.ingest import import_sample
 from core.ml.config import Callbacks, TrainConfig
-from core.training import train_version
+from core.models import registry
+from core.models.training import train_version
+from core.platform import jobs
+from core.platform.errors import InvalidInputError
+from core.platform.jobs import JobStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = TrainConfig(target="species", explain=False)

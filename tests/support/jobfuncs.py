@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from core.errors import InvalidInputError
-from core.jobs import JobContext
+from core.platform.errors import InvalidInputError
+from core.platform.jobs import JobContext
 
 
 def count_job(ctx: JobContext, steps: int = 5, delay: float = 0.05) -> dict:

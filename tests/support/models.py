@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from core import registry
-from core.config import Settings
-from core.imports import import_sample
+from core.data.ingest import import_sample
 from core.ml.config import SplitConfig, TrainConfig
-from core.registry import ModelVersionInfo
-from core.training import train_version
-from core.workspace import Workspace
+from core.models import registry
+from core.models.registry import ModelVersionInfo
+from core.models.training import train_version
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
 
 
 def train_sample(ws: Workspace, sample: str = "titanic", algorithms: Sequence[str] = ("logistic_regression",),

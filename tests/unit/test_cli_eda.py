@@ -15,9 +15,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import datasets
 from core.cli import main
-from core.profiling_job import stored_report
+from core.data import datasets
+from core.eda.reports import stored_report
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,7 +115,7 @@ def test_an_output_that_cannot_be_written_is_named(ws, people, tmp_path, monkeyp
             raise OSError(errno.ENOSPC, "No space left on device")
         return write(self, data)
 
-    monkeypatch.setattr("core.profiling_job.profile_report_html", lambda df, **kw: _fake_report(kw["title"]))
+    monkeypatch.setattr("core.eda.reports.profile_report_html", lambda df, **kw: _fake_report(kw["title"]))
     monkeypatch.setattr(Path, "write_bytes", full_disk)
     code, _, err = cli_here(ws.settings.home, monkeypatch, capsys, "profile", "people", "-o", str(output))
     assert code == 1
@@ -124,7 +124,7 @@ def test_an_output_that_cannot_be_written_is_named(ws, people, tmp_path, monkeyp
 
 
 def _fake_report(title: str):
-    from core.profiling import ProfileResult
+    from core.eda.profiling import ProfileResult
 
     return ProfileResult(f"<!doctype html><title>{title}</title>", False, 6, True)
 

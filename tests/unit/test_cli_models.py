@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from core import registry
 from core.cli import main
-from core.config import Settings
-from core.workspace import Workspace
+from core.models import registry
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
 
 NAME = "churn · Exited"
 

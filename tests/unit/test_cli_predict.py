@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import datasets, prediction_runs, registry
 from core.cli import main
-from core.config import Settings
-from core.predict import load_model
-from core.validation import coerce_batch
-from core.workspace import Workspace
+from core.data import datasets
+from core.models import registry
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
+from core.serve import prediction_runs
+from core.serve.predict import load_model
+from core.serve.validation import coerce_batch
 from tests.support.models import copy_home, template_home, train_sample
 
 NAME = registry.default_model_name("titanic", "survived")

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import compiled_trees
-from core.compiled_trees import COMPILE_MIN_WORK, CompiledTrees
+from core.serve import compiled_trees
+from core.serve.compiled_trees import COMPILE_MIN_WORK, CompiledTrees
 
 pytestmark = pytest.mark.skipif(not compiled_trees.available(), reason="treelite, tl2cgen or gcc is missing")
 

@@ -11,9 +11,9 @@ import plotly.graph_objects as go
 import pytest
 from scipy import stats
 
-from core.drift import DriftReport, FeatureDrift, detect_drift, distribution_figure, psi
-from core.errors import InvalidInputError
-from core.reference import build_reference
+from core.models.training_stats import build_reference
+from core.platform.errors import InvalidInputError
+from core.serve.drift import DriftReport, FeatureDrift, detect_drift, distribution_figure, psi
 
 CITIES = ["Paris", "Lyon", "Nice", "Lille"]
 CITY_P = [0.4, 0.3, 0.2, 0.1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from core.duplicates import duplicate_row_count
-from core.schema import infer_schema, infer_schema_json
+from core.data.duplicates import duplicate_row_count
+from core.data.schema import infer_schema, infer_schema_json
 
 
 def test_duplicate_rows_of_an_arrow_table_match_pandas() -> None:

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from core import eda
-from core.errors import InvalidInputError
-from core.profiling import profile_report_html
+from core.eda.profiling import profile_report_html
+from core.platform.errors import InvalidInputError
 
 ROWS = 30_000
 

@@ -8,7 +8,7 @@ import pytest
 from scipy.stats.contingency import association
 
 from core.eda import compute_correlations, correlation_figure, correlation_ratio, cramers_v, cramers_v_from_table
-from core.errors import InvalidInputError
+from core.platform.errors import InvalidInputError
 
 
 def test_cramers_v_of_a_known_table():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.eda import distribution_figure, scatter_figure
-from core.errors import InvalidInputError
+from core.platform.errors import InvalidInputError
 
 
 def test_numeric_distribution_is_a_histogram_with_a_box_plot():

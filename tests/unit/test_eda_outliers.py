@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.eda import detect_outliers, outlier_rows
-from core.errors import InvalidInputError
+from core.platform.errors import InvalidInputError
 
 KNOWN = [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 100]
 

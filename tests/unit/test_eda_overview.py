@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from core.eda import describe_dataset, format_overview
-from core.errors import InvalidInputError
+from core.platform.errors import InvalidInputError
 
 
 def summary_of(overview, name):

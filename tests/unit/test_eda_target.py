@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.eda import analyze_target, target_figure
-from core.errors import InvalidInputError
+from core.platform.errors import InvalidInputError
 
 
 def classification_frame(n: int = 1500, seed: int = 0) -> pd.DataFrame:

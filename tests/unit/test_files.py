@@ -12,10 +12,10 @@ import pytest
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 
-from core.errors import InvalidInputError
-from core.sources import csvfile, files
-from core.sources.files import ColumnNameError, read_preview, read_table, sniff, suggest_column_names
-from core.sources.sniff import Detection
+from core.data.sources import csvfile, files
+from core.data.sources.files import ColumnNameError, read_preview, read_table, sniff, suggest_column_names
+from core.data.sources.sniff import Detection
+from core.platform.errors import InvalidInputError
 
 
 def write(tmp_path: Path, name: str, content: str | bytes, encoding: str = "utf-8") -> Path:

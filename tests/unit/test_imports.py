@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from core import datasets, jobs
-from core.errors import ConflictError, InvalidInputError
-from core.imports import import_file, stage_upload
-from core.jobs import JobStatus
+from core.data import datasets
+from core.data.ingest import import_file, stage_upload
+from core.platform import jobs
+from core.platform.errors import ConflictError, InvalidInputError
+from core.platform.jobs import JobStatus
 
 GOOD = "name;price;city\nA;1,5;Évora\nB;2,5;Faro\n".encode("cp1252")
 
@@ -75,7 +76,7 @@ def test_failed_import_job_reports_the_message(ws):
 
 
 def test_large_csv_import_parses_on_every_core_with_steady_progress(ws, tmp_path, monkeypatch):
-    from core.sources import csvfile
+    from core.data.sources import csvfile
 
     monkeypatch.setattr(csvfile, "_BLOCK_BYTES", 64 * 1024)  # a 500 KB file now counts as large
     monkeypatch.setattr(csvfile, "_PARALLEL_FROM_BYTES", 128 * 1024)

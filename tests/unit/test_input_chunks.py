@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.input_chunks import InputFile
+from core.data.sources.input_chunks import InputFile
 
 
 def _frame(n: int = 25) -> pd.DataFrame:

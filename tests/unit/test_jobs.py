@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from core import jobs
-from core.errors import InvalidInputError, NotFoundError
-from core.jobs import JobStatus
+from core.platform import jobs
+from core.platform.errors import InvalidInputError, NotFoundError
+from core.platform.jobs import JobStatus
 
 COUNT = "tests.support.jobfuncs:count_job"
 
@@ -62,7 +62,7 @@ def test_dead_process_is_marked_interrupted_at_start_up(ws):
     while jobs.get(ws, job_id).status != JobStatus.RUNNING:
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    from core.metadata.models import Job
+    from core.platform.metadata.models import Job
 
     with ws.db.session() as s:
         pid = s.get(Job, job_id).pid

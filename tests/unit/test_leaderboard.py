@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError
-from core.leaderboard import (
+from core.models.leaderboard import (
     best_per_metric,
     compare,
     flatten_metrics,
@@ -20,7 +19,8 @@ from core.leaderboard import (
     to_csv_bytes,
     to_excel_bytes,
 )
-from core.registry import ModelVersionInfo
+from core.models.registry import ModelVersionInfo
+from core.platform.errors import InvalidInputError
 
 
 def mv(version, algorithm, metrics, *, name="titanic · Survived", dataset="titanic@1", problem="binary",

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError
 from core.ml.catalogue import ALGORITHMS, algorithms_for, get_algorithm
 from core.ml.config import PreprocessConfig
 from core.ml.fitting import fit_pipeline, make_pipeline
 from core.ml.preprocessing import resolve_preprocessing
 from core.ml.problem import column_types
+from core.platform.errors import InvalidInputError
 
 CASES = [(key, kind) for key, entry in ALGORITHMS.items() for kind in sorted(entry.kinds)]
 

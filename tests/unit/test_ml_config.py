@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from core.errors import InvalidInputError
 from core.ml.config import Callbacks, PreprocessConfig, SplitConfig, TrainConfig, TuningConfig
+from core.platform.errors import InvalidInputError
 
 
 def test_train_config_round_trips_through_json():

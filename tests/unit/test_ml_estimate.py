@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError
 from core.ml.estimate import estimate_cost
+from core.platform.errors import InvalidInputError
 
 
 def _sample(n: int = 400):

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError
 from core.ml.catalogue import get_algorithm
 from core.ml.config import PreprocessConfig
 from core.ml.explain import (
@@ -20,6 +19,7 @@ from core.ml.explain import (
 from core.ml.fitting import fit_pipeline, make_pipeline
 from core.ml.preprocessing import model_input_frame, resolve_preprocessing
 from core.ml.problem import column_types
+from core.platform.errors import InvalidInputError
 
 
 def _data(kind: str, n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:

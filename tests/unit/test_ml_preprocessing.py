@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError
 from core.ml.catalogue import get_algorithm
 from core.ml.config import PreprocessConfig
 from core.ml.fitting import fit_pipeline, make_pipeline
 from core.ml.preprocessing import build_pipeline, model_input_frame, model_input_origin, resolve_preprocessing
 from core.ml.problem import column_types
 from core.ml.steps import CappedSelectKBest, CategoryCleaner, DatetimeExpander, FeatureNamer, NumericCaster, TextHasher
+from core.platform.errors import InvalidInputError
 
 
 def _frame(n: int = 80, seed: int = 0) -> pd.DataFrame:

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError
 from core.ml.problem import clean_target, column_types, detect_problem, feature_warnings, select_features
+from core.platform.errors import InvalidInputError
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from core.errors import IntegrityError, InvalidInputError
 from core.ml.catalogue import ALGORITHMS, get_algorithm
 from core.ml.config import PreprocessConfig
 from core.ml.fitting import fit_pipeline, make_pipeline
 from core.ml.preprocessing import resolve_preprocessing
 from core.ml.problem import column_types
 from core.ml.serialize import check_versions, dump_model, library_versions, load_model, sha256_hex
+from core.platform.errors import IntegrityError, InvalidInputError
 from tests.unit.test_ml_catalogue import CASES, tiny_frame
 
 

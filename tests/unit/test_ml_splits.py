@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError
 from core.ml.config import SplitConfig
 from core.ml.splits import cv_folds, resolve_split_kind, split_rows
+from core.platform.errors import InvalidInputError
 
 
 def _frame(n: int = 100) -> pd.DataFrame:

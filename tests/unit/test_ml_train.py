@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError, JobCancelledError
 from core.ml.config import PreprocessConfig, SplitConfig, TrainConfig, TuningConfig
 from core.ml.serialize import load_model
 from core.ml.train import prepare_data, train_candidate, train_many
+from core.platform.errors import InvalidInputError, JobCancelledError
 
 FAST = {"n_estimators": 20}
 
@@ -220,7 +220,7 @@ def test_bad_input_is_explained(frame_change, config, message):
 
 
 def test_a_tuning_budget_too_small_fails_the_run_clearly():
-    from core.errors import ResourceError
+    from core.platform.errors import ResourceError
 
     with pytest.raises(ResourceError, match="tuning budget of 0.001 s is too small for one complete trial"):
         train_candidate(_frame(), TrainConfig(algorithm="random_forest", target="churn", roles=ROLES,

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError, JobCancelledError, ResourceError
 from core.ml.catalogue import get_algorithm
 from core.ml.config import Callbacks, PreprocessConfig, SplitConfig, TuningConfig
 from core.ml.preprocessing import resolve_preprocessing
 from core.ml.problem import column_types
 from core.ml.splits import cv_folds, split_rows
 from core.ml.tuning import tune
+from core.platform.errors import InvalidInputError, JobCancelledError, ResourceError
 
 
 def _setup(kind: str = "binary", n: int = 240):
@@ -82,8 +82,9 @@ def test_nothing_to_tune_runs_a_single_trial():
 
 
 def test_a_budget_too_small_for_one_fit_is_refused():
+    # How far the one trial got within 1 ms depends on the machine's load: either wording is right.
     with pytest.raises(ResourceError, match=r"tuning budget of 0\.001 s is too small for one complete trial of "
-                                            r"Random forest: one fold took .* s"):
+                                            r"Random forest: (one fold took .* s|not even one fold finished)"):
         _run("random_forest", TuningConfig(n_trials=None, timeout=0.001))
 
 

@@ -1,4 +1,4 @@
-"""core.model_figures: what each figure draws from a card or a leaderboard, checked by hand."""
+"""core.models.figures: what each figure draws from a card or a leaderboard, checked by hand."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import comparison_figures as cf
-from core import model_figures as mf
-from core.errors import InvalidInputError
-from core.leaderboard import leaderboard
-from core.registry import ModelVersionInfo, Transition
+from core.models import comparison_figures as cf
+from core.models import figures as mf
+from core.models.leaderboard import leaderboard
+from core.models.registry import ModelVersionInfo, Transition
+from core.platform.errors import InvalidInputError
 
 UTC = dt.UTC
 

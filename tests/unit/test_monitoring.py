@@ -1,4 +1,4 @@
-"""core.monitoring: input files refused with a reason, row samples, drift of a file, health of prediction runs."""
+"""core.serve.monitoring: input files refused with a reason, row samples, drift of a file, health of prediction runs."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import monitoring
-from core.errors import InvalidInputError
-from core.prediction_runs import PredictionRunInfo
-from core.reference import build_reference
+from core.models.training_stats import build_reference
+from core.platform.errors import InvalidInputError
+from core.serve import monitoring
+from core.serve.prediction_runs import PredictionRunInfo
 
 
 def test_check_input_file_says_what_is_wrong(tmp_path):

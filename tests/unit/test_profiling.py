@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError, JobCancelledError
-from core.profiling import profile_report_html
+from core.eda.profiling import profile_report_html
+from core.platform.errors import InvalidInputError, JobCancelledError
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from core.quality import (
+from core.data.quality import (
     QualityIssue,
     column_name_problems,
     quality_report,
@@ -18,7 +18,7 @@ from core.quality import (
     report_to_json,
     safe_column_name,
 )
-from core.schema import infer_schema_json
+from core.data.schema import infer_schema_json
 
 
 @pytest.fixture

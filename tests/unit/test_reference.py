@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import InvalidInputError
-from core.reference import (
+from core.models.training_stats import (
     OTHER,
     FeatureSpec,
     bin_counts,
@@ -19,6 +18,7 @@ from core.reference import (
     logical_type,
     reference_feature,
 )
+from core.platform.errors import InvalidInputError
 
 
 def _plain(value: object) -> bool:

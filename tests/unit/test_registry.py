@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from core import prediction_runs, registry
-from core.errors import ConflictError, IntegrityError, InvalidInputError, NotFoundError, StorageError
+from core.models import registry
+from core.platform.errors import ConflictError, IntegrityError, InvalidInputError, NotFoundError, StorageError
+from core.serve import prediction_runs
 
 NAME = "titanic · Survived"
 

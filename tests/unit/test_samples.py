@@ -8,9 +8,9 @@ import re
 import pandas as pd
 import pytest
 
-from core.errors import NotFoundError
-from core.schema import infer_schema, validate_roles
-from core.sources import samples
+from core.data.schema import infer_schema, validate_roles
+from core.data.sources import samples
+from core.platform.errors import NotFoundError
 
 EXPECTED = {"titanic", "penguins", "mpg", "seattle_weather", "adult"}
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from core.errors import InvalidInputError
-from core.reference import logical_type
-from core.schema import ROLES, ColumnInfo, infer_schema, infer_schema_json, suggest_roles, validate_roles
+from core.data.schema import ROLES, ColumnInfo, infer_schema, infer_schema_json, suggest_roles, validate_roles
+from core.models.training_stats import logical_type
+from core.platform.errors import InvalidInputError
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_iso_datetime_detection_is_strict() -> None:
 
 
 def test_agrees_with_the_reference_statistics_types(frame: pd.DataFrame) -> None:
-    """Outside ids and dates stored as text, the schema and core.reference name types alike."""
+    """Outside ids and dates stored as text, the schema and core.models.training_stats name types alike."""
     for info in infer_schema(frame):
         if info.logical_type != "id" and not info.note:
             assert logical_type(frame[info.name]) == info.logical_type, info.name

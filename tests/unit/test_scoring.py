@@ -12,7 +12,7 @@ from core.ml.explain import explain_rows
 from core.ml.fitting import fit_pipeline, make_pipeline
 from core.ml.preprocessing import model_input_frame, resolve_preprocessing
 from core.ml.problem import column_types
-from core.scoring import Scorer, scorer_for
+from core.serve.scoring import Scorer, scorer_for
 
 
 def _data(kind: str, n: int = 300, seed: int = 0) -> tuple[pd.DataFrame, pd.Series | None]:

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.coercion import coerce_column, coerce_value
-from core.errors import InvalidInputError
-from core.reference import build_reference
-from core.validation import (
+from core.models.training_stats import build_reference
+from core.platform.errors import InvalidInputError
+from core.serve.coercion import coerce_column, coerce_value
+from core.serve.validation import (
     ValidationIssue,
     ValidationReport,
     coerce_batch,

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from core import jobs, worker
-from core.jobs import JobStatus
-from core.metadata.models import Job
+from core.platform import jobs
+from core.platform.jobs import JobStatus, worker
+from core.platform.metadata.models import Job
 
 WHEREAMI = "tests.support.jobfuncs:whereami_job"
 
@@ -42,8 +42,8 @@ def test_job_is_forked_by_the_warm_worker_into_its_own_session(ws, warm):
 
 
 def test_each_job_gets_the_environment_of_its_own_workspace(tmp_path, warm):
-    from core.config import Settings
-    from core.workspace import Workspace
+    from core.platform.config import Settings
+    from core.platform.workspace import Workspace
 
     homes = [tmp_path / "a", tmp_path / "b"]
     for home in homes:
@@ -98,7 +98,7 @@ def test_worker_exits_when_its_owner_dies(tmp_path):
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
             from pathlib import Path
-            from core import worker
+            from core.platform.jobs import worker
             worker.start(Path({str(tmp_path)!r}))
             assert worker.ready(60)
             print(worker.pid(), worker._Owned.folder, flush=True)
@@ -118,10 +118,10 @@ def test_worker_exits_when_its_owner_dies(tmp_path):
 
 def test_a_forked_train_job_fits_lightgbm_and_xgboost_and_matches_in_process(ws, warm):
     """The OpenMP libraries were loaded, never run, before the fork: the child trains with them."""
-    from core import registry
-    from core.imports import import_sample
+    from core.data.ingest import import_sample
     from core.ml.config import TrainConfig
-    from core.training import train_version
+    from core.models import registry
+    from core.models.training import train_version
 
     penguins = import_sample(ws, "penguins")
     config = TrainConfig(target="species", explain=False)

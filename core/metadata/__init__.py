@@ -1,6 +1,0 @@
-"""Metadata store: SQLAlchemy models, sessions and Alembic migrations."""
-
-from core.metadata.db import Database
-from core.metadata.models import Base
-
-__all__ = ["Base", "Database"]

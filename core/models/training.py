@@ -1,0 +1,107 @@
+"""Training runs: train several algorithms on a dataset version and register each model.
+
+This is the glue between the catalogue, ``core.ml`` and the registry.  Each
+finished model is registered at once (with its card and reference
+statistics), so cancelling a run keeps the models already trained; the
+results table is published to the job row as it grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from core.data import datasets
+from core.ml.config import Callbacks, TrainConfig
+from core.ml.train import TrainResult, train_many
+from core.models import registry
+from core.models.training_stats import build_reference
+from core.platform.errors import AtelierError
+from core.platform.workspace import Workspace
+
+ResultHook = Callable[[list[dict[str, Any]]], None]
+
+
+def result_row(result: TrainResult, model: registry.ModelVersionInfo | None) -> dict[str, Any]:
+    """One line of the live results table (plain JSON)."""
+    return {
+        "algorithm": result.algorithm, "label": result.label, "status": result.status, "error": result.error,
+        "model": model.label if model else None, "model_name": model.name if model else None,
+        "version": model.version if model else None, "metrics": result.metrics,
+        "train_seconds": result.timings.get("train_seconds"), "notes": result.notes[-5:],
+    }
+
+
+def model_card(result: TrainResult, version: datasets.VersionInfo) -> dict[str, Any]:
+    """Everything said about a model: the result, its data's reference statistics, provenance."""
+    card = result.to_dict()
+    card["dataset"] = {"label": version.label, "version_id": version.id, "sha256": version.sha256}
+    card["reference"] = build_reference(result.train_frame, result.features)
+    return card
+
+
+def register_result(ws: Workspace, name: str, result: TrainResult, version: datasets.VersionInfo,
+                    job_id: str | None = None) -> registry.ModelVersionInfo:
+    metrics = {**result.metrics, "cv": result.cv} if result.cv else dict(result.metrics)
+    per_1k = result.timings.get("predict_seconds_per_1000")
+    return registry.register_version(
+        ws, name, model_bytes=result.model_bytes, algorithm=result.algorithm, problem_type=result.kind,
+        target=result.target, dataset_version_id=version.id, dataset_label=version.label, metrics=metrics,
+        card=model_card(result, version), train_seconds=result.timings.get("train_seconds", 0.0),
+        predict_ms_per_1k=None if per_1k is None else per_1k * 1000, job_id=job_id,
+    )
+
+
+def train_version(
+    ws: Workspace,
+    version: datasets.VersionInfo,
+    config: TrainConfig,
+    algorithms: Sequence[str],
+    *,
+    model_name: str | None = None,
+    callbacks: Callbacks | None = None,
+    on_results: ResultHook | None = None,
+    job_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """Train ``algorithms`` on ``version`` and register every model that fits.
+
+    One algorithm failing is recorded in its row and the others go on;
+    cancelling stops the run and keeps the models registered so far.
+    """
+    cb = callbacks or Callbacks()
+    config = replace(config, roles={**version.roles, **dict(config.roles)},
+                     use_gpu=config.use_gpu or ws.settings.use_gpu)
+    name = model_name or registry.default_model_name(version.name, config.target)
+    cb.step(0.0, f"Reading {version.label}")
+    frame = datasets.load_frame(ws, version)
+    rows: list[dict[str, Any]] = []
+
+    def save(result: TrainResult) -> None:
+        model = None
+        if result.ok:
+            try:
+                model = register_result(ws, name, result, version, job_id)
+                cb.log(f"{result.label}: registered {model.label}")
+            except AtelierError as exc:  # the model was trained but could not be stored: say so in its row
+                result = replace(result, status="failed", error=f"Trained, but not saved: {exc}")
+                cb.log(result.error)
+        rows.append(result_row(result, model))
+        if on_results:
+            on_results(rows)
+
+    train_many(frame, config, algorithms, progress=cb.progress, log=cb.log, check_cancelled=cb.check_cancelled,
+               on_result=save)
+    return rows
+
+
+def train_job(ctx, dataset_version_id: int, config: dict[str, Any], algorithms: list[str],
+              model_name: str | None = None) -> dict[str, Any]:
+    """Job body for the Train page."""
+    version = datasets.get_version_by_id(ctx.ws, dataset_version_id)
+    rows = train_version(
+        ctx.ws, version, TrainConfig.from_dict(config), algorithms, model_name=model_name,
+        callbacks=Callbacks.of(ctx.progress, ctx.log, ctx.check_cancelled),
+        on_results=lambda r: ctx.publish(results=r), job_id=ctx.job_id,
+    )
+    return {"results": rows}

@@ -1,0 +1,134 @@
+"""Settings: one object, read from ``ATELIER_*`` environment variables or
+``.streamlit/secrets.toml``, with embedded defaults that need no server.
+
+Precedence (highest first): explicit keyword, environment, secrets file,
+embedded default.  Secrets (passwords inside URLs, keys) are never printed:
+use :meth:`Settings.describe` for anything shown to a person.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from core.platform.errors import InvalidInputError
+
+SECRETS_FILE = Path(".streamlit") / "secrets.toml"
+ENV_PREFIX = "ATELIER_"
+
+
+def _read_secrets(path: Path) -> dict[str, str]:
+    """Flat ``ATELIER_*``-style keys from a Streamlit secrets file, if any."""
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInputError(
+            f"The secrets file {path} cannot be read: {exc}.",
+            hint="Fix the TOML syntax or remove the file to use the defaults.",
+        ) from exc
+    section = data.get("atelier", {})
+    flat = {k.upper(): v for k, v in data.items() if not isinstance(v, dict)}
+    flat.update({k.upper(): v for k, v in section.items()})
+    return {k.removeprefix(ENV_PREFIX): str(v) for k, v in flat.items()}
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a URL such as ``postgresql://u:pw@host/db``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Atelier keeps things and how big an upload may be.
+
+    Parameters
+    ----------
+    home : local scratch folder (default ``./.atelier``).
+    artifacts_url : ``file://…`` or ``s3://bucket/prefix``.
+    database_url : any SQLAlchemy URL; SQLite and PostgreSQL are tested.
+    s3_endpoint_url : endpoint of an S3-compatible server (R2, MinIO).
+    dask_scheduler : ``tcp://host:8786`` to run jobs on a Dask cluster.
+    max_upload_mb : largest file accepted by the importers.
+    use_gpu : let XGBoost / LightGBM train on CUDA when one is present.
+    """
+
+    home: Path = field(default_factory=lambda: Path(".atelier"))
+    artifacts_url: str = ""
+    database_url: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    dask_scheduler: str | None = None
+    max_upload_mb: int = 2048
+    use_gpu: bool = False
+
+    def __post_init__(self) -> None:
+        home = Path(self.home).expanduser().resolve()
+        object.__setattr__(self, "home", home)
+        if not self.artifacts_url:
+            object.__setattr__(self, "artifacts_url", (home / "artifacts").as_uri())
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{home / 'atelier.db'}")
+        if self.max_upload_mb <= 0:
+            raise InvalidInputError(
+                f"ATELIER_MAX_UPLOAD_MB must be a positive number of megabytes, got {self.max_upload_mb}."
+            )
+
+    @classmethod
+    def load(cls, secrets_file: Path | None = None, **overrides: object) -> Settings:
+        """Read settings from the environment and the secrets file."""
+        raw = _read_secrets(secrets_file or SECRETS_FILE)
+        raw.update({k.removeprefix(ENV_PREFIX): v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)})
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            key = f.name.upper()
+            if key in raw and raw[key] != "":
+                values[f.name] = _coerce(f.name, raw[key], f.type)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def staging_dir(self) -> Path:
+        """Local folder for uploads waiting to be converted by a job."""
+        return self.home / "staging"
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as ``ATELIER_*`` variables, for a job's own process."""
+        return {ENV_PREFIX + k.upper(): str(v) for k, v in asdict(self).items() if v is not None}
+
+    def describe(self) -> dict[str, str]:
+        """Settings as text safe to show: passwords replaced by ``***``."""
+        shown = {k: ("" if v is None else str(v)) for k, v in asdict(self).items()}
+        shown["artifacts_url"] = redact_url(self.artifacts_url)
+        shown["database_url"] = redact_url(self.database_url)
+        return shown
+
+
+def _coerce(name: str, value: str, annotation: object) -> object:
+    text = str(value).strip()
+    kind = str(annotation)
+    if "bool" in kind:
+        return text.lower() in {"1", "true", "yes", "on"}
+    if "int" in kind:
+        try:
+            return int(text)
+        except ValueError as exc:
+            raise InvalidInputError(f"ATELIER_{name.upper()} must be a whole number, got {text!r}.") from exc
+    if "Path" in kind:
+        return Path(text)
+    return text

@@ -1,4 +1,0 @@
-"""Where tables come from: uploaded files (:mod:`core.sources.files`) and bundled samples
-(:mod:`core.sources.samples`).  Each source returns a table plus what is needed to record
-its provenance; saving it as a dataset version is :mod:`core.datasets`' job.
-"""
