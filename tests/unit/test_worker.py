@@ -12,6 +12,7 @@ import pytest
 
 from core.platform import jobs
 from core.platform.jobs import JobStatus, worker
+from core.platform.jobs.supervise import process_alive
 from core.platform.metadata.models import Job
 
 WHEREAMI = "tests.support.jobfuncs:whereami_job"
@@ -80,7 +81,7 @@ def test_forced_cancel_kills_a_forked_job(ws, warm):
         pid = s.get(Job, job_id).pid
     jobs.cancel(ws, job_id)
     assert jobs.enforce_cancel(ws, grace=0) == [job_id]
-    _wait_until(lambda: not jobs._alive(pid))
+    _wait_until(lambda: not process_alive(pid))
     assert jobs.get(ws, job_id).status == JobStatus.CANCELLED
 
 
@@ -107,10 +108,10 @@ def test_worker_exits_when_its_owner_dies(tmp_path):
         env=worker.child_env({}))
     try:
         worker_pid, folder = owner.stdout.readline().split()
-        assert jobs._alive(int(worker_pid)) and os.path.isdir(folder)
+        assert process_alive(int(worker_pid)) and os.path.isdir(folder)
         owner.kill()
         owner.wait()
-        _wait_until(lambda: not jobs._alive(int(worker_pid)), seconds=10)
+        _wait_until(lambda: not process_alive(int(worker_pid)), seconds=10)
         assert not os.path.exists(folder)  # its private socket folder goes with it
     finally:
         owner.kill()

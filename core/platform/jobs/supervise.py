@@ -30,7 +30,7 @@ def enforce_cancel(ws: Workspace, grace: float = CANCEL_GRACE_SECONDS) -> list[s
         for row in rows:
             overdue = row.cancel_requested_at is not None and row.cancel_requested_at < cutoff
             if overdue and row.host == socket.gethostname():
-                if row.pid and _alive(row.pid):
+                if row.pid and process_alive(row.pid):
                     os.killpg(row.pid, signal.SIGKILL)
                 row.status, row.finished_at = JobStatus.CANCELLED, datetime.now(UTC)
                 row.message = "Cancelled (stopped by force after it did not stop by itself)."
@@ -38,7 +38,7 @@ def enforce_cancel(ws: Workspace, grace: float = CANCEL_GRACE_SECONDS) -> list[s
     return killed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -60,7 +60,7 @@ def mark_interrupted(ws: Workspace) -> int:
     with ws.db.session() as s:
         for row in s.scalars(select(Job).where(Job.status.in_(list(ACTIVE)))):
             beat = row.heartbeat_at or row.started_at or row.created_at
-            gone = (row.host == host and row.pid is not None and not _alive(row.pid)) or now - beat > STALE_AFTER
+            gone = (row.host == host and row.pid is not None and not process_alive(row.pid)) or now - beat > STALE_AFTER
             if gone:
                 row.status, row.finished_at = JobStatus.INTERRUPTED, now
                 row.message = "Interrupted: the process running this job stopped (server restart or crash)."
