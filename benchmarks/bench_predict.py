@@ -9,7 +9,7 @@
     LightGBM batch through the model's trees compiled to C, built once per model version and
     cached: its first run (which builds them) is shown on its own row, as is a run with
     LightGBM's own predictor (what a machine without treelite, tl2cgen or gcc gets).
-(2) One row: ``core.serve.predict.predict_one`` (validation included) p50 / p95 over 200 calls,
+(2) One row: ``core.serve.one_row.predict_one`` (validation included) p50 / p95 over 200 calls,
     with and without the SHAP explanation the form shows.
 """
 
@@ -27,15 +27,16 @@ from core.ml.config import SplitConfig, TrainConfig
 from core.models.training import train_version
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
-from core.serve import predict
+from core.serve.loaded import load_model
+from core.serve.one_row import predict_one
 
 BASELINE = """
 import time, pandas as pd
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
-from core.serve import predict
+from core.serve.loaded import load_model
 ws = Workspace.open(Settings(home=HOME))
-pipeline = predict.load_model(ws, MODEL).pipeline
+pipeline = load_model(ws, MODEL).pipeline
 t = time.perf_counter()
 frame = pd.read_parquet(INPUT)
 out = pd.DataFrame({"prediction": pipeline.predict(frame)})
@@ -49,13 +50,14 @@ from pathlib import Path
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
 from core.serve import compiled_trees
-from core.serve import predict
+from core.serve.batch import predict_file
+from core.serve.loaded import load_model
 if not COMPILE:
     compiled_trees.available = lambda: False
 ws = Workspace.open(Settings(home=HOME))
-model = predict.load_model(ws, MODEL)
+model = load_model(ws, MODEL)
 t = time.perf_counter()
-run = predict.predict_file(ws, model, Path(INPUT))
+run = predict_file(ws, model, Path(INPUT))
 __result["seconds"] = time.perf_counter() - t
 __result["rows"] = run.n_rows
 __result["compiled"] = bool(compiled_trees._LOADED)
@@ -82,15 +84,15 @@ def main() -> None:
         ours = [run_measured(header + "COMPILE = True\n" + ATELIER) for _ in range(args.repeat)]
         plain = [run_measured(header + "COMPILE = False\n" + ATELIER) for _ in range(args.repeat)]
 
-        model = predict.load_model(ws, model_ref)
+        model = load_model(ws, model_ref)
         row_values = make_frame(1, seed=2).drop(columns=["y"]).iloc[0].to_dict()
         timings = {}
         for explain in (False, True):
-            predict.predict_one(model, row_values, explain=explain)  # warm caches
+            predict_one(model, row_values, explain=explain)  # warm caches
             samples = []
             for _ in range(200):
                 started = time.perf_counter()
-                predict.predict_one(model, row_values, explain=explain)
+                predict_one(model, row_values, explain=explain)
                 samples.append((time.perf_counter() - started) * 1000)
             timings[explain] = (statistics.median(samples), statistics.quantiles(samples, n=20)[18])
     b_s, b_m = median([r["seconds"] for r in base]), median([r["peak_bytes"] for r in base])
@@ -113,7 +115,7 @@ def main() -> None:
         row("Atelier predict_file with LightGBM's own predictor (no compiled trees)", plain),
     ]))
     print("\nTargets: ≤ 0.5× the baseline's time and ≤ 0.5× its peak memory (second row).\n")
-    print("(2) One-row prediction through core.serve.predict.predict_one (validation included), 200 calls\n")
+    print("(2) One-row prediction through core.serve.one_row.predict_one (validation included), 200 calls\n")
     print(markdown_table([
         {"call": "predict_one, no explanation", "p50 ms": f"{timings[False][0]:.1f}",
          "p95 ms": f"{timings[False][1]:.1f}"},

@@ -13,15 +13,13 @@ import streamlit as st
 from components.state import workspace
 from core.data import datasets
 
-SAMPLE_ROWS = 20_000
-
 
 def column(version: datasets.VersionInfo, name: str) -> pd.Series:
     """One whole column (cheap: Parquet reads only that column)."""
     return _column(version.id, version.sha256, name)
 
 
-def sample(version: datasets.VersionInfo, rows: int = SAMPLE_ROWS) -> pd.DataFrame:
+def sample(version: datasets.VersionInfo, rows: int = datasets.QUICK_SAMPLE_ROWS) -> pd.DataFrame:
     """A seeded random sample of at most ``rows`` rows, for quick checks and estimates."""
     return _sample(version.id, version.sha256, rows)
 
@@ -41,5 +39,4 @@ def frame(version_id: int, sha256: str) -> pd.DataFrame:
 
 @st.cache_data(max_entries=8, show_spinner="Reading a sample of the dataset…")
 def _sample(version_id: int, sha256: str, rows: int) -> pd.DataFrame:
-    whole = frame(version_id, sha256)
-    return whole.sample(rows, random_state=0) if len(whole) > rows else whole
+    return datasets.sample_rows(frame(version_id, sha256), rows)

@@ -17,7 +17,7 @@ import streamlit as st
 
 from components.data_cache import frame
 from core import eda
-from core.ml.problem import detect_problem
+from core.data.target import detect_problem
 
 
 @st.cache_data(max_entries=16, show_spinner="Summarising the columns…")
@@ -56,7 +56,7 @@ def outlier_rows(version_id: int, sha256: str, method: str) -> eda.OutlierRows:
 def problem_kind(version_id: int, sha256: str, target: str) -> tuple[str, str]:
     """('classification' or 'regression', the reason in words) as detected from the target's values."""
     detected = detect_problem(frame(version_id, sha256)[target])
-    return ("classification" if detected.is_classification else "regression"), detected.reason
+    return detected.kind.task, detected.reason
 
 
 @st.cache_data(max_entries=16, show_spinner="Ranking the features against the target…")

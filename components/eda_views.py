@@ -17,9 +17,9 @@ from components.guard import show_error
 from components.job_panel import job_panel, watch
 from core.data import datasets
 from core.data.datasets import VersionInfo
-from core.eda import Chart
+from core.eda import Chart, reports
 from core.eda.reports import SAMPLE_THRESHOLD, report_info, stored_report
-from core.platform import jobs
+from core.eda.target import KINDS
 from core.platform.errors import IntegrityError
 from core.platform.workspace import Workspace
 
@@ -167,7 +167,7 @@ def target_view(ws: Workspace, version: VersionInfo) -> None:
         st.page_link("pages/data.py", label="Go to Data", icon=":material/table:")
         return
     detected, reason = eda_cache.problem_kind(version.id, version.sha256, target)
-    kinds = ["classification", "regression"]
+    kinds = list(KINDS)
     kind = st.radio("Problem type", kinds, index=kinds.index(detected), horizontal=True,
                     key=f"eda.target.kind.{version.id}", help=f"Detected: {reason}.")
     analysis = eda_cache.target_analysis(version.id, version.sha256, target, kind)
@@ -205,7 +205,7 @@ def scatter_view(ws: Workspace, version: VersionInfo) -> None:
 
 
 def report_view(ws: Workspace, version: VersionInfo) -> None:
-    job_panel("profile", key="eda.profile")
+    job_panel(reports.PROFILE_JOB, key="eda.profile")
     try:
         html, damaged = stored_report(ws, version), False
     except IntegrityError as exc:  # say so, and offer to make it again (the new report replaces it)
@@ -225,11 +225,9 @@ def report_view(ws: Workspace, version: VersionInfo) -> None:
     st.caption(f"A full ydata-profiling report in minimal mode (fast; no pairwise interactions) on {rows}. It runs "
                "as a background job: leave the page if you like, it keeps going; once made, it is stored and "
                "opens at once.")
-    running = [j for j in jobs.list_jobs(ws, kind="profile", active_only=True)
-               if j.params.get("dataset_version_id") == version.id]
+    running = reports.profiling_now(ws, version)
     if st.button("Generate profiling report", key="eda.report.generate", type="primary", disabled=bool(running)):
-        params = {"dataset_version_id": version.id} | ({"refresh": True} if damaged else {})
-        job_id = jobs.submit(ws, "profile", params, title=f"Profile {version.label}")
+        job_id = reports.submit_profile(ws, version, refresh=damaged)
         watch("eda.profile", job_id)
         st.rerun()
 

@@ -11,12 +11,6 @@ from core.models.registry import ModelVersionInfo
 CURRENT = "model.current"  # (name, version) last chosen on any page
 
 
-def default_version(versions: list[ModelVersionInfo]) -> ModelVersionInfo:
-    """The production version, else the latest."""
-    production = [v for v in versions if v.stage == "production"]
-    return production[-1] if production else versions[-1]
-
-
 def pick_model(key: str, *, container=None) -> ModelVersionInfo | None:
     """Model name and version selects; ``None`` (with a pointer to Train) when there is no model yet.
 
@@ -37,7 +31,7 @@ def pick_model(key: str, *, container=None) -> ModelVersionInfo | None:
     if not versions:  # deleted between the two reads
         box.warning(f"Model {name!r} has no versions left.")
         return None
-    default = default_version(versions)
+    default = registry.default_version(versions)
     numbers = [v.version for v in versions][::-1]
     by_number = {v.version: v for v in versions}
     start = last_version if name == last_name and last_version in by_number else default.version

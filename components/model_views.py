@@ -14,7 +14,8 @@ import streamlit as st
 
 from components.guard import guard
 from core.models import figures as mf
-from core.models.leaderboard import best_per_metric, compare, metric_direction
+from core.models.card import ModelCard
+from core.models.leaderboard import best_per_metric, compare, metric_direction, shown_as, summary_parts
 from core.models.registry import ModelVersionInfo
 
 _FLOAT = st.column_config.NumberColumn(format="%.4f")
@@ -37,11 +38,10 @@ def metrics_view(metrics: Mapping[str, Any], cv: Mapping[str, Any] | None = None
     st.dataframe(table, hide_index=True, width="stretch", column_config={"test": _FLOAT})
 
 
-def _tabs(card: Mapping[str, Any]) -> list[tuple[str, Callable[[str], None]]]:
+def _tabs(card: ModelCard) -> list[tuple[str, Callable[[str], None]]]:
     """(title, draw) for every view this card has data for, in the order a reader wants them."""
-    curves = card.get("curves") or {}
-    kind = card.get("kind", "")
-    one = {card.get("label") or card.get("algorithm") or "model": card}
+    curves = card.curves
+    one = {card.title or "model": card}
     views: list[tuple[str, Callable[[str], None]]] = []
     if curves.get("confusion_matrix"):
         views.append(("Confusion matrix", lambda k: _confusion(card, k)))
@@ -62,26 +62,27 @@ def _tabs(card: Mapping[str, Any]) -> list[tuple[str, Callable[[str], None]]]:
         views.append(("Cluster sizes", lambda k: _plot(mf.cluster_sizes_figure(card), k)))
     if not mf.importance_series(card).empty:
         views.append(("Importance", lambda k: _plot(mf.importance_figure(card), k)))
-    if (card.get("shap") or {}).get("mean_abs"):
+    if card.has_shap:
         views.append(("SHAP", lambda k: _plot(mf.shap_figure(card), k)))
-    if kind == "clustering" and not views:
+    if card.is_clustering and not views:
         views.append(("Clusters", lambda k: st.info("No cluster projection was stored for this model.")))
     return views
 
 
-def _confusion(card: Mapping[str, Any], key: str) -> None:
+def _confusion(card: ModelCard, key: str) -> None:
     normalized = st.toggle("Share of each actual class", key=f"{key}.normalized")
     _plot(mf.confusion_matrix_figure(card, normalized=normalized), f"{key}.figure")
 
 
-def threshold_view(card: Mapping[str, Any], key: str) -> None:
+def threshold_view(card: ModelCard, key: str) -> None:
     """Precision, recall and F1 at a chosen decision threshold (binary models)."""
     table = mf.threshold_table(card)
+    positive = card.positive_label if card.positive_label is not None else "the positive class"
     options = [round(float(t), 4) for t in table["threshold"]]
     start = min(options, key=lambda t: abs(t - 0.5))
     chosen = st.select_slider("Decision threshold", options, value=start, key=f"{key}.threshold",
                               help="Rows whose score for the positive class reaches the threshold are predicted "
-                              f"positive ({(card.get('curves') or {}).get('positive_label', 'the positive class')}).")
+                              f"positive ({positive}).")
     at = mf.metrics_at_threshold(table, chosen)
     cols = st.columns(4)
     for col, name in zip(cols, ("precision", "recall", "f1", "positive_rate"), strict=True):
@@ -90,22 +91,20 @@ def threshold_view(card: Mapping[str, Any], key: str) -> None:
                  column_config={c: _FLOAT for c in table.columns if c != "threshold"})
 
 
-def render_model_results(card: dict, metrics: dict, *, key: str) -> None:
+def render_model_results(card: ModelCard | Mapping[str, Any] | None, metrics: dict, *, key: str) -> None:
     """Everything a model card says: metrics (with CV mean ± std), curves in tabs by problem type, notes."""
-    card = card or {}
-    metrics = metrics or card.get("metrics") or {}
-    kind = card.get("kind", "")
-    st.caption(" · ".join(p for p in (card.get("label") or card.get("algorithm"), kind,
-                                      f"target {card['target']!r}" if card.get("target") else "",
-                                      (card.get("dataset") or {}).get("label", "")) if p))
+    card = ModelCard.of(card or {})
+    metrics = metrics or card.metrics
+    st.caption(" · ".join(p for p in (card.title, card.kind, f"target {card.target!r}" if card.target else "",
+                                      card.dataset_label) if p))
     with guard("Showing the metrics"):
-        metrics_view(metrics, metrics.get("cv") or card.get("cv"))
+        metrics_view(metrics, metrics.get("cv") or card.cv)
     views = _tabs(card)
     if views:
         for tab, (title, draw) in zip(st.tabs([t for t, _ in views]), views, strict=True):
             with tab, guard(f"Drawing the {title.lower()} view"):
                 draw(f"{key}.{title.lower().replace(' ', '_')}")
-    notes, warnings = card.get("notes") or [], card.get("warnings") or []
+    notes, warnings = card.notes, card.warnings
     for line in warnings:
         st.warning(line)
     if notes:
@@ -149,13 +148,13 @@ def compare_view(mv_a: ModelVersionInfo, mv_b: ModelVersionInfo, *, key: str) ->
 def leaderboard_table(frame: pd.DataFrame) -> None:
     """The leaderboard, sortable, with the best value of each metric highlighted."""
     best = best_per_metric(frame)
-    hidden = [c for c in frame.columns if c.endswith(("_mean", "_std")) and c.rsplit("_", 1)[0] in frame.columns]
+    hidden = summary_parts(frame.columns)
     shown = frame.drop(columns=[*hidden, "id"]).rename(columns={"dataset": "dataset version"})
     shown.insert(0, "model", [f"{n}:{v}" for n, v in zip(frame["name"], frame["version"], strict=True)])
     shown = shown.drop(columns=["name", "version"])
     marks: dict[str, object] = {}
     for column, row in best.items():
-        target = column.removesuffix("_mean") if column.removesuffix("_mean") in shown.columns else column
+        target = shown_as(column, shown.columns)
         if target in shown.columns:
             marks.setdefault(target, row)
 

@@ -21,12 +21,16 @@ from core.data.ingest import discard_staged, stage_upload
 from core.data.sources.files import SUPPORTED_EXTENSIONS
 from core.models import figures as mf
 from core.models import registry
+from core.models.training import TRAIN_JOB
 from core.models.training_stats import FeatureSpec, feature_specs
-from core.platform import jobs
 from core.platform.workspace import Workspace
 from core.serve import prediction_runs
-from core.serve.monitoring import health_figure, health_table, output_bytes
-from core.serve.predict import LoadedModel, RowPrediction
+from core.serve.batch import BATCH_JOB, run_of_job, submit_batch, validate_file
+from core.serve.health import health_figure, health_table
+from core.serve.loaded import LoadedModel
+from core.serve.one_row import RowPrediction
+from core.serve.outputs import output_bytes
+from core.serve.retrain import comparison_base, plan_retraining, submit_retraining
 
 CSV_MAX_ROWS = 500_000  # beyond this a CSV download is slow and huge: Parquet only
 _EARLIEST, _LATEST = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
@@ -36,7 +40,7 @@ def card_summary(model: LoadedModel) -> None:
     """One paragraph: what the model is, what it predicts, from what, and how well."""
     mv = model.version
     what = f"{mv.problem_type} of **{mv.target}**" if mv.target else mv.problem_type
-    st.markdown(f"**{model.card.get('label') or mv.algorithm}** · {what} · stage **{mv.stage}** · trained on "
+    st.markdown(f"**{model.card.label or mv.algorithm}** · {what} · stage **{mv.stage}** · trained on "
                 f"{mv.dataset_label or 'an unknown dataset'} ({len(model.features)} features) on "
                 f"{mv.created_at:%Y-%m-%d %H:%M}")
     scores = [f"{k} {v:.3f}" for k, v in mv.metrics.items() if isinstance(v, int | float)][:6]
@@ -76,12 +80,12 @@ def _widget(spec: FeatureSpec, key: str) -> Any:
 
 def row_form(model: LoadedModel, *, key: str) -> None:
     """A form with one input per feature (training defaults); shows the prediction and its explanation."""
-    from core.serve.predict import predict_one
+    from core.serve.one_row import predict_one
 
     mv = model.version
     specs = feature_specs(model.reference)
-    types = model.card.get("feature_types") or {}
-    drops_text = (model.card.get("preprocessing") or {}).get("text") == "drop"
+    types = model.card.feature_types
+    drops_text = model.card.drops_text
     unused = [spec.name for spec in specs if drops_text and types.get(spec.name) == "text"]
     values: dict[str, Any] = dict.fromkeys(unused, "")  # the model drops them: nothing to ask
     with st.form(f"{key}.form.{mv.id}"):
@@ -159,10 +163,8 @@ def choose_rows(ws: Workspace, *, key: str) -> tuple[Path, str, bool] | None:
 
 # -- batch --------------------------------------------------------------------------------
 def batch_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
-    from core.serve.predict import validate_file
-
     mv = model.version
-    finished = job_panel("predict_batch", key=key)
+    finished = job_panel(BATCH_JOB, key=key)
     if finished is not None and finished.status == "succeeded":
         with guard("Preparing the downloads"):
             downloads(ws, finished, key=key)
@@ -194,9 +196,7 @@ def batch_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
                                 disabled=model.kind == "clustering")
     if st.button(f"Score {report.n_rows:,} rows", type="primary", key=f"{key}.start"):
         with guard("Starting the batch"):
-            job_id = jobs.submit(ws, "predict_batch", {
-                "model": mv.label, "path": str(path), "contributions": contributions, "source": source,
-                "discard": uploaded}, title=f"Score {source} with {mv.label}")
+            job_id = submit_batch(ws, mv, path, contributions=contributions, source=source, discard=uploaded)
             watch(key, job_id)
             if uploaded:  # the job removes the staged copy: empty the uploader
                 st.session_state[f"{key}.round"] = st.session_state.get(f"{key}.round", 0) + 1
@@ -206,8 +206,7 @@ def batch_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
 
 
 def downloads(ws: Workspace, job, *, key: str) -> None:
-    name = registry.parse_ref(job.params["model"])[0]
-    run = next((r for r in prediction_runs.list_runs(ws, name) if r.id == job.result.get("run_id")), None)
+    run = run_of_job(ws, job)
     if run is None:
         st.info("The output of this run is no longer stored.")
         return
@@ -226,8 +225,8 @@ def downloads(ws: Workspace, job, *, key: str) -> None:
 
 # -- drift, health, retrain -------------------------------------------------------------
 def drift_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
+    from core.data.sources.input_chunks import read_rows
     from core.serve.drift import detect_drift, distribution_figure
-    from core.serve.monitoring import read_rows
 
     chosen = None
     with guard("Reading the file"):
@@ -275,14 +274,13 @@ def retrain_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
     """Train the same configuration on a newer dataset version, then compare with production and promote."""
     from components.model_views import compare_view
 
-    mv, card = model.version, model.card
-    finished = job_panel("train", key=key)
+    mv = model.version
+    finished = job_panel(TRAIN_JOB, key=key)
     if finished is not None and finished.status == "succeeded":
         refs = [r["model"] for r in finished.result.get("results", []) if r.get("model")]
         if refs:
             new = registry.get_version(ws, refs[0])
-            production = next((v for v in registry.list_versions(ws, new.name) if v.stage == "production"), None)
-            base = production if production is not None and production.id != new.id else mv
+            base = comparison_base(ws, new, mv)
             st.markdown(f"**{new.label}** (new) next to **{base.label}** ({base.stage})")
             compare_view(base, new, key=f"{key}.compare")
             if new.stage != "production" and st.button(f"Promote {new.label} to production", type="primary",
@@ -293,23 +291,15 @@ def retrain_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
                     st.rerun()
     if flash := st.session_state.pop(f"{key}.flash", None):
         st.success(flash)
-    label = (card.get("dataset") or {}).get("label") or mv.dataset_label
-    name, _, number = label.rpartition("@")
-    if not name or not card.get("config"):
-        st.info("This model's card does not say which dataset and settings trained it, so it cannot be retrained.")
+    plan = plan_retraining(ws, mv)
+    if plan.blocked:
+        more = " Add one on the Data page (upload with 'add the file as a new version'), then retrain here."
+        st.info(plan.blocked + (more if plan.dataset and plan.config else ""))
         return
-    newer = [v for v in datasets.list_versions(ws, name) if v.version > int(number or 0)][::-1]
-    if not newer:
-        st.info(f"There is no version of {name!r} newer than {label}. Add one on the Data page "
-                "(upload with 'add the file as a new version'), then retrain here.")
-        return
-    chosen = st.selectbox("Newer dataset version", newer, key=f"{key}.version.{mv.id}",
+    chosen = st.selectbox("Newer dataset version", plan.newer, key=f"{key}.version.{mv.id}",
                           format_func=lambda v: f"{v.label} · {v.n_rows:,} rows · {v.note or 'no note'}"[:90])
-    if st.button(f"Retrain {mv.algorithm} on {chosen.label}", type="primary", key=f"{key}.start"):
+    if st.button(f"Retrain {plan.algorithm} on {chosen.label}", type="primary", key=f"{key}.start"):
         with guard("Starting the training"):
-            job_id = jobs.submit(ws, "train", {"dataset_version_id": chosen.id, "config": card["config"],
-                                               "algorithms": [card.get("algorithm") or mv.algorithm],
-                                               "model_name": mv.name},
-                                 title=f"Retrain {mv.name} on {chosen.label}")
+            job_id = submit_retraining(ws, plan, chosen)
             watch(key, job_id)
             st.rerun()

@@ -8,6 +8,7 @@ from core.platform import jobs
 from core.platform.config import Settings
 from core.platform.jobs import worker
 from core.platform.workspace import Workspace
+from core.serve.loaded import ModelCache
 
 
 @st.cache_resource(show_spinner="Opening the workspace…")
@@ -27,3 +28,9 @@ def workspace() -> Workspace:
     if not ws.settings.dask_scheduler:  # local jobs: (re)start the warm worker before the first is submitted
         worker.start(ws.settings.home / "logs")
     return ws
+
+
+@st.cache_resource
+def model_cache() -> ModelCache:
+    """Loaded model versions shared by every session of this server (a version loads once)."""
+    return ModelCache()

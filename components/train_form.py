@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.data.datasets import VersionInfo
 from core.ml import config as ml_config
-from core.ml.catalogue import algorithms_for
+from core.ml.catalogue import algorithms_for, default_algorithms
 from core.ml.estimate import estimate_cost
 
 _SPLIT_LABELS = {"auto": "auto (stratified for classification)", "random": "random", "stratified": "stratified",
@@ -74,8 +74,7 @@ def catalogue_table(kind: str) -> pd.DataFrame:
 def algorithm_choice(kind: str) -> list[str]:
     entries = algorithms_for(kind)
     labels = {a.key: a.label for a in entries}
-    defaults = [k for k in ("logistic_regression", "ridge", "kmeans", "random_forest", "lightgbm") if k in labels][:3]
-    chosen = st.multiselect("Algorithms", list(labels), default=defaults, format_func=labels.get,
+    chosen = st.multiselect("Algorithms", list(labels), default=default_algorithms(kind), format_func=labels.get,
                             key=f"train.algorithms.{kind}")
     with st.expander("About the algorithms"):
         st.dataframe(catalogue_table(kind), hide_index=True, width="stretch")
@@ -90,10 +89,9 @@ def _estimate(version_id: int, sha256: str, algorithm: str, target: str | None, 
     from core.data import datasets
 
     version = datasets.get_version_by_id(workspace(), version_id)
-    sample = data_cache.sample(version)
-    small = sample.sample(min(len(sample), 2000), random_state=0)
-    y = None if target is None else small[target]
-    result = estimate_cost(algorithm, small[list(features)], y, n_rows, kind=kind, n_fits=n_fits).to_dict()
+    sample = data_cache.sample(version)  # estimate_cost fits on a few thousand of these rows
+    y = None if target is None else sample[target]
+    result = estimate_cost(algorithm, sample[list(features)], y, n_rows, kind=kind, n_fits=n_fits).to_dict()
     seconds = result["seconds"]
     result["time"] = f"{seconds:,.1f} s" if seconds < 120 else f"{seconds / 60:,.1f} min"
     result["peak_mb"] = round(result["peak_bytes"] / 2**20)

@@ -9,9 +9,8 @@ import streamlit as st
 
 from components.guard import guard
 from components.job_panel import watch
-from core.data.ingest import stage_upload
+from core.data.ingest import stage_upload, submit_import
 from core.data.sources import files
-from core.platform import jobs
 from core.platform.workspace import Workspace
 
 ENCODINGS = ["utf-8", "utf-8-sig", "cp1252", "latin-1"]
@@ -78,12 +77,8 @@ def upload_form(ws: Workspace, key: str) -> None:
         name = st.text_input("Dataset name", value=Path(uploaded.name).stem[:100], key=f"{key}.name.{round_}")
         new_version = st.checkbox("If this name exists, add the file as a new version", key=f"{key}.new_version")
         if st.button("Import", type="primary", key=f"{key}.import"):
-            job_id = jobs.submit(
-                ws, "import_file",
-                {"path": str(staged), "name": name, "options": options, "original_name": uploaded.name,
-                 "if_exists": "new_version" if new_version else "error"},
-                title=f"Import {uploaded.name} as {name!r}",
-            )
+            job_id = submit_import(ws, staged, name, options=options, original_name=uploaded.name,
+                                   new_version=new_version)
             watch("data.import", job_id)
             st.session_state[f"{key}.round"] = round_ + 1
             st.session_state.pop(f"{key}.staged", None)

@@ -9,6 +9,7 @@ import streamlit as st
 from components import model_views, registry_views
 from components.guard import guard
 from components.state import workspace
+from core.data.target import CLASSIFICATION_KINDS
 from core.models import comparison_figures as cf
 from core.models import figures as mf
 from core.models import leaderboard as lb
@@ -65,7 +66,7 @@ st.subheader("Charts")
 numeric = [c for c in lb.metric_columns(frame) if not c.endswith("_std")]
 metrics = [c for c in numeric if not c.endswith("_mean")] + [c.removesuffix("_mean") for c in numeric
                                                             if c.endswith("_mean")]
-classifiers = [i for i in frame["id"] if by_id[i].problem_type in ("binary", "multiclass")]
+classifiers = [i for i in frame["id"] if by_id[i].problem_type in CLASSIFICATION_KINDS]
 regressors = [i for i in frame["id"] if by_id[i].problem_type == "regression"]
 bar_tab, curves_tab, pareto_tab, scatter_tab = st.tabs(
     ["Metric", "ROC and PR curves", "Score vs training time", "Predicted vs actual"])

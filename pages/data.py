@@ -9,7 +9,7 @@ from components.guard import guard
 from components.job_panel import job_panel
 from components.state import workspace
 from core.data import datasets
-from core.data.ingest import import_sample
+from core.data.ingest import IMPORT_JOB, import_sample
 from core.data.sources import samples
 
 st.title("Data")
@@ -31,7 +31,7 @@ def show_dataset(version, message: str) -> None:
     st.rerun()
 
 
-finished = job_panel("import_file", key="data.import")
+finished = job_panel(IMPORT_JOB, key="data.import")
 if finished and finished.status == "succeeded" and st.session_state.get("data.opened") != finished.id:
     st.session_state["data.opened"] = finished.id
     with guard("Opening the imported dataset"):

@@ -8,8 +8,8 @@ from components import predict_views as views
 from components.guard import guard
 from components.model_picker import pick_model
 from components.model_views import render_model_results
-from components.state import workspace
-from core.serve.predict import load_model
+from components.state import model_cache, workspace
+from core.serve.loaded import load_model
 
 st.title("Predict")
 ws = workspace()
@@ -21,10 +21,10 @@ if mv is None:
 
 model = None
 with guard(f"Loading {mv.label}"):
-    model = load_model(ws, mv)
+    model = load_model(ws, mv, model_cache())
     views.card_summary(model)
     _ = model.reference  # a model without reference statistics is refused here, with the reason
-if model is None or not model.card.get("reference"):
+if model is None or not model.card.reference:
     st.stop()
 
 with st.expander("Model card: metrics, curves, importances"):

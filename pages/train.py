@@ -10,10 +10,12 @@ from components.dataset_picker import pick_version
 from components.guard import guard
 from components.job_panel import job_panel, watch
 from components.state import workspace
+from core.data.target import detect_problem
 from core.ml import config as ml_config
-from core.ml.problem import detect_problem, feature_warnings, select_features
+from core.ml.estimate import fits_in_run
+from core.ml.problem import feature_warnings, select_features
 from core.models import registry
-from core.platform import jobs
+from core.models.training import TRAIN_JOB, submit_training
 from core.platform.jobs import JobInfo
 
 st.title("Train")
@@ -60,7 +62,7 @@ with guard("Reading the dataset"):
     algorithms = train_form.algorithm_choice(kind)
     tuning = train_form.tuning_settings()
 
-    n_fits = 1 + split["cv_folds"] + (tuning or {}).get("n_trials", 0) * (tuning or {}).get("cv_folds", 1)
+    n_fits = fits_in_run(split["cv_folds"], tuning)
     estimates = {key: train_form.estimate(version, key, target, tuple(features), kind, n_fits)
                  for key in algorithms} if features else {}
     if estimates:
@@ -75,12 +77,11 @@ with guard("Reading the dataset"):
         config = {"target": target, "features": features, "problem_kind": kind, "split": split,
                   "preprocessing": preprocessing, "tuning": tuning, "seed": split["seed"]}
         chosen = [k for k in algorithms if k not in too_big]
-        job_id = jobs.submit(ws, "train", {"dataset_version_id": version.id, "config": config, "algorithms": chosen},
-                             title=f"Train {len(chosen)} model(s) on {version.label}")
+        job_id = submit_training(ws, version, config, chosen)
         watch("train.job", job_id)
         st.rerun()
 
-finished = job_panel("train", key="train.job", extra=results_table)
+finished = job_panel(TRAIN_JOB, key="train.job", extra=results_table)
 
 st.subheader("Results")
 with guard("Showing the results"):

@@ -44,4 +44,5 @@ fi
 export ATELIER_TEST_OUTPUT="${ATELIER_TEST_OUTPUT:-test-output}"
 mkdir -p "$ATELIER_TEST_OUTPUT"
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest "$@"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict
+from dataclasses import asdict, fields
 
 import pandas as pd
 
@@ -77,9 +77,11 @@ def _key_metric(metrics: dict) -> str:
 
 
 def _as_json(mv: registry.ModelVersionInfo, *, card: bool) -> dict:
-    data = asdict(mv)
+    data = {f.name: getattr(mv, f.name) for f in fields(mv)}
     data["ref"] = mv.label
-    if not card:
+    if card:
+        data["card"] = mv.card.to_dict()  # the stored JSON, not the dataclass's fields
+    else:
         data.pop("card")
     return data
 
@@ -89,7 +91,7 @@ def _list(args: argparse.Namespace) -> int:
     if args.json:
         print_json([_as_json(mv, card=False) for mv in versions])
     elif not versions:
-        print("No models yet: train one on the Train page first.")
+        print("No models yet: train one first (python -m core train --dataset NAME --target COLUMN).")
     else:
         print_table(pd.DataFrame([
             {"name": mv.name, "version": mv.version, "stage": mv.stage, "algorithm": mv.algorithm,

@@ -16,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from core.cli.common import open_workspace, print_json, print_table, progress_printer
+from core.data.sources.input_chunks import check_input_file
 from core.models import registry
 from core.platform.errors import InvalidInputError
-from core.serve.monitoring import check_input_file, drift_of_file
+from core.serve.drift import drift_of_file
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 _REF_HELP = "NAME (production, else latest), NAME@production, NAME@staging or NAME:VERSION"
@@ -55,7 +56,9 @@ def _check_output(path: Path) -> Path:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from core.serve.predict import load_model, predict_file, write_output
+    from core.serve.batch import predict_file
+    from core.serve.loaded import load_model
+    from core.serve.outputs import write_output
 
     source = check_input_file(args.input)
     target = _check_output(args.output)
@@ -76,7 +79,7 @@ def _predict(args: argparse.Namespace) -> int:
 def _drift(args: argparse.Namespace) -> int:
     source = check_input_file(args.input)
     mv = registry.get_version(open_workspace(), args.model)
-    reference = mv.card.get("reference")
+    reference = mv.card.reference
     if not reference:
         raise InvalidInputError(f"Model {mv.label} has no reference statistics, so drift cannot be measured.",
                                 hint="Retrain it with this version of Atelier.")

@@ -7,13 +7,15 @@ import sys
 
 from core.cli.common import open_workspace, print_json, progress_printer
 from core.data import datasets
-from core.ml.config import Callbacks, SplitConfig, TrainConfig, TuningConfig
+from core.data.target import ProblemKind, detect_problem
+from core.ml.config import PROBLEM_KINDS, SplitConfig, TrainConfig, TuningConfig
 from core.models.training import train_version
 from core.platform.errors import InvalidInputError
+from core.platform.progress import Progress
 
-DEFAULTS = {"binary": ["logistic_regression", "random_forest", "lightgbm"],
-            "multiclass": ["logistic_regression", "random_forest", "lightgbm"],
-            "regression": ["ridge", "random_forest", "lightgbm"], "clustering": ["kmeans"]}
+DEFAULTS = {ProblemKind.BINARY: ["logistic_regression", "random_forest", "lightgbm"],
+            ProblemKind.MULTICLASS: ["logistic_regression", "random_forest", "lightgbm"],
+            ProblemKind.REGRESSION: ["ridge", "random_forest", "lightgbm"], ProblemKind.CLUSTERING: ["kmeans"]}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument("--dataset", required=True, metavar="NAME[@VERSION]")
     cmd.add_argument("--target", help="target column (default: the dataset's target role; none: clustering)")
     cmd.add_argument("--algorithms", help="comma-separated catalogue keys, e.g. lightgbm,random_forest")
-    cmd.add_argument("--problem", choices=["binary", "multiclass", "regression", "clustering"],
+    cmd.add_argument("--problem", choices=PROBLEM_KINDS,
                      help="override the detected problem type")
     cmd.add_argument("--tune-trials", type=int, default=0, help="Optuna trials per algorithm (0: no tuning)")
     cmd.add_argument("--cv", type=int, default=0, help="cross-validation folds (0: none)")
@@ -43,14 +45,12 @@ def _train(args: argparse.Namespace) -> int:
                          split=SplitConfig(cv_folds=args.cv, seed=args.seed))
     algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()] if args.algorithms else None
     if algorithms is None:
-        from core.ml.problem import detect_problem
-
         kind = args.problem or detect_problem(None if target is None else datasets.load_frame(
             ws, version, [target])[target]).kind
         algorithms = DEFAULTS[kind]
     progress = progress_printer() if sys.stderr.isatty() and not args.json else None
     rows = train_version(ws, version, config, algorithms, model_name=args.name,
-                         callbacks=Callbacks.of(progress, None if args.json else print))
+                         callbacks=Progress.of(progress, None if args.json else print))
     if args.json:
         print_json([{"algorithm": r["algorithm"], "model": r["model"], "status": r["status"], "error": r["error"],
                      "metrics": {k: v for k, v in r["metrics"].items() if not isinstance(v, dict)},

@@ -28,14 +28,17 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
+from core.data.quality import quality_report_json
+from core.data.schema import infer_schema_json, suggest_roles, validate_roles
+from core.data.sources.files import suggest_column_names
 from core.platform.errors import ConflictError, InvalidInputError, NotFoundError
 from core.platform.metadata.models import Dataset, DatasetVersion
+from core.platform.progress import ProgressFn
 from core.platform.storage import keys
 from core.platform.workspace import Workspace
 
 NAME_MAX = 100
 _NAME_OK = re.compile(r"^[\w][\w .()+-]*$")
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,16 @@ def load_frame(ws: Workspace, version: VersionInfo, columns: Iterable[str] | Non
     return load_table(ws, version, columns).to_pandas()
 
 
+# Rows behind quick checks on a version (feature warnings, estimates): enough for stable answers,
+# few enough to take a second.
+QUICK_SAMPLE_ROWS = 20_000
+
+
+def sample_rows(frame: pd.DataFrame, rows: int = QUICK_SAMPLE_ROWS, seed: int = 0) -> pd.DataFrame:
+    """A seeded random sample of at most ``rows`` rows (the frame itself when it is no bigger)."""
+    return frame.sample(rows, random_state=seed) if len(frame) > rows else frame
+
+
 def preview(ws: Workspace, version: VersionInfo, rows: int = 50) -> pd.DataFrame:
     """The first rows only: reads one batch, never the whole file."""
     reader = pq.ParquetFile(parquet_path(ws, version))
@@ -222,16 +235,13 @@ def save_version(
     roles: Mapping[str, str] | None = None,
     note: str = "",
     if_exists: str = "error",
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
 ) -> VersionInfo:
     """Freeze ``data`` as a new version of ``name``.
 
     ``if_exists='error'`` refuses a name that is taken; ``'new_version'``
     adds a version to it.  Nothing is stored unless every step succeeds.
     """
-    from core.data.quality import quality_report_json
-    from core.data.schema import infer_schema_json, suggest_roles, validate_roles
-
     name = validate_name(name)
     if if_exists not in {"error", "new_version"}:
         raise InvalidInputError(f"if_exists must be 'error' or 'new_version', got {if_exists!r}.")
@@ -337,8 +347,6 @@ def _check_columns(columns: list[str]) -> None:
     empty = [i + 1 for i, c in enumerate(columns) if not str(c).strip()]
     dupes = sorted({c for c in columns if columns.count(c) > 1})
     if empty or dupes:
-        from core.data.sources.files import suggest_column_names
-
         parts = []
         if empty:
             parts.append(f"column(s) {', '.join(map(str, empty))} have no name")
@@ -392,8 +400,6 @@ def _insert_version(ws, name, ref, n_rows, n_cols, schema, roles, quality, prove
 
 def set_roles(ws: Workspace, version: VersionInfo, roles: Mapping[str, str], note: str = "") -> VersionInfo:
     """A new version with other column roles; the Parquet file is shared."""
-    from core.data.schema import validate_roles
-
     checked = validate_roles(dict(roles), version.columns)
     if checked == version.roles:
         raise InvalidInputError("The roles are unchanged, so no new version was made.")

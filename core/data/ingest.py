@@ -10,16 +10,17 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.data.datasets import VersionInfo, save_version, validate_name
+from core.data.datasets import VersionInfo, _check_name_free, save_version, validate_name
+from core.data.sources import samples
+from core.data.sources.registry import read_source
+from core.platform import jobs
 from core.platform.config import Settings
 from core.platform.errors import InvalidInputError
+from core.platform.progress import ProgressFn
 from core.platform.workspace import Workspace
-
-Progress = Callable[[float, str], None]
 
 
 def _human(size: int) -> str:
@@ -73,11 +74,9 @@ def import_file(
     options: dict[str, Any] | None = None,
     if_exists: str = "error",
     original_name: str | None = None,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
 ) -> VersionInfo:
     """Read ``path`` (any supported format) and save it as a version of ``name``."""
-    from core.data.sources.files import read_table
-
     path = Path(path)
     name = validate_name(name)
     report = progress or (lambda _f, _m: None)
@@ -85,23 +84,30 @@ def import_file(
         raise InvalidInputError(f"There is no file at {path}.")
     check_size(ws.settings, path.stat().st_size, original_name or path.name)
     if if_exists == "error":
-        from core.data.datasets import _check_name_free
-
         _check_name_free(ws, name, if_exists)  # fail before spending minutes reading
-    result = read_table(path, options or {}, max_bytes=ws.settings.max_upload_bytes,
-                        progress=lambda f, m: report(0.7 * f, m))
-    provenance = {
-        "source": "file",
-        "filename": original_name or path.name,
-        "size_bytes": path.stat().st_size,
-        "detected": result.detection.to_dict(),
-        "warnings": list(result.warnings),
-    }
+    source = read_source(path, options, max_bytes=ws.settings.max_upload_bytes,
+                         progress=lambda f, m: report(0.7 * f, m))
+    provenance = source.provenance | {"filename": original_name or path.name}
     return save_version(
-        ws, name, result.table, provenance=provenance, if_exists=if_exists,
+        ws, name, source.table, provenance=provenance, if_exists=if_exists,
         note=f"Imported from {original_name or path.name}",
         progress=lambda f, m: report(0.7 + 0.3 * f, m),
     )
+
+
+IMPORT_JOB = "import_file"
+
+
+def submit_import(ws: Workspace, staged: Path, name: str, *, options: dict[str, Any] | None = None,
+                  original_name: str | None = None, new_version: bool = False) -> str:
+    """Import a staged upload as a background job; returns the job id.
+
+    ``new_version``: when ``name`` exists, add the file as its next version instead of refusing.
+    """
+    params = {"path": str(staged), "name": name, "options": dict(options or {}),
+              "original_name": original_name or Path(staged).name,
+              "if_exists": "new_version" if new_version else "error"}
+    return jobs.submit(ws, IMPORT_JOB, params, title=f"Import {original_name or Path(staged).name} as {name!r}")
 
 
 def import_file_job(
@@ -123,12 +129,9 @@ def import_file_job(
 
 def import_sample(ws: Workspace, key: str, name: str | None = None, if_exists: str = "new_version") -> VersionInfo:
     """Load a bundled sample into the catalogue with its suggested roles."""
-    from core.data.sources import samples
-
     info = samples.get_sample(key)
-    frame = samples.load_sample(key)
-    roles = {c: "feature" for c in frame.columns} | samples.suggested_roles(key)
+    source = read_source(f"sample:{key}")
     return save_version(
-        ws, name or info.key, frame, provenance=samples.sample_provenance(key), roles=roles,
+        ws, name or info.key, source.table, provenance=source.provenance, roles=source.roles,
         note=f"Bundled sample: {info.title}", if_exists=if_exists,
     )

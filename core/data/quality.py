@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from core.data.duplicates import duplicate_row_count
-from core.data.schema import MAX_CATEGORIES, ColumnInfo, infer_schema
+from core.data.schema import ColumnInfo, infer_schema
+from core.data.types import MAX_CATEGORIES, SAMPLE_SIZE, arrow_sample
 
 __all__ = ["SEVERITIES", "QualityIssue", "QualityReport", "column_name_problems", "quality_report",
            "quality_report_json", "report_from_json", "report_to_json", "safe_column_name"]
@@ -39,7 +39,6 @@ _UNSAFE = re.compile(r'[",:\[\]{}<\r\n]+')
 _MISSING_WARNING_SHARE = 0.05
 _MISSING_DROP_SHARE = 0.5
 _MOSTLY_NUMERIC_SHARE = 0.9
-_SAMPLE_SIZE = 10_000
 
 
 @dataclass
@@ -103,12 +102,8 @@ def quality_report(
         Issues ordered by severity (errors first), then by column order.
     """
     columns = [c if isinstance(c, ColumnInfo) else ColumnInfo(**c) for c in (schema or infer_schema(df))]
-    if isinstance(df, pa.Table):
-        rows = df.num_rows
-        duplicates = duplicate_row_count(df, columns) if rows else 0
-    else:
-        rows = len(df)
-        duplicates = _duplicate_rows(df) if rows else 0
+    rows = df.num_rows if isinstance(df, pa.Table) else len(df)
+    duplicates = duplicate_row_count(df, columns) if rows else 0
     issues: list[QualityIssue] = []
     if duplicates:
         issues.append(QualityIssue(
@@ -230,7 +225,7 @@ def _column_issues(
 
 
 def _present_sample(data: pd.DataFrame | pa.Table, name: str) -> pd.Series | None:
-    """Up to ``_SAMPLE_SIZE`` present values of a column, evenly spaced; None where the check does not apply."""
+    """Up to ``SAMPLE_SIZE`` present values of a column, evenly spaced; None where the check does not apply."""
     if isinstance(data, pa.Table):
         # Duplicate names are judged by the name check; dictionaries are categories by construction.
         found = data.schema.get_all_field_indices(name)
@@ -240,11 +235,7 @@ def _present_sample(data: pd.DataFrame | pa.Table, name: str) -> pd.Series | Non
         present_count = len(values) - values.null_count
         if present_count == 0:
             return None
-        if values.null_count:
-            values = pc.drop_null(values)
-        if present_count > _SAMPLE_SIZE:
-            values = values.take(pa.array(np.linspace(0, present_count - 1, _SAMPLE_SIZE).astype(np.int64)))
-        return values.to_pandas()
+        return arrow_sample(values, present_count).to_pandas()
     if name not in data.columns:
         return None
     series = data[name]
@@ -253,8 +244,8 @@ def _present_sample(data: pd.DataFrame | pa.Table, name: str) -> pd.Series | Non
     present = series.dropna()
     if present.empty:
         return None
-    if len(present) > _SAMPLE_SIZE:
-        present = present.iloc[np.linspace(0, len(present) - 1, _SAMPLE_SIZE).astype(np.int64)]
+    if len(present) > SAMPLE_SIZE:
+        present = present.iloc[np.linspace(0, len(present) - 1, SAMPLE_SIZE).astype(np.int64)]
     return present
 
 
@@ -291,15 +282,6 @@ def _name_issues(name: str, names: list[str]) -> list[QualityIssue]:
         candidate, k = f"{stem}_{k}", k + 1
     return [QualityIssue("column_name", name, "warning", f"The column name {name!r} will fail: {'; '.join(problems)}.",
                          f"Rename it, for example to {candidate!r}.")]
-
-
-def _duplicate_rows(frame: pd.DataFrame) -> int:
-    try:
-        return int(frame.duplicated().sum())
-    except TypeError:
-        # Unhashable cells (lists, dicts): compare their text instead.
-        as_text = frame.apply(lambda s: s.astype(str) if s.dtype == object else s)
-        return int(as_text.duplicated().sum())
 
 
 def _pct(part: int, whole: int) -> str:

@@ -2,9 +2,9 @@
 
 Logical types: ``numeric``, ``categorical``, ``boolean``, ``datetime``, ``text``
 and ``id`` (identifier-like: every value different, so useless as a feature).
-They follow :func:`core.models.training_stats.logical_type` (same category and text
-thresholds) and add two things a freshly uploaded table needs: identifiers,
-and ISO dates stored as text.
+They are the types of :mod:`core.data.types` (same category and text rule, same
+thresholds) plus two things a freshly uploaded table needs: identifiers, and ISO
+dates stored as text.
 
 Everything works on Arrow arrays (a DataFrame is converted column by column)
 and stays exact: missing values come from Arrow's null counts, distinct counts
@@ -26,18 +26,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.data.types import MAX_CATEGORIES, arrow_sample, arrow_string_kind, arrow_type_kind
 from core.platform.errors import InvalidInputError
 
-__all__ = ["LOGICAL_TYPES", "ROLES", "ColumnInfo", "infer_schema", "infer_schema_json", "suggest_roles",
-           "validate_roles"]
+__all__ = ["ROLES", "ColumnInfo", "infer_schema", "infer_schema_json", "suggest_roles", "validate_roles"]
 
 ROLES = ("feature", "target", "id", "datetime", "ignore")
-LOGICAL_TYPES = ("numeric", "categorical", "boolean", "datetime", "text", "id")
-MAX_CATEGORIES = 50
-# Same rule as core.models.training_stats: past MAX_CATEGORIES, long or mostly unique strings are free text.
-_TEXT_MEAN_LENGTH = 30
-_TEXT_UNIQUE_SHARE = 0.5
-_SAMPLE_SIZE = 10_000
 # Below this many rows, "every value different" says nothing: only an id-like name makes an id.
 _MIN_ROWS_FOR_ID = 50
 _ID_NAME = re.compile(r"(^|[^a-z])(id|ids|uuid|guid|key|pk)$|(^|_)(id|uuid)_|[a-z]Id$|ID$", re.IGNORECASE)
@@ -54,7 +48,7 @@ class ColumnInfo:
     Attributes
     ----------
     name : column name.
-    logical_type : one of :data:`LOGICAL_TYPES`.
+    logical_type : one of :data:`core.data.types.LOGICAL_TYPES`.
     dtype : the physical type (pandas dtype for a DataFrame, Arrow type for a table).
     n_missing : missing values (null, NaN).
     n_unique : distinct present values.
@@ -213,21 +207,14 @@ def _describe(
     n_present = n - n_missing
     n_unique = _count_distinct(values) if n_present else 0  # NaN is missing, not a value
     note = "mixes numbers and text" if mixed else ""
-    if categorical or pa.types.is_null(t):
-        kind = "categorical"
-    elif pa.types.is_boolean(t):
-        kind = "boolean"
-    elif pa.types.is_integer(t):
-        kind = "id" if _id_like_integer(name, values, n, n_present, n_unique) else "numeric"
-    elif pa.types.is_floating(t) or pa.types.is_decimal(t):
-        kind = "numeric"
-    elif pa.types.is_timestamp(t) or pa.types.is_date(t):
-        kind = "datetime"
-    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+    kind = "categorical" if categorical else arrow_type_kind(t)
+    if kind is None:
         kind, string_note = _string_kind(name, values, n, n_present, n_unique, max_categories)
         note = note or string_note
-    else:
-        kind, note = "text", note or f"values of type {t} are treated as text"
+    elif kind == "numeric" and pa.types.is_integer(t) and _id_like_integer(name, values, n, n_present, n_unique):
+        kind = "id"
+    elif kind == "text":
+        note = note or f"values of type {t} are treated as text"
     return ColumnInfo(name, kind, dtype, int(n_missing), n_unique, _examples(values), note)
 
 
@@ -287,7 +274,7 @@ def _string_kind(
 ) -> tuple[str, str]:
     if n_present == 0:
         return "categorical", ""
-    sample = _sample(values, n_present)
+    sample = arrow_sample(values, n_present)
     if pc.all(pc.match_substring_regex(sample, _ISO_DATETIME)).as_py():
         parsed = pd.to_datetime(sample.to_pandas(), format="ISO8601", errors="coerce", utc=True)
         if parsed.notna().all():
@@ -296,22 +283,7 @@ def _string_kind(
         _ID_NAME.search(name) or (n >= _MIN_ROWS_FOR_ID and not pc.any(pc.match_substring_regex(sample, r"\s")).as_py())
     ):
         return "id", ""
-    if n_unique <= max_categories:
-        return "categorical", ""
-    mean_length = pc.mean(pc.utf8_length(sample)).as_py() or 0.0
-    if mean_length >= _TEXT_MEAN_LENGTH or n_unique / n_present > _TEXT_UNIQUE_SHARE:
-        return "text", ""
-    return "categorical", ""
-
-
-def _sample(values: Any, n_present: int) -> pa.Array:
-    """Up to ``_SAMPLE_SIZE`` present values, evenly spaced (taken before combining chunks: cheap on big columns)."""
-    present = pc.drop_null(values) if values.null_count else values
-    if n_present > _SAMPLE_SIZE:
-        present = present.take(pa.array(np.linspace(0, n_present - 1, _SAMPLE_SIZE).astype(np.int64)))
-    if isinstance(present, pa.ChunkedArray):
-        present = present.combine_chunks()
-    return present
+    return arrow_string_kind(sample, n_present, n_unique, max_categories), ""
 
 
 def _examples(values: Any) -> list[Any]:

@@ -15,6 +15,8 @@ outliers                  :func:`detect_outliers` -> :class:`OutlierSummary`;
                           :func:`outlier_rows` -> :class:`OutlierRows` (rows to drop)
 target vs features        :func:`analyze_target` -> :class:`TargetAnalysis`;
                           :func:`target_figure`
+leakage screen            :func:`screen_leakage` -> :class:`LeakageCheck` per feature
+                          (the Train page's feature warnings use it too)
 scatter                   :func:`scatter_figure` (WebGL, sampled above 50,000 rows)
 ========================  ==========================================================
 
@@ -40,6 +42,7 @@ data.  Random samples use a fixed ``seed`` (default 0), so the same data gives t
 from core.eda._common import Chart
 from core.eda.correlations import Correlations, compute_correlations, correlation_ratio, cramers_v, cramers_v_from_table
 from core.eda.figures import correlation_figure, distribution_figure
+from core.eda.leakage import LeakageCheck, screen_leakage
 from core.eda.missing import MissingValues, missingness_figure, summarize_missing
 from core.eda.outliers import OutlierRows, OutlierSummary, detect_outliers, outlier_rows
 from core.eda.overview import ColumnSummary, Overview, TopValue, describe_dataset
@@ -51,6 +54,7 @@ __all__ = [
     "Chart",
     "ColumnSummary",
     "Correlations",
+    "LeakageCheck",
     "MissingValues",
     "OutlierRows",
     "OutlierSummary",
@@ -70,6 +74,7 @@ __all__ = [
     "missingness_figure",
     "outlier_rows",
     "scatter_figure",
+    "screen_leakage",
     "summarize_missing",
     "target_figure",
 ]

@@ -1,9 +1,9 @@
 """Pieces every EDA module shares: input checks, row samples, column kinds, capped categories, number formats.
 
-Column kinds follow the rules of :func:`core.models.training_stats.logical_type` (numeric, categorical, boolean,
-datetime, text) so EDA, the model's preprocessing and its reference statistics mostly agree; EDA
-adds ``empty`` for a column missing in every row, and judges string columns on its own random row
-sample (up to 100,000 rows, see :func:`string_kind`), which also keeps a 1,000,000-row frame fast.
+Column kinds are the logical types of :mod:`core.data.types` (numeric, categorical, boolean, datetime,
+text; same rule and thresholds as the schema, the model's preprocessing and its reference statistics);
+EDA adds ``empty`` for a column missing in every row, and judges string columns on its own random row
+sample (up to 100,000 rows, see :func:`column_kind`), which also keeps a 1,000,000-row frame fast.
 """
 
 from __future__ import annotations
@@ -19,16 +19,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.models.training_stats import dtype_kind  # one definition of how a dtype reads, shared with model references
-from core.models.training_stats import string_kind as reference_string_kind
+from core.data.types import MAX_CATEGORIES, dtype_kind, string_kind
 from core.platform.errors import InvalidInputError
 
 SAMPLE_ROWS = 100_000
-MAX_CATEGORIES = 50
 OTHER = "(other)"
 MISSING = "(missing)"
-_TEXT_MEAN_LENGTH = 30  # as core.models.training_stats: longer values on average are free text
-_TEXT_UNIQUE_SHARE = 0.5
 _DATE_PROBE = 200
 _DATE_SHARE = 0.9
 # Characters that dates written as text carry and plain numbers or words do not.
@@ -66,7 +62,7 @@ def check_frame(df: Any, what: str, *, need_rows: bool = True) -> pd.DataFrame:
         repeated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
         raise InvalidInputError(
             f"{what} needs unique column names; these appear more than once: {', '.join(repeated)}.",
-            hint="Rename the repeated columns on the Data page.",
+            hint="Give the repeated columns distinct names, then import the data again.",
         )
     return df
 
@@ -116,7 +112,10 @@ def sample_note(used: int, total: int, seed: int, what: str) -> str:
 def column_kind(series: pd.Series) -> str:
     """numeric, categorical, boolean, datetime or text; ``empty`` when every value is missing.
 
-    Pass a row sample of a large column: string columns are judged on the values given.
+    Pass a row sample of a large column: string columns are judged on the values given, by
+    :func:`core.data.types.string_kind`.  :func:`core.data.types.logical_type` decides on a
+    10,000-row stride sample first, where 10,000 zip codes spread evenly over a million rows
+    look mostly unique; EDA passes its 100,000-row sample, so such a column stays categorical.
     """
     if len(series) == 0 or not series.notna().any():
         return "empty"
@@ -125,7 +124,7 @@ def column_kind(series: pd.Series) -> str:
         return kind
     if hashable(series) is not series:
         return "text"  # lists or dicts in cells (from Parquet or JSON): shown as their text
-    return string_kind(series.value_counts(dropna=True, sort=False))
+    return string_kind(series.value_counts(dropna=True, sort=False), MAX_CATEGORIES)
 
 
 def hashable(series: pd.Series) -> pd.Series:
@@ -138,17 +137,6 @@ def hashable(series: pd.Series) -> pd.Series:
     except TypeError:
         return series.astype(str).where(series.notna())
     return series
-
-
-def string_kind(counts: pd.Series) -> str:
-    """boolean, categorical or text from a string column's value counts.
-
-    The rules of :func:`core.models.training_stats.logical_type` (at most 50 values: categorical; more, and
-    long values or mostly unique: text), applied to every value given.  ``logical_type`` decides on
-    a 10,000-row stride sample first, where 10,000 zip codes spread evenly over a million rows
-    look mostly unique; EDA passes its 100,000-row sample, so such a column stays categorical.
-    """
-    return reference_string_kind(counts, MAX_CATEGORIES)
 
 
 def numeric_values(series: pd.Series) -> np.ndarray:
@@ -166,6 +154,13 @@ def datetime_ns(series: pd.Series) -> np.ndarray:
     if isinstance(series.dtype, pd.DatetimeTZDtype):
         series = series.dt.tz_convert("UTC").dt.tz_localize(None)
     return series.to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def seconds_since_epoch(series: pd.Series) -> np.ndarray:
+    """float64 seconds since 1970 (UTC for aware times), NaN where a value is missing."""
+    values = datetime_ns(series).astype(np.float64) / 1e9
+    values[series.isna().to_numpy()] = np.nan
+    return values
 
 
 def parse_dates(series: pd.Series) -> pd.Series:

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.types import MAX_CATEGORIES
 from core.eda._common import (
-    MAX_CATEGORIES,
     SAMPLE_ROWS,
     capped_categories,
     check_choice,

@@ -7,9 +7,10 @@ datetime and text columns) come from one random row sample, which the result nam
 ``sampled_rows``.  Counts, missing values, mean, std, min, max, skew, kurtosis, the top values of
 categorical columns and the duplicate-row count always use every row.
 
-Duplicate rows are found exactly: a 64-bit hash per row, built column by column, most varied
-column first, keeping only rows whose partial hash is still shared with another row, so most rows
-drop out after a column or two.
+Duplicate rows are counted by :func:`core.data.duplicates.duplicate_row_count`, the data-quality
+report's counter: a 64-bit hash per row, built column by column, most varied column first, keeping
+only rows whose partial hash is still shared with another row, so most rows drop out after a column
+or two.
 """
 
 from __future__ import annotations
@@ -21,15 +22,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.duplicates import duplicate_row_count
+from core.data.types import MAX_CATEGORIES, dtype_kind
 from core.eda._common import (
-    MAX_CATEGORIES,
     SAMPLE_ROWS,
     check_frame,
     check_positive,
     column_kind,
     date_formats,
     datetime_ns,
-    dtype_kind,
     hashable,
     label_text,
     looks_like_dates,
@@ -40,7 +41,6 @@ from core.eda._common import (
 __all__ = ["ColumnSummary", "Overview", "TopValue", "describe_dataset"]
 
 _NAT = np.iinfo(np.int64).min
-_PRIME = np.uint64(0x100000001B3)  # FNV prime: mixes the partial row hash with the next column's hash
 _SIZEOF_NONE = sys.getsizeof(None)
 
 
@@ -151,7 +151,6 @@ def describe_dataset(df: pd.DataFrame, *, sample_rows: int = SAMPLE_ROWS, top: i
     positions = sample_positions(n, sample_rows, seed)
     notes: list[str] = []
     summaries: list[ColumnSummary] = []
-    keys: list[tuple[int, np.ndarray]] = []  # (distinct values seen, row keys) for the duplicate search
     memory = int(df.memory_usage(index=True, deep=False).sum())
     memory_estimated = False
     sampled: set[str] = set()
@@ -162,24 +161,25 @@ def describe_dataset(df: pd.DataFrame, *, sample_rows: int = SAMPLE_ROWS, top: i
         kind = "text" if series is not original else dtype_kind(series.dtype) or column_kind(sample)
         kind = "categorical" if kind == "empty" else kind  # a string column missing in every sampled row
         if kind == "numeric":
-            summary, key = _numeric(name, series, sample, top, notes)
+            summary = _numeric(name, series, sample, top, notes)
             sampled.update(("p25", "p50", "p75", "unique", "top") if positions is not None else ())
         elif kind == "datetime":
-            summary, key = _datetime(name, series, sample)
+            summary = _datetime(name, series, sample)
             sampled.update(("unique",) if positions is not None else ())
         elif kind == "text":
-            summary, key, extra = _text(name, series, sample, notes)
+            summary, extra = _text(name, series, sample, notes)
             memory += extra
             memory_estimated = memory_estimated or positions is not None
             sampled.update(("unique",) if positions is not None else ())
         else:
-            summary, key, extra = _categorical(name, kind, series, top, notes)
+            summary, extra = _categorical(name, kind, series, top, notes)
             memory += extra
         summaries.append(summary)
-        keys.append((summary.unique or 0, key))
         _column_notes(summary, series, notes)
     missing = sum(s.missing for s in summaries)
-    duplicates = _count_duplicates([k for _, k in sorted(keys, key=lambda item: -item[0])])
+    # The distinct counts seen (some on the sample) only order the columns, most varied first.
+    duplicates = duplicate_row_count(df, [{"name": s.name, "n_unique": s.unique or 0, "n_missing": s.missing}
+                                          for s in summaries])
     types: dict[str, int] = {}
     for s in summaries:
         types[s.kind] = types.get(s.kind, 0) + 1
@@ -225,7 +225,7 @@ def _numeric(name: Any, series: pd.Series, sample: pd.Series, top: int, notes: l
     counts = np.bincount(codes, minlength=len(uniques))
     stats["unique"] = len(uniques) if n_finite else 0
     stats["top"] = _top(uniques, counts, top, repeated_only=True)
-    return _base(name, "numeric", series, n_missing, **stats), key
+    return _base(name, "numeric", series, n_missing, **stats)
 
 
 def _moments(values: np.ndarray) -> dict[str, Any]:
@@ -259,7 +259,7 @@ def _datetime(name: Any, series: pd.Series, sample: pd.Series):
     if len(present):
         tz = series.dt.tz
         stats["earliest"], stats["latest"] = (_iso(v, tz) for v in (present.min(), present.max()))
-    return _base(name, "datetime", series, len(key) - len(present), **stats), key
+    return _base(name, "datetime", series, len(key) - len(present), **stats)
 
 
 def _iso(ns: int, tz: Any) -> str:
@@ -285,7 +285,7 @@ def _categorical(name: Any, kind: str, series: pd.Series, top: int, notes: list[
     if kind == "categorical" and looks_like_dates(series.iloc[:5000]):
         _date_note(name, series, notes)
     summary = _base(name, kind, series, missing, unique=unique, top=_top(uniques, counts, top))
-    return summary, codes, extra
+    return summary, extra
 
 
 def _text(name: Any, series: pd.Series, sample: pd.Series, notes: list[str]):
@@ -303,13 +303,13 @@ def _text(name: Any, series: pd.Series, sample: pd.Series, notes: list[str]):
         notes.append(f"{str(name)!r} looks like free text ({len(uniques):,} distinct values in {len(present):,} "
                      f"rows, {lengths.mean():.0f} characters on average): it has no top values or categories.")
     summary = _base(name, "text", series, missing, unique=len(uniques))
-    return summary, series.to_numpy(dtype=object), extra
+    return summary, extra
 
 
 def _date_note(name: Any, series: pd.Series, notes: list[str]) -> None:
     examples = ", ".join(map(repr, date_formats(series)))
     notes.append(f"{str(name)!r} holds dates written as text ({examples}): it is summarised as plain values here; "
-                 "convert it to a datetime column on the Data page to see it over time.")
+                 "convert it to a datetime column to see it over time.")
 
 
 def _top(uniques: Any, counts: np.ndarray, top: int, repeated_only: bool = False) -> tuple[TopValue, ...]:
@@ -344,23 +344,3 @@ def _schema_only(df: pd.DataFrame) -> Overview:
     return Overview(0, df.shape[1], int(df.memory_usage(index=True, deep=True).sum()), False, types, 0, 0.0, 0, 0.0,
                     summaries, notes=["The dataset has no rows: only the column names and types can be shown."])
 
-
-# ------------------------------------------------------------------ duplicates
-
-
-def _count_duplicates(keys: list[np.ndarray]) -> int:
-    """Rows equal to an earlier row in every column (missing equals missing), as DataFrame.duplicated counts."""
-    candidates: np.ndarray | None = None
-    row_hash: np.ndarray | None = None
-    for key in keys:
-        part = key if candidates is None else key[candidates]
-        if part.dtype == np.float64:
-            part = part + 0.0  # -0.0 and 0.0 are equal values with different bits
-        hashed = pd.util.hash_array(part, categorize=part.dtype == object)
-        row_hash = hashed if row_hash is None else row_hash * _PRIME + hashed
-        shared = pd.Series(row_hash, copy=False).duplicated(keep=False).to_numpy()
-        candidates = np.flatnonzero(shared) if candidates is None else candidates[shared]
-        row_hash = row_hash[shared]
-        if not len(candidates):
-            return 0
-    return int(pd.Series(row_hash).duplicated(keep="first").sum())

@@ -22,7 +22,9 @@ from typing import Any
 from core.data import datasets
 from core.data.datasets import VersionInfo
 from core.eda.profiling import profile_report_html
+from core.platform import jobs
 from core.platform.errors import InvalidInputError, NotFoundError
+from core.platform.progress import ProgressFn
 from core.platform.storage import keys
 from core.platform.workspace import Workspace
 
@@ -31,7 +33,6 @@ __all__ = ["ReportInfo", "ensure_report", "profile_job", "report_info", "report_
 REPORT_KIND = "profile_report"
 SAMPLE_THRESHOLD = 100_000  # rows above which the report describes a random sample (fixed seed 0)
 
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def ensure_report(
     version: VersionInfo,
     *,
     refresh: bool = False,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> tuple[bytes, ReportInfo | None, bool]:
     """The version's report: the stored one, or a new one made now and stored.
@@ -155,6 +156,24 @@ def ensure_report(
     ws.put_bytes(_info_key(version), json.dumps(asdict(info)).encode("utf-8"), kind=REPORT_KIND)
     report(1.0, "Report stored")
     return html, info, False
+
+
+PROFILE_JOB = "profile"
+
+
+def submit_profile(ws: Workspace, version: VersionInfo, *, refresh: bool = False) -> str:
+    """Make the version's profiling report as a background job; returns the job id.
+
+    ``refresh`` makes it again even when one is stored (a damaged or outdated report).
+    """
+    params = {"dataset_version_id": version.id} | ({"refresh": True} if refresh else {})
+    return jobs.submit(ws, PROFILE_JOB, params, title=f"Profile {version.label}")
+
+
+def profiling_now(ws: Workspace, version: VersionInfo) -> list[jobs.JobInfo]:
+    """Profiling jobs of this version that are queued or running."""
+    return [j for j in jobs.list_jobs(ws, kind=PROFILE_JOB, active_only=True)
+            if j.params.get("dataset_version_id") == version.id]
 
 
 def profile_job(ctx: Any, dataset_version_id: int, refresh: bool = False) -> dict[str, Any]:

@@ -6,11 +6,11 @@ and boolean features are ordinal codes marked discrete (at most ``max_categories
 folded together, missing as a value of its own), numeric ones have missing values filled with the
 median, datetimes count as seconds since 1970, free text is left out.
 
-A feature is flagged as likely leakage when on its own it predicts the target almost perfectly:
-a cross-validated single-feature score of at least 0.98 (balanced accuracy for classification,
-R² for regression; a shallow decision tree for numeric features, the per-category majority or mean
-for categorical ones), or ``|Pearson r| >= 0.98`` with a numeric regression target, or (for a
-categorical feature with few values) a mutual information of at least 98% of the target's entropy.
+Likely leakage comes from :func:`core.eda.leakage.screen_leakage`, the screen the Train page's
+feature warnings use too: a feature that on its own predicts the target almost perfectly (an
+out-of-fold score, a Spearman rank correlation or a share of the target's entropy of at least 0.98).
+The ranking's ``correlation`` column stays Pearson's r on the mutual-information sample: it
+describes the feature; the screen decides.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.target import ProblemKind
+from core.data.types import MAX_CATEGORIES
 from core.eda._common import (
-    MAX_CATEGORIES,
     SAMPLE_ROWS,
     capped_categories,
     check_choice,
@@ -31,21 +32,22 @@ from core.eda._common import (
     check_frame,
     check_positive,
     column_kind,
-    datetime_ns,
     numeric_values,
     preview,
     sample_positions,
+    seconds_since_epoch,
     take,
 )
+from core.eda.leakage import LEAK_ROWS, MIN_ROWS, screen_leakage
 from core.platform.errors import InvalidInputError
 
 __all__ = ["TargetAnalysis", "analyze_target", "problem_kind"]
 
-KINDS = ("classification", "regression")
-_ALIASES = {"binary": "classification", "multiclass": "classification"}
-LEAK_SCORE = 0.98
+# EDA compares features with a target, so it asks only classification or regression; a problem
+# kind (binary, multiclass, regression) names its task.
+_TASKS = {k.value: k.task for k in ProblemKind if k is not ProblemKind.CLUSTERING}
+KINDS = tuple(dict.fromkeys(_TASKS.values()))
 _MI_ROWS = 10_000
-_LEAK_ROWS = 5_000
 _MAX_CLASSES = 200
 _COLUMNS = ["feature", "kind", "mutual_information", "entropy_share", "single_feature_score", "correlation", "leakage"]
 
@@ -56,8 +58,9 @@ class TargetAnalysis:
 
     ``ranking`` has one row per feature that took part: feature, kind, mutual_information (nats),
     entropy_share (classification: share of the target's entropy), single_feature_score (balanced
-    accuracy or R², cross-validated), correlation (regression, numeric features: Pearson r) and
-    leakage (bool); highest mutual information first.
+    accuracy or R², out of fold, from the leakage screen), correlation (regression, numeric
+    features: Pearson r) and leakage (bool, the screen's verdict); highest mutual information first.
+    ``leakage`` holds the screen's warnings: ranked features first, in ranking order.
     """
 
     target: str
@@ -71,7 +74,7 @@ class TargetAnalysis:
 
 def problem_kind(kind: str) -> str:
     """'classification' or 'regression' (also accepting 'binary' and 'multiclass' for classification)."""
-    kind = _ALIASES.get(kind, kind)
+    kind = _TASKS.get(kind, kind) if isinstance(kind, str) else kind
     check_choice("kind", kind, KINDS)
     return kind
 
@@ -83,7 +86,7 @@ def analyze_target(
     *,
     features: Sequence[Any] | None = None,
     sample_rows: int = _MI_ROWS,
-    leak_rows: int = _LEAK_ROWS,
+    leak_rows: int = LEAK_ROWS,
     max_categories: int = MAX_CATEGORIES,
     seed: int = 0,
 ) -> TargetAnalysis:
@@ -99,7 +102,7 @@ def analyze_target(
     sample_rows : int, default 10_000
         Rows (with the target present) for the mutual information; a random sample above this.
     leak_rows : int, default 5_000
-        Rows for the single-feature scores behind the leakage check.
+        Rows (with the target present) for the leakage screen; a random sample above this.
     max_categories : int, default 50
     seed : int, default 0
 
@@ -136,14 +139,23 @@ def analyze_target(
     if not columns:
         notes.append("No feature can be compared with the target: " + (
             "the dataset has no other column." if not names else "every other column was left out (see above)."))
-        return TargetAnalysis(str(target), kind, pd.DataFrame(columns=_COLUMNS), [], len(present),
-                              None if positions is None else len(rows), notes)
+        ranking = pd.DataFrame(columns=_COLUMNS)
+        return TargetAnalysis(str(target), kind, ranking, _leakage(ranking, df, target, kind, names, leak_rows, seed),
+                              len(present), None if positions is None else len(rows), notes)
     ranking = _ranking(columns, discrete, y_sample, kind, seed)
     if kind == "classification":
         shares = np.bincount(y_sample) / len(y_sample)
         entropy = float(-(shares[shares > 0] * np.log(shares[shares > 0])).sum())
         ranking["entropy_share"] = ranking["mutual_information"] / entropy if entropy > 0 else np.nan
-    leakage = _leakage(ranking, columns, discrete, y_sample, kind, leak_rows, seed)
+    if kind == "regression":
+        for i in ranking.index[~ranking["kind"].eq("categorical")]:
+            x = columns[ranking.at[i, "feature"]]
+            if x.min() < x.max():  # one value and missing ones: no correlation once the median fills them
+                ranking.at[i, "correlation"] = float(np.corrcoef(x, y_sample)[0, 1])
+    leakage = _leakage(ranking, df, target, kind, names, leak_rows, seed)
+    if len(present) < MIN_ROWS:
+        notes.append(f"Leakage is not checked: {len(present):,} rows have a target value, and the check needs at "
+                     f"least {MIN_ROWS}.")
     if classes > 2 and kind == "classification":
         notes.append(f"The target has {classes} classes.")
     return TargetAnalysis(str(target), kind, ranking, leakage, len(present), None if positions is None else len(rows),
@@ -188,9 +200,10 @@ def _feature_matrix(df, names, rows, max_categories, seed, notes) -> tuple[dict[
             skipped.setdefault("missing in every row" if kind == "empty" else "free text", []).append(name)
             continue
         if kind in ("numeric", "datetime"):
-            values = numeric_values(series) if kind == "numeric" else _seconds(series)
-            if np.isnan(values).all() or np.nanmin(values) == np.nanmax(values):
-                skipped.setdefault("constant", []).append(name)
+            values = numeric_values(series) if kind == "numeric" else seconds_since_epoch(series)
+            missing = np.isnan(values)
+            if missing.all() or (np.nanmin(values) == np.nanmax(values) and not missing.any()):
+                skipped.setdefault("constant", []).append(name)  # missing counts as a value, as in the screen
                 continue
             columns[name], discrete[name] = np.nan_to_num(values, nan=float(np.nanmedian(values))), False
         else:
@@ -208,12 +221,6 @@ def _feature_matrix(df, names, rows, max_categories, seed, notes) -> tuple[dict[
     return columns, discrete
 
 
-def _seconds(series: pd.Series) -> np.ndarray:
-    values = datetime_ns(series).astype(np.float64) / 1e9
-    values[series.isna().to_numpy()] = np.nan
-    return values
-
-
 def _ranking(columns: dict, discrete: dict, y: np.ndarray, kind: str, seed: int) -> pd.DataFrame:
     from sklearn.feature_selection import mutual_info_classif, mutual_info_regression
 
@@ -229,65 +236,14 @@ def _ranking(columns: dict, discrete: dict, y: np.ndarray, kind: str, seed: int)
     return ranking.sort_values("mutual_information", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def _leakage(ranking, columns, discrete, y, kind, leak_rows, seed) -> list[str]:
-    positions = sample_positions(len(y), leak_rows, seed)
-    pick = (lambda v: v) if positions is None else (lambda v: v[positions])
-    y_small = pick(y)
-    messages = []
-    for i, row in ranking.iterrows():
-        x = pick(columns[row.feature])
-        score = _single_feature_score(x, y_small, kind, discrete[row.feature], seed)
-        ranking.at[i, "single_feature_score"] = score
-        reasons = []
-        if score >= LEAK_SCORE:
-            reasons.append(f"{'balanced accuracy' if kind == 'classification' else 'R²'} {score:.3f} from this "
-                           "feature alone, 3-fold cross-validated")
-        if kind == "regression" and not discrete[row.feature]:
-            r = float(np.corrcoef(columns[row.feature], y)[0, 1])
-            ranking.at[i, "correlation"] = r
-            if abs(r) >= LEAK_SCORE:
-                reasons.append(f"correlation {r:.3f}")
-        few_values = discrete[row.feature] and len(np.unique(columns[row.feature])) <= max(2, len(y) // 20)
-        if kind == "classification" and few_values and row.entropy_share >= LEAK_SCORE:
-            reasons.append(f"mutual information {row.entropy_share:.0%} of the target's entropy")
-        if reasons:
-            ranking.at[i, "leakage"] = True
-            messages.append(f"{str(row.feature)!r} alone predicts the target almost perfectly ({'; '.join(reasons)}): "
-                            "check that it is not derived from the target or only known after the outcome (leakage).")
-    return messages
-
-
-def _single_feature_score(x: np.ndarray, y: np.ndarray, kind: str, is_discrete: bool, seed: int) -> float:
-    from sklearn.metrics import balanced_accuracy_score, r2_score
-    from sklearn.model_selection import KFold, cross_val_predict
-    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-
-    folds = KFold(3, shuffle=True, random_state=seed)
-    classify = kind == "classification"
-    if is_discrete:
-        predicted = np.empty(len(y), dtype=np.float64)
-        for train, test in folds.split(x):
-            predicted[test] = _group_predict(x[train], y[train], x[test], classify)
-    else:
-        model = (DecisionTreeClassifier(max_depth=4, random_state=seed) if classify
-                 else DecisionTreeRegressor(max_depth=6, random_state=seed))
-        predicted = cross_val_predict(model, x.reshape(-1, 1), y, cv=folds)
-    if classify:
-        return float(balanced_accuracy_score(y, predicted.astype(np.int64)))
-    return float(r2_score(y, predicted))
-
-
-def _group_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, classify: bool) -> np.ndarray:
-    """Each category's majority class (or mean) learnt on the training fold; unseen ones get the overall one."""
-    size = int(max(x_train.max(), x_test.max())) + 1
-    if classify:
-        table = np.zeros((size, int(y_train.max()) + 1))
-        np.add.at(table, (x_train, y_train), 1)
-        fallback = np.bincount(y_train).argmax()
-        guess = np.where(table.sum(axis=1) > 0, table.argmax(axis=1), fallback)
-    else:
-        counts = np.bincount(x_train, minlength=size)
-        sums = np.bincount(x_train, weights=y_train, minlength=size)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            guess = np.where(counts > 0, sums / counts, y_train.mean())
-    return guess[x_test].astype(np.float64)
+def _leakage(ranking: pd.DataFrame, df: pd.DataFrame, target: Any, kind: str, names: list[Any], leak_rows: int,
+             seed: int) -> list[str]:
+    """Run the leakage screen, fill the ranking's score and verdict, return the warnings."""
+    checks = {check.feature: check for check in screen_leakage(df, target, kind, names, rows=leak_rows, seed=seed)}
+    for i, feature in zip(ranking.index, ranking["feature"], strict=True):
+        if feature in checks:
+            ranking.at[i, "single_feature_score"] = checks[feature].score
+            ranking.at[i, "leakage"] = checks[feature].suspect
+    ranked = set(ranking["feature"])
+    order = [*ranking["feature"], *(f for f in checks if f not in ranked)]
+    return [checks[f].message for f in order if f in checks and checks[f].suspect]

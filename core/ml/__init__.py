@@ -5,7 +5,8 @@ No page, database or job system here: :func:`train_candidate` takes a DataFrame 
 ``progress``, ``log`` and ``check_cancelled`` callables.  Modules:
 
 * ``config`` – the run's settings (split, preprocessing, tuning) and the callbacks;
-* ``problem`` – problem detection, feature choice, target cleaning, feature warnings;
+* ``problem`` – feature choice, target cleaning, column types, feature warnings (problem kinds and their
+  detection live in :mod:`core.data.target`);
 * ``steps`` / ``preprocessing`` – the pipeline from raw frame to model input;
 * ``catalogue`` – self-describing algorithm entries by key;
 * ``splits`` – train/test splits and folds (random, stratified, time, group);
@@ -16,33 +17,26 @@ No page, database or job system here: :func:`train_candidate` takes a DataFrame 
 """
 
 from core.ml.catalogue import ALGORITHMS, Algorithm, algorithms_for, get_algorithm
-from core.ml.config import Callbacks, PreprocessConfig, SplitConfig, TrainConfig, TuningConfig
+from core.ml.config import PreprocessConfig, SplitConfig, TrainConfig, TuningConfig
 from core.ml.estimate import Estimate, estimate_cost
 from core.ml.evaluate import Evaluation, evaluate
 from core.ml.explain import ShapSummary, explain_rows, feature_importances, shap_summary, top_contributions
 from core.ml.preprocessing import build_pipeline, model_input_frame, model_input_origin, resolve_preprocessing
-from core.ml.problem import (
-    ProblemDetection,
-    clean_target,
-    column_types,
-    detect_problem,
-    feature_warnings,
-    select_features,
-)
+from core.ml.problem import clean_target, column_types, feature_warnings, select_features
 from core.ml.serialize import TRUSTED_TYPES, check_versions, dump_model, library_versions, load_model, sha256_hex
 from core.ml.splits import Split, cv_folds, split_rows
 from core.ml.train import PreparedData, TrainResult, fit_candidate, prepare_data, train_candidate, train_many
 from core.ml.tuning import TuningResult, tune
+from core.platform.progress import Progress
 
 __all__ = [
     "ALGORITHMS",
     "Algorithm",
-    "Callbacks",
+    "Progress",
     "Estimate",
     "Evaluation",
     "PreparedData",
     "PreprocessConfig",
-    "ProblemDetection",
     "ShapSummary",
     "Split",
     "SplitConfig",
@@ -57,7 +51,6 @@ __all__ = [
     "clean_target",
     "column_types",
     "cv_folds",
-    "detect_problem",
     "dump_model",
     "estimate_cost",
     "evaluate",

@@ -15,21 +15,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.data.target import CLASSIFICATION_KINDS, ProblemKind
 from core.platform.errors import InvalidInputError
 
 __all__ = ["ALGORITHMS", "Algorithm", "algorithms_for", "get_algorithm", "task_of"]
 
-CLASSIFICATION = frozenset({"binary", "multiclass"})
-REGRESSION = frozenset({"regression"})
+CLASSIFICATION = CLASSIFICATION_KINDS
+REGRESSION = frozenset({ProblemKind.REGRESSION})
 SUPERVISED = CLASSIFICATION | REGRESSION
-CLUSTERING = frozenset({"clustering"})
+CLUSTERING = frozenset({ProblemKind.CLUSTERING})
 _WRAPPED = {"xgboost.sklearn:XGBClassifier": "label", "sklearn.cluster:DBSCAN": "inductive",
             "sklearn.cluster:AgglomerativeClustering": "inductive"}
 
 
 def task_of(kind: str) -> str:
-    """``classification``, ``regression`` or ``clustering`` for a problem kind."""
-    return "classification" if kind in CLASSIFICATION else kind
+    """``classification``, ``regression`` or ``clustering`` for a problem kind (:attr:`ProblemKind.task`)."""
+    try:
+        return ProblemKind(kind).task
+    except ValueError:
+        return kind  # not a problem kind: callers say which kinds there are
 
 
 @dataclass(frozen=True)
@@ -357,6 +361,16 @@ def get_algorithm(key: str) -> Algorithm:
         raise InvalidInputError(
             f"Unknown algorithm {key!r}. Valid algorithms: {', '.join(sorted(ALGORITHMS))}."
         ) from None
+
+
+# What a user who has not chosen trains first: a fast linear baseline, then strong trees.
+_DEFAULT_PICKS = ("logistic_regression", "ridge", "kmeans", "random_forest", "lightgbm")
+
+
+def default_algorithms(kind: str, n: int = 3) -> list[str]:
+    """The catalogue keys a run of ``kind`` starts with when nobody chose (at most ``n``)."""
+    served = {a.key for a in algorithms_for(kind)}
+    return [k for k in _DEFAULT_PICKS if k in served][:n]
 
 
 def algorithms_for(kind: str) -> list[Algorithm]:

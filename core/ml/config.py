@@ -7,13 +7,14 @@ Every choice a page offers lives here with its default, so a run is fully descri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from core.data.target import ProblemKind
 from core.platform.errors import InvalidInputError
 
-PROBLEM_KINDS = ("binary", "multiclass", "regression", "clustering")
+PROBLEM_KINDS = tuple(kind.value for kind in ProblemKind)  # as text: the choices pages and the CLI list
 SPLIT_KINDS = ("auto", "random", "stratified", "time", "group")
 IMPUTATIONS = ("auto", "mean", "median", "most_frequent", "constant", "none")
 SCALINGS = ("auto", "standard", "minmax", "robust", "none")
@@ -219,51 +220,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return str(value)
-
-
-def _noop_progress(fraction: float, message: str | None = None) -> None:
-    return None
-
-
-def _noop_log(line: str) -> None:
-    return None
-
-
-def _noop_check() -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class Callbacks:
-    """The three hooks a run reports through; a job's context provides all three.
-
-    ``progress(fraction, message)`` gets a fraction in [0, 1]; ``log(line)`` a line of text;
-    ``check_cancelled()`` raises :class:`core.platform.errors.JobCancelledError` when the user asked to stop.
-    """
-
-    progress: Callable[..., None] = _noop_progress
-    log: Callable[[str], None] = _noop_log
-    check_cancelled: Callable[[], None] = _noop_check
-
-    @classmethod
-    def of(
-        cls,
-        progress: Callable[..., None] | None = None,
-        log: Callable[[str], None] | None = None,
-        check_cancelled: Callable[[], None] | None = None,
-    ) -> Callbacks:
-        return cls(progress or _noop_progress, log or _noop_log, check_cancelled or _noop_check)
-
-    def step(self, fraction: float, message: str) -> None:
-        """Check for cancel, then report progress: the usual pair between two pieces of work."""
-        self.check_cancelled()
-        self.progress(max(0.0, min(1.0, fraction)), message)
-
-    def scaled(self, start: float, end: float) -> Callbacks:
-        """Callbacks whose progress 0..1 maps onto ``start..end`` of this one (for a run inside a run)."""
-        outer = self.progress
-
-        def progress(fraction: float, message: str | None = None) -> None:
-            outer(start + (end - start) * max(0.0, min(1.0, fraction)), message)
-
-        return Callbacks(progress, self.log, self.check_cancelled)

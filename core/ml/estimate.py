@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 import tracemalloc
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,13 @@ class Estimate:
                 "sample_rows": int(self.sample_rows), "sample_seconds": float(self.sample_seconds)}
 
 
+def fits_in_run(cv_folds: int, tuning: Mapping[str, Any] | None = None) -> int:
+    """How many fits a training run makes: the final fit, one per cross-validation fold, and each
+    tuning trial's folds (a trial bounded only by time counts as none: it stops when time is up)."""
+    trials = int((tuning or {}).get("n_trials") or 0)
+    return 1 + int(cv_folds or 0) + trials * int((tuning or {}).get("cv_folds") or 1)
+
+
 def estimate_cost(
     algorithm: str | Algorithm,
     X_sample: pd.DataFrame,
@@ -75,7 +83,8 @@ def estimate_cost(
     n_fits : how many fits the run makes (1 + cross-validation folds, times tuning trials).
     available_bytes : memory to compare with (default: what psutil reports as available).
     """
-    from core.ml.problem import clean_target, detect_problem
+    from core.data.target import detect_problem
+    from core.ml.problem import clean_target
 
     entry = algorithm if isinstance(algorithm, Algorithm) else get_algorithm(algorithm)
     if n_rows_full < 1 or len(X_sample) < 2:

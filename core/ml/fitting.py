@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.target import ProblemKind
 from core.ml.catalogue import Algorithm
 from core.ml.evaluate import (
     LOWER_IS_BETTER,
@@ -29,14 +30,15 @@ from core.platform.errors import InvalidInputError
 __all__ = ["DEFAULT_METRIC", "METRICS", "check_metric", "fit_pipeline", "greater_is_better", "make_pipeline",
            "score"]
 
-DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "rmse", "clustering": "silhouette"}
+DEFAULT_METRIC = {ProblemKind.BINARY: "roc_auc", ProblemKind.MULTICLASS: "f1_macro", ProblemKind.REGRESSION: "rmse",
+                  ProblemKind.CLUSTERING: "silhouette"}
 METRICS = {
-    "binary": ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc", "pr_auc",
-               "log_loss"),
-    "multiclass": ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
-                   "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc", "pr_auc", "log_loss"),
-    "regression": ("rmse", "mae", "r2", "mape"),
-    "clustering": ("silhouette", "davies_bouldin", "calinski_harabasz"),
+    ProblemKind.BINARY: ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc",
+                         "pr_auc", "log_loss"),
+    ProblemKind.MULTICLASS: ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
+                             "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc", "pr_auc", "log_loss"),
+    ProblemKind.REGRESSION: ("rmse", "mae", "r2", "mape"),
+    ProblemKind.CLUSTERING: ("silhouette", "davies_bouldin", "calinski_harabasz"),
 }
 
 

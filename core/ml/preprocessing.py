@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.target import CLASSIFICATION_KINDS
 from core.ml.config import PreprocessConfig
 from core.ml.steps import (
     CappedSelectKBest,
@@ -99,7 +100,7 @@ def resolve_preprocessing(
         notes.append(f"Feature selection '{selection}' needs a target; clustering keeps every feature.")
         selection = "none"
     imbalance = config.imbalance
-    if imbalance != "none" and kind not in ("binary", "multiclass"):
+    if imbalance != "none" and kind not in CLASSIFICATION_KINDS:
         notes.append("Class-imbalance handling applies to classification only; it was ignored.")
         imbalance = "none"
     if imputation == "none" and (selection == "kbest" or imbalance == "smote"):
@@ -135,7 +136,7 @@ def _encoder(resolved: ResolvedPreprocessing, kind: str, seed: int) -> Any:
                              sparse_output=False, dtype=np.float64)
     if resolved.encoding == "ordinal":
         return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float64)
-    target_type = {"binary": "binary", "multiclass": "multiclass"}.get(kind, "continuous")
+    target_type = str(kind) if kind in CLASSIFICATION_KINDS else "continuous"
     return TargetEncoder(target_type=target_type, random_state=seed)
 
 

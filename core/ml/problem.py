@@ -1,85 +1,27 @@
-"""What kind of problem a target poses, which columns feed the model, and what looks wrong with them.
+"""Which columns feed the model, what types they have, and what looks wrong with them.
 
-``detect_problem`` reads the target alone and explains its verdict in words ("12 distinct
-integer values → multiclass").  ``select_features`` applies the default (every column but the
-target and the id / datetime / ignore roles), ``clean_target`` drops rows whose target is missing
-and checks the target suits the kind, and ``feature_warnings`` flags constant columns and
-single columns that predict the target almost perfectly (likely leakage).
+``select_features`` applies the default (every column but the target and the id / datetime /
+ignore roles), ``clean_target`` drops rows whose target is missing and checks the target suits
+the kind, ``column_types`` names each feature's logical type, and ``feature_warnings`` flags
+constant columns and single columns that predict the target almost perfectly (likely leakage).
+The problem kind itself is detected by :func:`core.data.target.detect_problem`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from core.models.training_stats import logical_type
+from core.data.target import CLASSIFICATION_KINDS, detect_problem
+from core.data.types import logical_type
+from core.eda.leakage import MIN_ROWS, screen_leakage
 from core.platform.errors import InvalidInputError
 
-__all__ = ["ProblemDetection", "clean_target", "column_types", "datetime_seconds", "detect_problem",
-           "feature_warnings", "select_features"]
+__all__ = ["clean_target", "column_types", "datetime_seconds", "feature_warnings", "select_features"]
 
-MAX_CLASSES_FROM_INTEGERS = 20
 EXCLUDED_ROLES = ("target", "id", "datetime", "ignore")
-LEAK_SCORE = 0.98  # balanced accuracy (classification) or R² (regression) of one feature alone
-_LEAK_SAMPLE = 5000
-
-
-@dataclass(frozen=True)
-class ProblemDetection:
-    """The detected (or chosen) problem kind and the reason in words."""
-
-    kind: str
-    reason: str
-
-    @property
-    def is_classification(self) -> bool:
-        return self.kind in ("binary", "multiclass")
-
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "reason": self.reason}
-
-
-def detect_problem(y: pd.Series | None) -> ProblemDetection:
-    """Guess binary / multiclass / regression / clustering from the target values.
-
-    Parameters
-    ----------
-    y : Series or None
-        The target column (missing values are ignored); ``None`` means there is no target.
-
-    Returns
-    -------
-    ProblemDetection
-        ``kind`` and a one-line ``reason`` such as ``"float values with 412 distinct → regression"``.
-    """
-    if y is None:
-        return ProblemDetection("clustering", "no target → clustering")
-    values = y.dropna()
-    if values.empty:
-        raise InvalidInputError(
-            f"Every value of the target {y.name!r} is missing, so there is nothing to learn from.",
-            hint="Choose another target column, or fill the target in the data first.",
-        )
-    n_distinct = int(values.nunique())
-    if pd.api.types.is_bool_dtype(values.dtype):
-        return ProblemDetection("binary", f"true/false values ({n_distinct} distinct) → binary")
-    if not pd.api.types.is_numeric_dtype(values.dtype):
-        kind = "binary" if n_distinct <= 2 else "multiclass"
-        return ProblemDetection(kind, f"{n_distinct} distinct text values → {kind}")
-    numbers = values.to_numpy(dtype=np.float64)
-    integral = pd.api.types.is_integer_dtype(values.dtype) or bool(np.all(np.mod(numbers, 1) == 0))
-    if n_distinct <= 2:
-        return ProblemDetection("binary", f"{n_distinct} distinct numeric values → binary")
-    if integral and n_distinct <= MAX_CLASSES_FROM_INTEGERS:
-        return ProblemDetection("multiclass", f"{n_distinct} distinct integer values → multiclass")
-    if integral:
-        return ProblemDetection(
-            "regression", f"{n_distinct} distinct integer values (more than {MAX_CLASSES_FROM_INTEGERS}) → regression"
-        )
-    return ProblemDetection("regression", f"float values with {n_distinct} distinct → regression")
 
 
 def select_features(
@@ -155,7 +97,7 @@ def clean_target(y: pd.Series, kind: str) -> tuple[pd.Series, list[str]]:
                 )
             kept = numbers
         return kept.astype(np.float64), notes
-    if kind in ("binary", "multiclass"):
+    if kind in CLASSIFICATION_KINDS:
         kept = _tidy_labels(kept)
         counts = kept.value_counts()
         if len(counts) < 2:
@@ -189,7 +131,7 @@ def _tidy_labels(y: pd.Series) -> pd.Series:
 def column_types(X: pd.DataFrame, overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     """Logical type per column as preprocessing sees it: numeric, categorical, datetime or text.
 
-    Uses :func:`core.models.training_stats.logical_type` so the model and its reference statistics agree;
+    Uses :func:`core.data.types.logical_type` so the model and its reference statistics agree;
     booleans count as categorical here.  ``overrides`` wins over detection.
     """
     overrides = dict(overrides or {})
@@ -203,9 +145,8 @@ def column_types(X: pd.DataFrame, overrides: Mapping[str, str] | None = None) ->
 def feature_warnings(df: pd.DataFrame, target: str | None, features: Sequence[str]) -> list[str]:
     """Warnings about the chosen features: constant columns and likely target leakage.
 
-    A feature is a leakage suspect when on its own (a shallow tree, cross-validated, or the
-    per-category majority) it predicts the target with a balanced accuracy or R² of at least 0.98,
-    or (regression) its rank correlation with the target is that strong.
+    Leakage suspects come from :func:`core.eda.leakage.screen_leakage` (the EDA page's screen
+    too), for the problem kind :func:`core.data.target.detect_problem` reads off the target.
 
     Returns
     -------
@@ -225,25 +166,10 @@ def feature_warnings(df: pd.DataFrame, target: str | None, features: Sequence[st
     if target is None or target not in df.columns:
         return warnings_
     y = df[target]
-    rows = y.notna()
-    if rows.sum() < 20:
-        return warnings_
-    kind = detect_problem(y).kind
-    labelled = np.flatnonzero(rows.to_numpy())
-    if len(labelled) > _LEAK_SAMPLE:  # draw the rows first: copying every row to keep 5,000 costs seconds at 1M
-        labelled = np.sort(np.random.default_rng(0).choice(labelled, _LEAK_SAMPLE, replace=False))
-    sample = df.iloc[labelled][[*features, target]]
-    for feature in features:
-        measured = _single_feature_score(sample[feature], sample[target], kind)
-        if measured is None:
-            continue
-        measure, score = measured
-        if score >= LEAK_SCORE:
-            warnings_.append(
-                f"{feature!r} alone predicts the target almost perfectly ({measure} {score:.2f}): check that it is "
-                "not derived from the target or only known after the outcome (leakage)."
-            )
-    return warnings_
+    if int(y.notna().sum()) < MIN_ROWS:
+        return warnings_  # nothing to screen (and detect_problem refuses a target missing in every row)
+    checks = screen_leakage(df, target, detect_problem(y).kind, features)
+    return warnings_ + [check.short_message for check in checks if check.suspect]
 
 
 def _is_constant(column: pd.Series) -> bool:
@@ -256,52 +182,6 @@ def _is_constant(column: pd.Series) -> bool:
     if not (column.iloc[:1000] == first).all():
         return False  # nearly every varying column shows it in its first rows: no need to compare a million
     return bool((column == first).all())
-
-
-def _single_feature_score(x: pd.Series, y: pd.Series, kind: str) -> tuple[str, float] | None:
-    from sklearn.metrics import balanced_accuracy_score, r2_score
-
-    if x.nunique(dropna=False) <= 1:
-        return None
-    if kind == "regression" and not pd.api.types.is_numeric_dtype(y.dtype):
-        return None
-    kind_x = logical_type(x)
-    classify = kind != "regression"
-    target = y.astype(str) if classify else y.astype(np.float64)
-    if kind_x in ("numeric", "datetime"):
-        values = datetime_seconds(x) if kind_x == "datetime" else x.astype(np.float64)
-        tree = _tree_score(values.to_frame(), target, classify)
-        if classify:
-            return "balanced accuracy", tree
-        # A tree only approximates a smooth relation; a monotone one shows in the rank correlation.
-        rho = abs(float(values.corr(target, method="spearman")))
-        return ("R²", tree) if not rho > tree else ("|Spearman ρ|", rho)
-    if kind_x not in ("categorical", "boolean") or x.nunique() > max(20, len(x) // 20):
-        return None
-    groups = x.astype(str).fillna("(missing)")
-    if classify:
-        majority = target.groupby(groups).agg(lambda s: s.value_counts().index[0])
-        return "balanced accuracy", float(balanced_accuracy_score(target, groups.map(majority)))
-    means = target.groupby(groups).transform("mean")
-    return "R²", float(r2_score(target, means))
-
-
-def _tree_score(x: pd.DataFrame, y: pd.Series, classify: bool) -> float:
-    """Cross-validated score of a shallow tree on one feature (3 folds, on plain arrays: fast)."""
-    from sklearn.metrics import balanced_accuracy_score, r2_score
-    from sklearn.model_selection import KFold
-    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-
-    values = x.to_numpy(dtype=np.float64)
-    target = pd.factorize(y)[0] if classify else y.to_numpy(dtype=np.float64)
-    predicted = np.empty_like(target)
-    for fit, held in KFold(3, shuffle=True, random_state=0).split(values):
-        model = DecisionTreeClassifier(max_depth=4, random_state=0) if classify else DecisionTreeRegressor(
-            max_depth=6, random_state=0)
-        predicted[held] = model.fit(values[fit], target[fit]).predict(values[held])
-    if classify:
-        return float(balanced_accuracy_score(target, predicted))
-    return float(r2_score(target, predicted))
 
 
 def datetime_seconds(series: pd.Series) -> pd.Series:

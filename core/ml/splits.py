@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.target import CLASSIFICATION_KINDS
 from core.ml.config import SplitConfig
 from core.ml.problem import datetime_seconds
 from core.platform.errors import InvalidInputError
@@ -45,7 +46,7 @@ def resolve_split_kind(config: SplitConfig, problem_kind: str) -> str:
     """``auto`` becomes stratified for classification and random otherwise."""
     if config.kind != "auto":
         return config.kind
-    return "stratified" if problem_kind in ("binary", "multiclass") else "random"
+    return "stratified" if problem_kind in CLASSIFICATION_KINDS else "random"
 
 
 def split_rows(df: pd.DataFrame, y: pd.Series | None, problem_kind: str, config: SplitConfig) -> Split:
@@ -69,7 +70,7 @@ def split_rows(df: pd.DataFrame, y: pd.Series | None, problem_kind: str, config:
             hint="Use more data or a different test fraction.",
         )
     if kind == "stratified":
-        if y is None or problem_kind not in ("binary", "multiclass"):
+        if y is None or problem_kind not in CLASSIFICATION_KINDS:
             raise InvalidInputError(
                 "A stratified split keeps class shares equal, so it needs a classification target.",
                 hint="Use a random split for regression and clustering.",

@@ -23,24 +23,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.target import CLASSIFICATION_KINDS, ProblemDetection, detect_problem
 from core.ml.catalogue import get_algorithm
-from core.ml.config import Callbacks, TrainConfig, _jsonable
+from core.ml.config import TrainConfig, _jsonable
 from core.ml.evaluate import evaluate
 from core.ml.explain import ShapSummary, feature_importances, shap_summary
 from core.ml.fitting import fit_pipeline, make_pipeline, quietly
 from core.ml.preprocessing import resolve_preprocessing
-from core.ml.problem import (
-    ProblemDetection,
-    clean_target,
-    column_types,
-    detect_problem,
-    feature_warnings,
-    select_features,
-)
+from core.ml.problem import clean_target, column_types, feature_warnings, select_features
 from core.ml.serialize import dump_model, library_versions, sha256_hex
 from core.ml.splits import Split, cv_folds, split_rows
 from core.ml.tuning import TuningResult, tune
 from core.platform.errors import AtelierError, InvalidInputError, JobCancelledError
+from core.platform.progress import Progress
 
 __all__ = ["PreparedData", "TrainResult", "prepare_data", "train_candidate", "train_many"]
 
@@ -140,7 +135,7 @@ class TrainResult:
         }
 
 
-def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Callbacks | None = None) -> PreparedData:
+def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Progress | None = None) -> PreparedData:
     """Problem kind, features, target cleaning, split and folds: everything before the first fit.
 
     Raises
@@ -148,7 +143,7 @@ def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Callbacks | N
     InvalidInputError
         For any input that cannot be trained on, with what to change.
     """
-    cb = callbacks or Callbacks()
+    cb = callbacks or Progress()
     if not isinstance(df, pd.DataFrame) or df.empty:
         raise InvalidInputError("Training needs a table with rows; the data given is empty.")
     if df.columns.duplicated().any():
@@ -213,7 +208,7 @@ def train_candidate(
     JobCancelledError
         Raised by ``check_cancelled`` between steps.
     """
-    cb = Callbacks.of(progress, log, check_cancelled)
+    cb = Progress.of(progress, log, check_cancelled)
     get_algorithm(config.algorithm)  # an unknown key fails before the data work
     cb.step(0.0, "Preparing the data")
     prepared = prepare_data(df, config, cb)
@@ -237,7 +232,7 @@ def train_many(
     ``config.params`` for that algorithm.  ``on_result(result)`` is called as each algorithm
     finishes (to save it at once, so a cancel keeps it).  Cancelling stops everything.
     """
-    cb = Callbacks.of(progress, log, check_cancelled)
+    cb = Progress.of(progress, log, check_cancelled)
     if not algorithms:
         raise InvalidInputError("Choose at least one algorithm to train.")
     entries = [get_algorithm(key) for key in algorithms]
@@ -270,9 +265,9 @@ def train_many(
     return results
 
 
-def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Callbacks | None = None) -> TrainResult:
+def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | None = None) -> TrainResult:
     """Tune (optionally), cross-validate, fit, evaluate, explain and save one algorithm on prepared data."""
-    cb = callbacks or Callbacks()
+    cb = callbacks or Progress()
     config, kind, seed = prepared.config, prepared.kind, int(prepared.config.seed)
     entry = get_algorithm(algorithm)
     entry.estimator_class(kind)
@@ -326,7 +321,7 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Callbacks |
         timings["explain_seconds"] = shap.seconds if shap is not None else 0.0
     timings["total_seconds"] = time.perf_counter() - started
     cb.progress(1.0, f"{entry.label} done")
-    classes = [c for c in np.asarray(pipeline.classes_).tolist()] if kind in ("binary", "multiclass") else None
+    classes = [c for c in np.asarray(pipeline.classes_).tolist()] if kind in CLASSIFICATION_KINDS else None
     return TrainResult(
         entry.key, entry.label, kind, prepared.problem, pipeline=pipeline, params=params,
         preprocessing=resolved.to_dict(), features=list(prepared.features), feature_types=dict(prepared.types),
@@ -352,7 +347,7 @@ def _library_errors(entry: Any, use_gpu: bool) -> Iterator[None]:
         raise InvalidInputError(f"{entry.label} failed: {type(exc).__name__}: {exc}", hint=hint) from exc
 
 
-def _cross_validate(prepared: PreparedData, entry: Any, resolved: Any, params: dict[str, Any], cb: Callbacks,
+def _cross_validate(prepared: PreparedData, entry: Any, resolved: Any, params: dict[str, Any], cb: Progress,
                     common: dict[str, Any]) -> dict[str, dict[str, Any]]:
     X_train, y_train = prepared.X_train, prepared.y_train
     per_fold: list[dict[str, float]] = []
@@ -379,7 +374,7 @@ def _predict_seconds_per_1000(pipeline: Any, X: pd.DataFrame) -> float:
     return best / max(len(rows), 1) * 1000
 
 
-def _explain(pipeline: Any, prepared: PreparedData, config: TrainConfig, cb: Callbacks) -> tuple[
+def _explain(pipeline: Any, prepared: PreparedData, config: TrainConfig, cb: Progress) -> tuple[
         dict[str, float], str, ShapSummary | None, list[str]]:
     notes: list[str] = []
     importances: dict[str, float] = {}

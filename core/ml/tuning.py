@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from core.ml.catalogue import Algorithm
-from core.ml.config import Callbacks, TuningConfig
+from core.ml.config import TuningConfig, _jsonable
 from core.ml.fitting import check_metric, fit_pipeline, greater_is_better, make_pipeline, score
 from core.ml.preprocessing import ResolvedPreprocessing
 from core.platform.errors import AtelierError, InvalidInputError, ResourceError
+from core.platform.progress import Progress
 
 __all__ = ["TuningResult", "tune"]
 
@@ -41,8 +42,6 @@ class TuningResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able summary (the trials table as a list of records)."""
-        from core.ml.config import _jsonable
-
         return {"best_params": {k: _jsonable(v) for k, v in self.best_params.items()},
                 "best_score": float(self.best_score), "metric": self.metric, "n_complete": self.n_complete,
                 "n_pruned": self.n_pruned, "seconds": round(self.seconds, 3),
@@ -68,7 +67,7 @@ def tune(
     n_jobs: int = 2,
     use_gpu: bool = False,
     positive_label: Any = None,
-    callbacks: Callbacks | None = None,
+    callbacks: Progress | None = None,
 ) -> TuningResult:
     """Search ``entry``'s space for the parameters with the best mean fold score.
 
@@ -87,7 +86,7 @@ def tune(
     """
     import optuna
 
-    cb = callbacks or Callbacks()
+    cb = callbacks or Progress()
     metric = check_metric(config.metric, kind)
     maximise = greater_is_better(metric)
     if kind == "clustering":

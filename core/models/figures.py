@@ -1,6 +1,7 @@
 """Figures and small tables read off model cards (one model's results).
 
-Every builder takes plain data (a model card, a registry ``metrics`` dict, a
+Every builder takes plain data (a model card: a :class:`~core.models.card.ModelCard` or its
+stored dict; a registry ``metrics`` dict, a
 leaderboard frame, a one-row explanation) and returns a plotly figure or a
 DataFrame; nothing here reads the database or draws in a page.  Figures that
 compare many models (leaderboard, Pareto front, stage history) live in
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.models.card import ModelCard
 from core.models.leaderboard import metric_direction
 from core.platform.errors import InvalidInputError
 
@@ -38,13 +40,12 @@ __all__ = [
 
 MUTED = "#7f8c9a"
 ACCENT = "#e4572e"
+Card = ModelCard | Mapping[str, Any]  # a card, or its stored JSON (read through ModelCard.of)
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 50, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
 
 
-def _curves(card: Mapping[str, Any]) -> Mapping[str, Any]:
-    if not isinstance(card, Mapping):
-        raise InvalidInputError(f"A model card must be a dict; got {type(card).__name__} instead.")
-    return card.get("curves") or {}
+def _curves(card: Card) -> Mapping[str, Any]:
+    return ModelCard.of(card).curves
 
 
 def _need(value: Any, what: str) -> Any:
@@ -54,7 +55,7 @@ def _need(value: Any, what: str) -> Any:
     return value
 
 
-def _cards(cards: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str, Any]]:
+def _cards(cards: Mapping[str, Card]) -> Mapping[str, Card]:
     if not isinstance(cards, Mapping) or not cards:
         raise InvalidInputError("Choose at least one model to draw.")
     return cards
@@ -66,7 +67,7 @@ def _finish(fig: go.Figure, title: str, **layout: Any) -> go.Figure:
 
 
 # -- classification ---------------------------------------------------------------------
-def confusion_matrix_figure(card: Mapping[str, Any], *, normalized: bool = False) -> go.Figure:
+def confusion_matrix_figure(card: Card, *, normalized: bool = False) -> go.Figure:
     """Heatmap of actual (rows) against predicted (columns); ``normalized`` shows each row's shares."""
     cm = _need(_curves(card).get("confusion_matrix"), "confusion matrix")
     labels = [str(v) for v in cm["labels"]]
@@ -86,7 +87,7 @@ def _line_name(model: str, cls: str, n_models: int, n_classes: int, score: str) 
     return f"{model} ({score})" if n_classes == 1 else f"{model} · {cls} ({score})"
 
 
-def roc_figure(cards: Mapping[str, Mapping[str, Any]]) -> go.Figure:
+def roc_figure(cards: Mapping[str, Card]) -> go.Figure:
     """ROC curves of one or several models; multiclass models draw one one-vs-rest line per class."""
     cards = _cards(cards)
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dot", "color": MUTED}))
@@ -101,7 +102,7 @@ def roc_figure(cards: Mapping[str, Mapping[str, Any]]) -> go.Figure:
     return _finish(fig, "ROC curve" + ("s" if len(fig.data) > 2 else ""))
 
 
-def pr_figure(cards: Mapping[str, Mapping[str, Any]]) -> go.Figure:
+def pr_figure(cards: Mapping[str, Card]) -> go.Figure:
     """Precision-recall curves, as :func:`roc_figure`; a single binary model also shows the no-skill line."""
     cards = _cards(cards)
     fig = go.Figure()
@@ -121,7 +122,7 @@ def pr_figure(cards: Mapping[str, Mapping[str, Any]]) -> go.Figure:
     return _finish(fig, "Precision-recall curve" + ("s" if len(fig.data) > 1 else ""))
 
 
-def _positive_share(card: Mapping[str, Any]) -> float | None:
+def _positive_share(card: Card) -> float | None:
     curves = _curves(card)
     cm, positive = curves.get("confusion_matrix"), curves.get("positive_label")
     if not cm or positive is None or positive not in cm["labels"]:
@@ -131,7 +132,7 @@ def _positive_share(card: Mapping[str, Any]) -> float | None:
     return float(counts[cm["labels"].index(positive)].sum() / total) if total else None
 
 
-def calibration_figure(cards: Mapping[str, Mapping[str, Any]]) -> go.Figure:
+def calibration_figure(cards: Mapping[str, Card]) -> go.Figure:
     """Observed share of positives against the mean predicted probability, per probability bin."""
     cards = _cards(cards)
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
@@ -148,7 +149,7 @@ def calibration_figure(cards: Mapping[str, Mapping[str, Any]]) -> go.Figure:
     return _finish(fig, "Calibration")
 
 
-def threshold_table(card: Mapping[str, Any]) -> pd.DataFrame:
+def threshold_table(card: Card) -> pd.DataFrame:
     """Precision, recall, F1 and positive rate at each stored decision threshold (binary models)."""
     rows = _need(_curves(card).get("thresholds"), "threshold table")
     table = pd.DataFrame(rows, columns=["threshold", "precision", "recall", "f1", "positive_rate"])
@@ -164,11 +165,11 @@ def metrics_at_threshold(table: pd.DataFrame, threshold: float) -> dict[str, flo
 
 
 # -- regression -------------------------------------------------------------------------
-def _scatter(card: Mapping[str, Any]) -> Mapping[str, Any]:
+def _scatter(card: Card) -> Mapping[str, Any]:
     return _need(_curves(card).get("scatter"), "predicted-vs-actual data (regression only)")
 
 
-def residuals_figure(card: Mapping[str, Any]) -> go.Figure:
+def residuals_figure(card: Card) -> go.Figure:
     """Residual (actual − predicted) against predicted, on the stored sample of test rows."""
     scatter = _scatter(card)
     fig = go.Figure(go.Scattergl(x=scatter["predicted"], y=scatter["residual"], mode="markers", name="test rows",
@@ -179,12 +180,12 @@ def residuals_figure(card: Mapping[str, Any]) -> go.Figure:
     return _finish(fig, "Residuals" + _sample_note(card, len(scatter["predicted"])))
 
 
-def _sample_note(card: Mapping[str, Any], shown: int) -> str:
+def _sample_note(card: Card, shown: int) -> str:
     total = _curves(card).get("n_total")
     return f" ({shown:,} of {total:,} test rows)" if total and total > shown else ""
 
 
-def predicted_vs_actual_figure(cards: Mapping[str, Mapping[str, Any]]) -> go.Figure:
+def predicted_vs_actual_figure(cards: Mapping[str, Card]) -> go.Figure:
     """Predicted against actual values of one or several regression models, with the ideal diagonal."""
     cards = _cards(cards)
     fig = go.Figure()
@@ -206,7 +207,7 @@ def predicted_vs_actual_figure(cards: Mapping[str, Mapping[str, Any]]) -> go.Fig
     return _finish(fig, "Predicted vs actual")
 
 
-def residual_interval(card: Mapping[str, Any], prediction: float, level: float = 0.9) -> tuple[float, float] | None:
+def residual_interval(card: Card, prediction: float, level: float = 0.9) -> tuple[float, float] | None:
     """A rough range for a regression prediction from the test residuals; ``None`` when there are too few.
 
     No Atelier model gives its own prediction interval, so this says where
@@ -223,9 +224,9 @@ def residual_interval(card: Mapping[str, Any], prediction: float, level: float =
 
 
 # -- importances and explanations ---------------------------------------------------------
-def importance_series(card: Mapping[str, Any]) -> pd.Series:
+def importance_series(card: Card) -> pd.Series:
     """Feature importances, largest first; accepts ``{feature: value}`` or ``[{feature, importance}]``."""
-    raw = card.get("importances") or {}
+    raw = ModelCard.of(card).importances or {}
     if isinstance(raw, Mapping):
         values = {str(k): float(v) for k, v in raw.items() if isinstance(v, int | float)}
     else:
@@ -245,18 +246,18 @@ def _bars(values: pd.Series, top: int, title: str, x_title: str) -> go.Figure:
                    height=max(250, 24 * len(shown) + 100))
 
 
-def importance_figure(card: Mapping[str, Any], top: int = 20) -> go.Figure:
+def importance_figure(card: Card, top: int = 20) -> go.Figure:
     """Horizontal bars of the ``top`` most important features."""
     values = importance_series(card)
     _need(not values.empty, "feature importances")
-    method = card.get("importance_method") or ""
+    method = ModelCard.of(card).importance_method
     return _bars(values, top, "Feature importance" + (f" ({method})" if method and method != "none" else ""),
                  "share of importance")
 
 
-def shap_figure(card: Mapping[str, Any], top: int = 20) -> go.Figure:
+def shap_figure(card: Card, top: int = 20) -> go.Figure:
     """Mean |SHAP value| per input feature: how much each moves the predictions on average."""
-    shap = card.get("shap") or {}
+    shap = ModelCard.of(card).shap or {}
     values = pd.Series({str(k): float(v) for k, v in (shap.get("mean_abs") or {}).items()}, dtype=float)
     _need(not values.empty, "SHAP summary")
     return _bars(values.sort_values(ascending=False), top, f"SHAP summary ({shap.get('method', '')}, "
@@ -316,7 +317,7 @@ def probability_figure(probabilities: Mapping[str, float], predicted: Any = None
 
 
 # -- clustering ---------------------------------------------------------------------------
-def pca_figure(card: Mapping[str, Any]) -> go.Figure:
+def pca_figure(card: Card) -> go.Figure:
     """The rows projected on their first two principal components, coloured by cluster."""
     projection = _need(_curves(card).get("projection"), "PCA projection (clustering only)")
     frame = pd.DataFrame({"x": projection["x"], "y": projection["y"], "cluster": projection["cluster"]})
@@ -331,7 +332,7 @@ def pca_figure(card: Mapping[str, Any]) -> go.Figure:
     return _finish(fig, "Clusters on the first two principal components")
 
 
-def cluster_sizes_figure(card: Mapping[str, Any]) -> go.Figure:
+def cluster_sizes_figure(card: Card) -> go.Figure:
     """Rows per cluster (``-1`` is DBSCAN's noise)."""
     sizes = _need(_curves(card).get("cluster_sizes"), "cluster sizes (clustering only)")
     labels = ["noise" if str(k) == "-1" else str(k) for k in sizes]

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.models.card import ModelCard
 from core.models.registry import ModelVersionInfo
 from core.platform.errors import InvalidInputError
 
@@ -90,6 +91,19 @@ def flatten_metrics(metrics: Mapping[str, Any], *, depth: int = 2) -> dict[str, 
 
     walk("", metrics, 0)
     return flat
+
+
+def summary_parts(columns: Iterable[str]) -> list[str]:
+    """The ``_mean`` / ``_std`` columns that :func:`flatten_metrics` adds beside a ``mean ± std`` column."""
+    columns = list(columns)
+    names = set(columns)
+    return [c for c in columns if c.endswith(("_mean", "_std")) and c.rsplit("_", 1)[0] in names]
+
+
+def shown_as(column: str, columns: Iterable[str]) -> str:
+    """The column a metric is shown under: a ``_mean`` shows in its ``mean ± std`` column when there is one."""
+    base = column.removesuffix("_mean")
+    return base if base != column and base in set(columns) else column
 
 
 def _as_set(value: str | Iterable[str] | None) -> set[str] | None:
@@ -258,9 +272,9 @@ def _flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def _importances(card: Mapping[str, Any]) -> dict[str, float]:
+def _importances(card: ModelCard) -> dict[str, float]:
     """Importances from a card: ``{feature: value}`` (what training stores) or a list of records."""
-    stored = card.get("importances") or {}
+    stored = card.importances or {}
     pairs = stored.items() if isinstance(stored, Mapping) else (
         (item.get("feature"), item.get("importance")) for item in stored if isinstance(item, Mapping))
     return {str(f): float(v) for f, v in pairs if f is not None and _is_number(v)}
@@ -274,7 +288,7 @@ def compare(mv_a: ModelVersionInfo, mv_b: ModelVersionInfo, *, top: int = 10) ->
     dict
         ``labels``: the two column names (``NAME:VERSION``);
         ``overview``: algorithm, dataset, stage, cost (text);
-        ``parameters``: ``card["params"]`` flattened, as text, with ``same``;
+        ``parameters``: ``card.params`` flattened, as text, with ``same``;
         ``metrics``: numeric metrics with ``difference`` (B − A) and ``better``
         (the label of the better one, ``'tie'``, or ``''`` when unknown);
         ``importances``: the union of each one's ``top`` features.
@@ -295,7 +309,7 @@ def compare(mv_a: ModelVersionInfo, mv_b: ModelVersionInfo, *, top: int = 10) ->
     fa, fb = facts(mv_a), facts(mv_b)
     overview = pd.DataFrame({"item": list(fa), la: list(fa.values()), lb: list(fb.values())})
 
-    pa, pb = _flat_params(mv_a.card.get("params") or {}), _flat_params(mv_b.card.get("params") or {})
+    pa, pb = _flat_params(mv_a.card.params), _flat_params(mv_b.card.params)
     names = sorted(set(pa) | set(pb))
     parameters = pd.DataFrame({"parameter": names, la: [pa.get(n, "") for n in names],
                                lb: [pb.get(n, "") for n in names],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from sqlalchemy.orm import Session
 
+from core.models.card import ModelCard
 from core.models.refs import (
     NAME_MAX,
     STAGES,
@@ -47,7 +48,11 @@ DELETED = "deleted"  # appears in history only: the version itself is gone
 
 @dataclass(frozen=True)
 class ModelVersionInfo:
-    """One registered model version, as plain data."""
+    """One registered model version, as plain data; ``card`` is read through :class:`ModelCard`.
+
+    A plain dict given as ``card`` (what the metadata row holds) is read into a
+    :class:`ModelCard` on construction.
+    """
 
     id: int
     name: str
@@ -62,11 +67,15 @@ class ModelVersionInfo:
     sha256: str | None
     size_bytes: int
     metrics: dict[str, Any]
-    card: dict[str, Any]
+    card: ModelCard
     train_seconds: float
     predict_ms_per_1k: float | None
     job_id: str | None
     created_at: datetime
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.card, ModelCard):
+            object.__setattr__(self, "card", ModelCard.from_dict(self.card))
 
     @property
     def label(self) -> str:
@@ -91,7 +100,7 @@ def _info(row: ModelVersion, name: str) -> ModelVersionInfo:
     return ModelVersionInfo(
         row.id, name, row.version, row.stage, row.algorithm, row.problem_type, row.target, row.dataset_version_id,
         row.dataset_label or "", row.artifact_key, row.sha256, int(row.size_bytes or 0), dict(row.metrics or {}),
-        dict(row.card or {}), float(row.train_seconds or 0.0), row.predict_ms_per_1k, row.job_id,
+        ModelCard.from_dict(row.card), float(row.train_seconds or 0.0), row.predict_ms_per_1k, row.job_id,
         row.created_at,
     )
 
@@ -162,6 +171,15 @@ def _production_conflict(name: str) -> ConflictError:
 
 
 # -- reading ---------------------------------------------------------------------------
+def default_version(versions: Sequence[Any]) -> Any:
+    """The production version, else the latest: what a bare model name means everywhere.
+
+    ``versions`` are oldest first (as :func:`list_versions` returns them) and each has a ``stage``.
+    """
+    production = [v for v in versions if v.stage == "production"]
+    return production[-1] if production else versions[-1]
+
+
 def get_version(ws: Workspace, ref: str) -> ModelVersionInfo:
     """A version by reference: ``NAME``, ``NAME@STAGE``, ``NAME@latest`` or ``NAME:VERSION``.
 
@@ -185,9 +203,7 @@ def get_version(ws: Workspace, ref: str) -> ModelVersionInfo:
                 raise NotFoundError(f"Model {name!r} has no version in {stage}; its versions are: {_known(rows)}.",
                                     hint=hint)
             return _info(in_stage[-1], model.name)
-        production = [r for r in rows if r.stage == "production"]
-        chosen = production[-1] if production and stage is None else rows[-1]
-        return _info(chosen, model.name)
+        return _info(default_version(rows) if stage is None else rows[-1], model.name)
 
 
 def get_version_by_id(ws: Workspace, version_id: int) -> ModelVersionInfo:
@@ -241,7 +257,7 @@ def register_version(
     dataset_version_id: int | None,
     dataset_label: str,
     metrics: Mapping[str, Any],
-    card: Mapping[str, Any],
+    card: ModelCard | Mapping[str, Any],
     train_seconds: float,
     predict_ms_per_1k: float | None = None,
     job_id: str | None = None,
@@ -268,7 +284,7 @@ def register_version(
     fields = dict(
         algorithm=algorithm.strip(), problem_type=problem_type.strip(), target=None if target is None else str(target),
         dataset_version_id=dataset_version_id, dataset_label=dataset_label or "",
-        metrics=plain_json(dict(metrics or {}), "metrics"), card=plain_json(dict(card or {}), "card"),
+        metrics=plain_json(dict(metrics or {}), "metrics"), card=plain_json(_card_json(card), "card"),
         train_seconds=float(train_seconds), job_id=job_id,
         predict_ms_per_1k=None if predict_ms_per_1k is None else float(predict_ms_per_1k),
     )
@@ -284,6 +300,11 @@ def register_version(
         row.sha256, row.size_bytes = ref.sha256, ref.size_bytes
         s.flush()
         return _info(row, name)
+
+
+def _card_json(card: ModelCard | Mapping[str, Any] | None) -> dict[str, Any]:
+    # A ModelCard is stored as its to_dict(); a plain dict (old callers, tests) exactly as given.
+    return card.to_dict() if isinstance(card, ModelCard) else dict(card or {})
 
 
 def _model_id(ws: Workspace, name: str) -> int:
@@ -490,7 +511,7 @@ def load_pipeline(ws: Workspace, mv: ModelVersionInfo) -> Any:
     data = ws.get_bytes(mv.artifact_key)
     from core.ml.serialize import check_versions, load_model  # the training stack loads only when needed
 
-    check_versions(mv.card.get("library_versions", {}))
+    check_versions(mv.card.library_versions)
     return load_model(data, mv.sha256)
 
 

@@ -8,16 +8,19 @@ results table is published to the job row as it grows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from core.data import datasets
-from core.ml.config import Callbacks, TrainConfig
+from core.ml.config import TrainConfig
 from core.ml.train import TrainResult, train_many
 from core.models import registry
+from core.models.card import CardDataset, ModelCard
 from core.models.training_stats import build_reference
+from core.platform import jobs
 from core.platform.errors import AtelierError
+from core.platform.progress import Progress
 from core.platform.workspace import Workspace
 
 ResultHook = Callable[[list[dict[str, Any]]], None]
@@ -33,12 +36,11 @@ def result_row(result: TrainResult, model: registry.ModelVersionInfo | None) -> 
     }
 
 
-def model_card(result: TrainResult, version: datasets.VersionInfo) -> dict[str, Any]:
+def model_card(result: TrainResult, version: datasets.VersionInfo) -> ModelCard:
     """Everything said about a model: the result, its data's reference statistics, provenance."""
-    card = result.to_dict()
-    card["dataset"] = {"label": version.label, "version_id": version.id, "sha256": version.sha256}
-    card["reference"] = build_reference(result.train_frame, result.features)
-    return card
+    return replace(ModelCard.from_dict(result.to_dict()),
+                   dataset=CardDataset(label=version.label, version_id=version.id, sha256=version.sha256),
+                   reference=build_reference(result.train_frame, result.features))
 
 
 def register_result(ws: Workspace, name: str, result: TrainResult, version: datasets.VersionInfo,
@@ -60,7 +62,7 @@ def train_version(
     algorithms: Sequence[str],
     *,
     model_name: str | None = None,
-    callbacks: Callbacks | None = None,
+    callbacks: Progress | None = None,
     on_results: ResultHook | None = None,
     job_id: str | None = None,
 ) -> list[dict[str, Any]]:
@@ -69,7 +71,7 @@ def train_version(
     One algorithm failing is recorded in its row and the others go on;
     cancelling stops the run and keeps the models registered so far.
     """
-    cb = callbacks or Callbacks()
+    cb = callbacks or Progress()
     config = replace(config, roles={**version.roles, **dict(config.roles)},
                      use_gpu=config.use_gpu or ws.settings.use_gpu)
     name = model_name or registry.default_model_name(version.name, config.target)
@@ -95,13 +97,32 @@ def train_version(
     return rows
 
 
+TRAIN_JOB = "train"
+
+
+def submit_training(ws: Workspace, version: datasets.VersionInfo, config: TrainConfig | Mapping[str, Any],
+                    algorithms: Sequence[str], *, model_name: str | None = None, title: str | None = None) -> str:
+    """Train ``algorithms`` on ``version`` as a background job; returns the job id.
+
+    ``config`` is checked here (a bad one fails now, not in the job); each model is registered
+    as ``model_name`` or the default ``dataset-target`` name.
+    """
+    checked = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
+    params: dict[str, Any] = {"dataset_version_id": version.id, "config": checked.to_dict(),
+                              "algorithms": list(algorithms)}
+    if model_name:
+        params["model_name"] = model_name
+    return jobs.submit(ws, TRAIN_JOB, params,
+                       title=title or f"Train {len(algorithms)} model(s) on {version.label}")
+
+
 def train_job(ctx, dataset_version_id: int, config: dict[str, Any], algorithms: list[str],
               model_name: str | None = None) -> dict[str, Any]:
     """Job body for the Train page."""
     version = datasets.get_version_by_id(ctx.ws, dataset_version_id)
     rows = train_version(
         ctx.ws, version, TrainConfig.from_dict(config), algorithms, model_name=model_name,
-        callbacks=Callbacks.of(ctx.progress, ctx.log, ctx.check_cancelled),
+        callbacks=Progress.of_job(ctx),
         on_results=lambda r: ctx.publish(results=r), job_id=ctx.job_id,
     )
     return {"results": rows}

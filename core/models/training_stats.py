@@ -27,34 +27,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.data.types import (
+    MAX_CATEGORIES,
+    as_datetime64,
+    datetime_to_ns,
+    dtype_kind,
+    stride_sample,
+    string_column_kind,
+    value_counts,
+)
 from core.platform.errors import InvalidInputError
 
 __all__ = [
-    "as_datetime64",
     "bin_counts",
     "build_reference",
-    "datetime_to_ns",
-    "dtype_kind",
     "feature_specs",
     "FeatureSpec",
-    "iso_to_ns",
-    "logical_type",
     "OTHER",
     "QUANTILES",
     "reference_feature",
-    "string_kind",
 ]
 
 REFERENCE_VERSION = 1
 OTHER = "__other__"
 QUANTILES = {"p1": 0.01, "p5": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95, "p99": 0.99}
-LOGICAL_TYPES = ("numeric", "categorical", "boolean", "datetime", "text")
 WIDGETS = {"numeric": "number", "categorical": "select", "boolean": "checkbox", "datetime": "date", "text": "text"}
-# A string column with more distinct values than max_categories is free text
-# (not a category) when its values are long or mostly unique.
-_TEXT_MEAN_LENGTH = 30
-_TEXT_UNIQUE_SHARE = 0.5
-_SAMPLE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,9 @@ class FeatureSpec:
     missing_fraction: float = 0.0
 
 
-def build_reference(df: pd.DataFrame, features: list[str], *, bins: int = 20, max_categories: int = 50) -> dict:
+def build_reference(
+    df: pd.DataFrame, features: list[str], *, bins: int = 20, max_categories: int = MAX_CATEGORIES
+) -> dict:
     """Summarise the training features of a model as plain JSON.
 
     Parameters
@@ -191,45 +190,6 @@ def bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.diff(np.concatenate(([0], below, [len(sorted_values)]))).astype(np.int64)
 
 
-def as_datetime64(series: pd.Series) -> pd.Series:
-    """Datetimes on numpy's ``datetime64[ns]`` (time zone kept), whatever backend or unit they came in."""
-    dtype = series.dtype
-    if isinstance(dtype, pd.ArrowDtype):
-        tz = getattr(dtype.pyarrow_dtype, "tz", None)
-        return series.astype(pd.DatetimeTZDtype("ns", tz) if tz else np.dtype("datetime64[ns]"))
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return series if dtype.unit == "ns" else series.astype(pd.DatetimeTZDtype("ns", dtype.tz))
-    return series if dtype == np.dtype("datetime64[ns]") else series.astype("datetime64[ns]")
-
-
-def datetime_to_ns(series: pd.Series) -> np.ndarray:
-    """Datetimes as float nanoseconds since the epoch (UTC for aware ones), NaN where missing."""
-    series = as_datetime64(series)
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-    values = series.to_numpy(dtype="datetime64[ns]")
-    out = values.view(np.int64).astype(np.float64)
-    out[np.isnat(values)] = np.nan
-    return out
-
-
-def iso_to_ns(texts: list[str]) -> np.ndarray:
-    """Stored ISO instants (as ``build_reference`` writes them) as float nanoseconds since the epoch, UTC."""
-    return datetime_to_ns(
-        pd.Series(pd.to_datetime(list(texts), utc=True, format="ISO8601"), dtype="datetime64[ns, UTC]")
-    )
-
-
-def logical_type(series: pd.Series, max_categories: int = 50) -> str:
-    """The logical type Atelier gives a column: numeric, categorical, boolean, datetime or text."""
-    kind = dtype_kind(series.dtype)
-    if kind is None:
-        kind = string_kind(_value_counts(_sample(series)), max_categories)
-        if kind != "text":
-            kind = string_kind(_value_counts(series), max_categories)
-    return kind
-
-
 # ---------------------------------------------------------------- internals
 
 
@@ -238,12 +198,7 @@ def _describe(series: pd.Series, name: str, bins: int, max_categories: int) -> d
     counts = None
     kind = dtype_kind(series.dtype)
     if kind is None:
-        kind = string_kind(_value_counts(_sample(series)), max_categories)
-        if kind != "text":
-            # The sample says categorical or boolean, so counting every value is cheap; it also settles
-            # the (rare) case of a column whose sample looks categorical but whose full set is text.
-            counts = _value_counts(series)
-            kind = string_kind(counts, max_categories)
+        kind, counts = string_column_kind(series, max_categories)  # counts kept for the category frequencies
     feature: dict[str, Any] = {"name": name, "logical_type": kind, "dtype": str(series.dtype), "n": n}
     if kind == "numeric":
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -265,49 +220,11 @@ def _describe(series: pd.Series, name: str, bins: int, max_categories: int) -> d
             feature.update(_text(series))
         else:
             if counts is None:
-                counts = _value_counts(series)
+                counts = value_counts(series)
             n_present = int(counts.sum())
             feature.update(_missing(n, n - n_present))
             feature.update(_categories(counts, n_present, kind, max_categories))
     return feature
-
-
-def dtype_kind(dtype: Any) -> str | None:
-    """The logical type a dtype fixes on its own; ``None`` for string-like dtypes."""
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "categorical"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return "numeric"
-    return None
-
-
-def _sample(series: pd.Series) -> pd.Series:
-    step = max(len(series) // _SAMPLE_SIZE, 1)
-    return series.iloc[::step]
-
-
-def _value_counts(series: pd.Series) -> pd.Series:
-    counts = series.value_counts(dropna=True, sort=True)
-    # A categorical dtype lists its unused categories with a zero count.
-    return counts[counts > 0] if isinstance(series.dtype, pd.CategoricalDtype) else counts
-
-
-def string_kind(counts: pd.Series, max_categories: int = 50) -> str:
-    """boolean, categorical or text from a string column's value counts."""
-    if len(counts) and all(isinstance(v, bool | np.bool_) for v in counts.index):
-        return "boolean"
-    if len(counts) <= max_categories:
-        return "categorical"
-    present = max(int(counts.sum()), 1)
-    lengths = pd.Series(counts.index.astype(str)).str.len().to_numpy()
-    mean_length = float((lengths * counts.to_numpy()).sum() / present)
-    if mean_length >= _TEXT_MEAN_LENGTH or len(counts) / present > _TEXT_UNIQUE_SHARE:
-        return "text"
-    return "categorical"
 
 
 def _missing(n: int, n_missing: int) -> dict:
@@ -422,7 +339,7 @@ def _json_value(value: Any) -> Any:
 def _text(series: pd.Series) -> dict:
     # Counting a million distinct strings takes most of a second and tells
     # nothing a form or a drift test uses: a strided sample gives the shape.
-    sample = _sample(series).dropna()
+    sample = stride_sample(series).dropna()
     n_unique = int(sample.nunique())
     mean_length = float(sample.astype(str).str.len().mean()) if len(sample) else 0.0
     return {

@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.models.training_stats import as_datetime64
+from core.data.types import as_datetime64
 
 __all__ = ["Coerced", "category_counts", "category_key", "coerce_column", "coerce_value", "examples_of"]
 

@@ -22,23 +22,29 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from core.models.training_stats import OTHER, bin_counts, datetime_to_ns, iso_to_ns, reference_feature
+from core.data.sources.input_chunks import HEAD_ROWS, read_rows
+from core.data.types import datetime_to_ns, iso_to_ns
+from core.models.training_stats import OTHER, bin_counts, reference_feature
 from core.platform.errors import InvalidInputError
 from core.serve.coercion import category_counts, coerce_column
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["DriftReport", "FeatureDrift", "detect_drift", "distribution_figure", "psi"]
+__all__ = ["DRIFT_ROWS", "DriftReport", "FeatureDrift", "detect_drift", "distribution_figure", "drift_of_file", "psi"]
 
 # Proportions are clipped here before the PSI's logarithm: an empty bin on
 # one side would otherwise make the index infinite (the value Evidently uses).
+# Drift of a file is measured on at most this many rows (the first ones), by batch scoring and by
+# ``python -m core drift`` alike.
+DRIFT_ROWS = HEAD_ROWS
 PSI_EPSILON = 1e-4
 # Verdict: "Severe drift" once this share of the tested features drifted.
 SEVERE_SHARE = 0.3
@@ -413,3 +419,8 @@ def _categorised(feature: dict, series: pd.Series) -> tuple[list[str], np.ndarra
     labels = [str(c["value"]) for c in feature["categories"]] + [OTHER, MISSING]
     keep = (ref + new) > 0
     return [label for label, k in zip(labels, keep, strict=True) if k], ref[keep], new[keep]
+
+
+def drift_of_file(reference: dict[str, Any], path: str | Path, limit: int = DRIFT_ROWS) -> DriftReport:
+    """Drift of the first ``limit`` rows of ``path`` against a model's reference statistics."""
+    return detect_drift(reference, read_rows(path, limit))

@@ -31,7 +31,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from core.data.target import CLASSIFICATION_KINDS
 from core.ml.evaluate import predicts_argmax
+from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, explain_rows
+from core.ml.preprocessing import model_input_frame, model_input_origin
 from core.ml.steps import CategoryCleaner, FeatureNamer, LabelEncodedClassifier, NumericCaster, factorizes_like_cleaner
 
 if TYPE_CHECKING:
@@ -77,7 +80,7 @@ class Scorer:
         self.model = pipeline.steps[-1][1]
         self.classes = getattr(self.model, "classes_", None)
         self.lightgbm = type(self.model).__module__.startswith("lightgbm")
-        self.probabilities = kind in ("binary", "multiclass") and hasattr(self.model, "predict_proba")
+        self.probabilities = kind in CLASSIFICATION_KINDS and hasattr(self.model, "predict_proba")
         self._argmax = self.probabilities and predicts_argmax(self.model)
         plan = _plan(pipeline) if _only_compares(self.model) else (None, 0, None, [])
         self._blocks, self._width, self._mask, self._names = plan
@@ -96,8 +99,6 @@ class Scorer:
                 return pd.DataFrame(matrix, index=X.index, columns=self._names, copy=False)
             except _Unsupported:
                 pass
-        from core.ml.preprocessing import model_input_frame
-
         return model_input_frame(self.pipeline, X)
 
     def _transform(self, block: _Block, X: pd.DataFrame, matrix: np.ndarray) -> None:
@@ -154,8 +155,6 @@ class Scorer:
 
     def contributions(self, X: pd.DataFrame, scores: Scores, *, threads: int | None = None) -> pd.DataFrame:
         """``core.ml.explain.explain_rows`` of ``X``, reusing the input and predictions of ``score``."""
-        from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, explain_rows
-
         if not self.lightgbm:
             return explain_rows(self.pipeline, X)
         # explain_rows' LightGBM path, on the input already built
@@ -183,8 +182,6 @@ class Scorer:
     def _inputs(self, model_columns: list[str]) -> tuple[list[str], np.ndarray]:
         # explain's sum-back matrix: model column -> the input column it came from
         if self._origin is None:
-            from core.ml.preprocessing import model_input_origin
-
             inputs = [str(c) for c in self.pipeline.named_steps["prep"].feature_names_in_]
             origin = model_input_origin(self.pipeline)
             position = {c: i for i, c in enumerate(inputs)}

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.models.training_stats import datetime_to_ns, iso_to_ns
+from core.data.types import datetime_to_ns, iso_to_ns
 from core.platform.errors import InvalidInputError
 from core.serve.coercion import Coerced, coerce_column, coerce_value, examples_of
 from core.serve.validation_report import ValidationIssue, ValidationReport, errors_first, make_issue

@@ -16,7 +16,8 @@ from core.platform import jobs
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
 from core.serve import prediction_runs
-from core.serve.predict import load_model, predict_one
+from core.serve.loaded import load_model
+from core.serve.one_row import predict_one
 from tests.app.conftest import ROOT, texts
 from tests.support.models import copy_home, template_home, train_sample
 
@@ -93,7 +94,7 @@ def test_one_row_form_predicts_and_explains(page):
             for s in [*page.selectbox, *page.number_input, *page.text_input]
             if s.key and s.key.startswith(f"predict.row.{mv.id}.")}
     # free-text columns the model drops are not asked for, and said so
-    text = [c for c in mv.card["features"] if mv.card["feature_types"][c] == "text"]
+    text = [c for c in mv.card.features if mv.card.feature_types[c] == "text"]
     assert text and not set(text) & set(form)
     assert (form["sex"], form["pclass"], len(form)) == ("female", 1, 11 - len(text))
     assert f"Not asked: {', '.join(text)} (free text, which this model does not use)." in texts(page.caption)

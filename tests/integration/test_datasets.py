@@ -149,13 +149,23 @@ def test_a_table_is_described_without_pandas_and_written_compactly(ws):
 
 
 def test_a_failure_while_describing_stores_nothing(ws, monkeypatch):
-    import core.data.quality
-
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(core.data.quality, "quality_report_json", broken)
+    monkeypatch.setattr(datasets, "quality_report_json", broken)  # the catalogue's own reference
     with pytest.raises(RuntimeError, match="boom"):
         datasets.save_version(ws, "houses", frame(), provenance={})
     assert datasets.list_datasets(ws) == [] and ws.artifact_keys() == []
     assert not any(ws.settings.staging_dir.rglob("*.parquet"))  # the writer finished and its file is gone
+
+
+def test_quick_samples_are_seeded_and_never_larger_than_the_frame():
+    import pandas as pd
+
+    from core.data.datasets import sample_rows
+
+    frame = pd.DataFrame({"a": range(100)})
+    assert sample_rows(frame, 200) is frame
+    taken = sample_rows(frame, 10)
+    assert len(taken) == 10 and taken.index.equals(sample_rows(frame, 10).index)
+    assert not taken.index.equals(sample_rows(frame, 10, seed=1).index)

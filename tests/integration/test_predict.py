@@ -16,8 +16,12 @@ from core.platform.config import Settings
 from core.platform.errors import IntegrityError, InvalidInputError
 from core.platform.metadata.models import ModelVersion
 from core.platform.workspace import Workspace
-from core.serve import compiled_trees, monitoring, prediction_runs
-from core.serve.predict import load_model, predict_file, predict_one, validate_file, write_output
+from core.serve import compiled_trees, prediction_runs
+from core.serve.batch import predict_file, validate_file
+from core.serve.drift import drift_of_file
+from core.serve.loaded import load_model
+from core.serve.one_row import predict_one
+from core.serve.outputs import output_bytes, write_output
 from core.serve.validation import coerce_batch, validate_batch
 from tests.support.models import copy_home, template_home, train_sample
 
@@ -137,7 +141,7 @@ def test_the_batch_job_scores_in_the_background_and_keeps_a_dataset_file(ws):
     [run] = prediction_runs.list_runs(ws, TITANIC)
     assert (run.id, run.source, run.job_id) == (info.result["run_id"], "titanic@1", job_id)
     assert run.drift_share == 0.0  # the training data itself does not drift
-    csv = monitoring.output_bytes(ws, run, "csv").decode().splitlines()
+    csv = output_bytes(ws, run, "csv").decode().splitlines()
     assert len(csv) == version.n_rows + 1
     assert csv[0].split(",")[:3] == ['"prediction"', '"probability_0"', '"probability_1"']
     assert '"feature_1"' in csv[0] and '"contribution_3"' in csv[0]
@@ -332,13 +336,13 @@ def test_drift_flags_the_feature_shifted_on_purpose_and_not_the_others(ws, tmp_p
     rows["age"] = rows["age"] + 25
     rows.to_parquet(tmp_path / "shifted.parquet")
     model = load_model(ws, TITANIC)
-    report = monitoring.drift_of_file(model.reference, tmp_path / "shifted.parquet")
+    report = drift_of_file(model.reference, tmp_path / "shifted.parquet")
     assert report.drifted_features == ["age"]
     untouched = report.to_frame().set_index("feature").drop(index="age")
     assert not untouched["drifted"].any()
     run = predict_file(ws, model, tmp_path / "shifted.parquet")
     assert run.summary["drift"]["drifted_features"] == ["age"] and run.drift_share == pytest.approx(1 / 7)
-    assert monitoring.drift_of_file(model.reference, _write(tmp_path, _rows(ws, "titanic", 500, 8))).verdict \
+    assert drift_of_file(model.reference, _write(tmp_path, _rows(ws, "titanic", 500, 8))).verdict \
         == "No drift"
 
 

@@ -13,12 +13,13 @@ import pytest
 
 from core.data import datasets
 from core.data.ingest import import_sample
-from core.ml.config import Callbacks, TrainConfig
+from core.ml.config import TrainConfig
 from core.models import registry
 from core.models.training import train_version
 from core.platform import jobs
 from core.platform.errors import InvalidInputError
 from core.platform.jobs import JobStatus
+from core.platform.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = TrainConfig(target="species", explain=False)
@@ -41,8 +42,8 @@ def test_train_job_registers_each_model_and_publishes_results(ws, penguins):
     models = registry.list_versions(ws, "penguins-species")
     assert [m.version for m in models] == [1, 2]
     card = models[0].card
-    assert card["dataset"]["label"] == "penguins@1"
-    assert {f["name"] for f in card["reference"]["features"]} == set(card["features"]) >= {"bill_length_mm", "island"}
+    assert card.dataset.label == "penguins@1"
+    assert {f["name"] for f in card.reference["features"]} == set(card.features) >= {"bill_length_mm", "island"}
     assert models[0].metrics["cv"]["accuracy"]["mean"] > 0.8
     assert models[0].job_id == job_id
 
@@ -105,7 +106,7 @@ def test_cancel_keeps_the_models_already_finished(ws, penguins):
 )
 def test_bad_training_requests_are_refused_with_a_message(ws, penguins, config, algorithms, message):
     with pytest.raises(InvalidInputError, match=message):
-        train_version(ws, penguins, config, algorithms, callbacks=Callbacks())
+        train_version(ws, penguins, config, algorithms, callbacks=Progress())
     assert registry.list_versions(ws) == []
 
 

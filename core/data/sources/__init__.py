@@ -1,4 +1,6 @@
-"""Where tables come from: uploaded files (:mod:`core.data.sources.files`) and bundled samples
-(:mod:`core.data.sources.samples`).  Each source returns a table plus what is needed to record
-its provenance; saving it as a dataset version is :mod:`core.data.datasets`' job.
+"""Where tables come from, each read by the reader of its URL scheme (:mod:`.registry`):
+uploaded files (:mod:`.files`, through :mod:`.sniff`, :mod:`.csvfile` and :mod:`.jsontable`) and
+bundled samples (:mod:`.samples`).  Each reader returns a table plus its provenance; saving it as
+a dataset version is :mod:`core.data.datasets`' job.  :mod:`.input_chunks` reads files to be
+scored in chunks.
 """

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import queue
 import re
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,10 @@ import pyarrow.csv as pacsv
 
 from core.data.sources.sniff import Detection
 from core.platform.errors import InvalidInputError
+from core.platform.progress import ProgressFn
 
-__all__ = ["NULL_VALUES", "Progress", "read_csv"]
+__all__ = ["NULL_VALUES", "read_csv"]
 
-Progress = Callable[[float, str], None]
 # pandas' default missing-value markers: what people expect "missing" to look like in a CSV.
 NULL_VALUES = [
     "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
@@ -39,7 +38,7 @@ _ROW_ERROR = re.compile(r"Expected (\d+) columns, got (\d+)")
 
 
 def read_csv(
-    path: Path, det: Detection, explicit: set[str], warnings: list[str], report: Progress, max_rows: int | None = None
+    path: Path, det: Detection, explicit: set[str], warnings: list[str], report: ProgressFn, max_rows: int | None = None
 ) -> pa.Table:
     """Read ``path`` as ``det`` describes it (the first ``max_rows`` rows for a preview).
 
@@ -69,7 +68,7 @@ def read_csv(
 
 
 def _csv_attempt(
-    path: Path, det: Detection, report: Progress, max_rows: int | None, *, threads: bool = True,
+    path: Path, det: Detection, report: ProgressFn, max_rows: int | None, *, threads: bool = True,
     infer_whole: bool = False,
 ) -> pa.Table:
     """One way of reading the CSV; the ``except`` clause picks the next one when it fails.
@@ -129,7 +128,7 @@ def _csv_attempt(
 
 
 def _read_csv_stream(
-    path: Path, det: Detection, report: Progress, read: pacsv.ReadOptions, parse: pacsv.ParseOptions,
+    path: Path, det: Detection, report: ProgressFn, read: pacsv.ReadOptions, parse: pacsv.ParseOptions,
     convert: pacsv.ConvertOptions, max_rows: int | None,
 ) -> pa.Table:
     batches: list[pa.RecordBatch] = []
@@ -148,7 +147,7 @@ def _read_csv_stream(
 
 
 def _read_csv_whole(
-    path: Path, det: Detection, report: Progress, read: pacsv.ReadOptions, parse: pacsv.ParseOptions,
+    path: Path, det: Detection, report: ProgressFn, read: pacsv.ReadOptions, parse: pacsv.ParseOptions,
     convert: pacsv.ConvertOptions,
 ) -> pa.Table:
     """``pyarrow.csv.read_csv`` (which parses blocks in parallel, unlike the serial streaming reader)

@@ -22,9 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.data.sources import jsontable
-from core.data.sources.csvfile import NULL_VALUES, Progress, read_csv
+from core.data.sources.csvfile import NULL_VALUES, read_csv
 from core.data.sources.sniff import SUPPORTED_EXTENSIONS, Detection, sniff
 from core.platform.errors import InvalidInputError
+from core.platform.progress import ProgressFn
 
 __all__ = [
     "NULL_VALUES",
@@ -88,7 +89,7 @@ def read_table(
     *,
     sheet: str | None = None,
     max_bytes: int | None = None,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
     rename_columns: bool = False,
 ) -> ReadResult:
     """Read a whole file.
@@ -204,7 +205,7 @@ def _parquet_file(path: Path, det: Detection) -> pq.ParquetFile:
         ) from exc
 
 
-def _read_parquet(path: Path, det: Detection, warnings: list[str], report: Progress) -> pa.Table:
+def _read_parquet(path: Path, det: Detection, warnings: list[str], report: ProgressFn) -> pa.Table:
     reader = _parquet_file(path, det)
     groups = reader.metadata.num_row_groups
     parts = []

@@ -37,7 +37,7 @@ KINDS: dict[str, str] = {
     "import_file": "core.data.ingest:import_file_job",
     "profile": "core.eda.reports:profile_job",
     "train": "core.models.training:train_job",
-    "predict_batch": "core.serve.predict:batch_predict_job",
+    "predict_batch": "core.serve.batch:batch_predict_job",
 }
 
 

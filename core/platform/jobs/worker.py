@@ -45,7 +45,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # Imported once by the worker so that every job forked from it finds them loaded.  Optional
 # libraries that are missing are skipped; ydata-profiling stays out (heavy, used by one job kind).
 PRELOAD = ("pandas", "pyarrow.parquet", "pyarrow.dataset", "sklearn.ensemble", "sklearn.linear_model", "lightgbm",
-           "xgboost", "skops.io", "optuna", "core.models.training", "core.serve.predict", "core.data.ingest",
+           "xgboost", "skops.io", "optuna", "core.models.training", "core.serve.batch", "core.data.ingest",
            "core.models.training_stats")
 REPLY_TIMEOUT = 10.0
 

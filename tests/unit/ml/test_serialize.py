@@ -13,7 +13,7 @@ from core.ml.preprocessing import resolve_preprocessing
 from core.ml.problem import column_types
 from core.ml.serialize import check_versions, dump_model, library_versions, load_model, sha256_hex
 from core.platform.errors import IntegrityError, InvalidInputError
-from tests.unit.test_ml_catalogue import CASES, tiny_frame
+from tests.unit.ml.test_catalogue import CASES, tiny_frame
 
 
 def _fitted(key: str, kind: str, config: PreprocessConfig | None = None):
@@ -82,7 +82,7 @@ def test_types_outside_the_allow_list_are_refused_by_name():
     X, y = tiny_frame("binary")
     odd = sk_pipeline(Sneaky(), get_algorithm("decision_tree").make("binary")).fit(X[["count"]], y)
     data = dump_model(odd)
-    with pytest.raises(IntegrityError, match=r"contains the type '[\w.]*test_ml_serialize\.Sneaky', which "
+    with pytest.raises(IntegrityError, match=r"contains the type '[\w.]*test_serialize\.Sneaky', which "
                                              r"Atelier does not trust; refusing to load"):
         load_model(data, sha256_hex(data))
 

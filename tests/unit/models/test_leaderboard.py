@@ -162,3 +162,12 @@ def test_compare_a_version_with_itself_keeps_two_columns(versions):
     better = out["metrics"].set_index("metric")["better"].to_dict()
     assert better == {"accuracy": "tie", "log_loss": "tie", "cv_roc_auc_mean": "tie", "cv_roc_auc_std": ""}
     assert out["importances"].empty and out["parameters"].empty
+
+
+def test_mean_and_std_columns_are_parts_of_their_summary_column():
+    from core.models.leaderboard import flatten_metrics, shown_as, summary_parts
+
+    flat = flatten_metrics({"accuracy": 0.9, "cv": {"f1": {"mean": 0.8, "std": 0.05}}})
+    assert summary_parts(flat) == ["cv_f1_mean", "cv_f1_std"]
+    assert shown_as("cv_f1_mean", flat) == "cv_f1" and shown_as("accuracy", flat) == "accuracy"
+    assert shown_as("loss_mean", ["loss_mean"]) == "loss_mean"  # no summary column: shown as it is

@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 
 from core.ml.catalogue import get_algorithm
-from core.ml.config import Callbacks, PreprocessConfig, SplitConfig, TuningConfig
+from core.ml.config import PreprocessConfig, SplitConfig, TuningConfig
 from core.ml.preprocessing import resolve_preprocessing
 from core.ml.problem import column_types
 from core.ml.splits import cv_folds, split_rows
 from core.ml.tuning import tune
 from core.platform.errors import InvalidInputError, JobCancelledError, ResourceError
+from core.platform.progress import Progress
 
 
 def _setup(kind: str = "binary", n: int = 240):
@@ -26,7 +27,7 @@ def _setup(kind: str = "binary", n: int = 240):
     return X.iloc[train], y.iloc[train], folds
 
 
-def _run(key: str, config: TuningConfig, kind: str = "binary", callbacks: Callbacks | None = None, **kw):
+def _run(key: str, config: TuningConfig, kind: str = "binary", callbacks: Progress | None = None, **kw):
     entry = get_algorithm(key)
     X, y, folds = _setup(kind)
     resolved, _ = resolve_preprocessing(PreprocessConfig(), entry.family, kind, entry.handles_missing)
@@ -37,7 +38,7 @@ def test_tuning_finds_parameters_and_reports_every_trial():
     lines: list[str] = []
     fractions: list[float] = []
     result = _run("logistic_regression", TuningConfig(n_trials=8),
-                  callbacks=Callbacks.of(lambda f, m=None: fractions.append(f), lines.append))
+                  callbacks=Progress.of(lambda f, m=None: fractions.append(f), lines.append))
     assert result.metric == "roc_auc" and 0.5 < result.best_score <= 1.0
     assert set(result.best_params) == {"C"}
     assert len(result.trials) == 8 and {"trial", "status", "value", "param_C"} <= set(result.trials.columns)
@@ -76,7 +77,7 @@ def test_regression_minimises_rmse_and_maps_hidden_parameters():
 def test_nothing_to_tune_runs_a_single_trial():
     lines: list[str] = []
     result = _run("linear_regression", TuningConfig(n_trials=10), kind="regression",
-                  callbacks=Callbacks.of(log=lines.append))
+                  callbacks=Progress.of(log=lines.append))
     assert len(result.trials) == 1 and result.best_params == {}
     assert lines[0] == "Linear regression has no hyperparameters to tune: one trial with the defaults."
 
@@ -115,4 +116,4 @@ def test_cancel_stops_the_search():
             raise JobCancelledError("Cancelled by the user.")
 
     with pytest.raises(JobCancelledError):
-        _run("decision_tree", TuningConfig(n_trials=50), callbacks=Callbacks.of(check_cancelled=check))
+        _run("decision_tree", TuningConfig(n_trials=50), callbacks=Progress.of(check_cancelled=check))

@@ -1,172 +1,45 @@
-"""Predictions from a stored model: one row for the form, or a whole file as a job.
+"""Batch scoring: a whole file, validated, scored and written chunk by chunk in one pass.
 
-Every input is validated against the model's reference statistics
-(``core.serve.validation``), converted to the training types, then scored by the
-model's ``Scorer`` (``core.serve.scoring``), which builds the model's input once
-and asks the estimator once.  A file is read, checked, converted, scored and
-written chunk by chunk in one pass (Parquet: only the model's columns are
-read), so a million rows never sit in memory at once; the run's summary and
-drift are gathered on the way, and the output is a prediction run in the
-artifact store and the registry.  Large LightGBM batches score through the
-model's compiled trees (``core.serve.compiled_trees``) when the machine can build
-them.
+Every input is validated against the model's reference statistics (``core.serve.validation``),
+converted to the training types, then scored by the model's ``Scorer`` (``core.serve.scoring``),
+which builds the model's input once and asks the estimator once.  Parquet is streamed (only the
+model's columns are read), so a million rows never sit in memory at once; the run's summary and
+drift are gathered on the way, and the output is a prediction run in the artifact store and the
+registry.  Large LightGBM batches score through the model's compiled trees
+(``core.serve.compiled_trees``) when the machine can build them.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.data.sources.input_chunks import InputFile
+from core.data.ingest import discard_staged
+from core.data.sources.input_chunks import CHUNK_ROWS, InputFile, check_input_file
+from core.data.target import ProblemKind
 from core.models import registry
 from core.models.registry import ModelVersionInfo
+from core.platform import jobs
 from core.platform.errors import InvalidInputError
+from core.platform.progress import ProgressFn
 from core.platform.storage import keys
 from core.platform.workspace import Workspace
 from core.serve import prediction_runs
 from core.serve.compiled_trees import CHECK_ROWS, CompiledTrees, compiled_trees
-from core.serve.monitoring import DRIFT_ROWS, check_input_file
-from core.serve.scoring import Scorer, Scores, scorer_for
-from core.serve.validation import ValidationReport, validate_and_coerce, validate_row
+from core.serve.drift import DRIFT_ROWS, detect_drift
+from core.serve.loaded import LoadedModel, load_model
+from core.serve.outputs import output_table
+from core.serve.validation import ValidationReport, validate_and_coerce
 
-# Rows per chunk: past this, per-chunk costs are lost in the noise, while each further 100,000 rows
-# hold ~60 MB more at once (Parquet reader, frame, model input, compiled trees' copy).
-CHUNK_ROWS = 100_000
-DRIFT_SAMPLE_ROWS = DRIFT_ROWS  # drift is measured on the first rows, as ``core.serve.monitoring`` does
-Progress = Callable[[float, str], None]
+__all__ = ["BATCH_JOB", "batch_predict_job", "predict_file", "run_of_job", "submit_batch", "validate_file"]
 
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """A stored model version, verified and loaded, with what scoring needs."""
-
-    version: ModelVersionInfo
-    pipeline: Any
-
-    @property
-    def card(self) -> dict[str, Any]:
-        return self.version.card
-
-    @property
-    def reference(self) -> dict[str, Any]:
-        reference = self.card.get("reference")
-        if not reference:
-            raise InvalidInputError(
-                f"Model {self.version.label} has no reference statistics, so its input cannot be validated.",
-                hint="Retrain it with this version of Atelier.",
-            )
-        return reference
-
-    @property
-    def features(self) -> list[str]:
-        return list(self.card.get("features", []))
-
-    @property
-    def kind(self) -> str:
-        return self.version.problem_type
-
-    @property
-    def classes(self) -> list[Any]:
-        return list(self.card.get("classes") or [])
-
-    @property
-    def scorer(self) -> Scorer:
-        """The pipeline's scorer (kept per process with the pipeline)."""
-        return scorer_for(self.pipeline, self.kind)
-
-
-_LOADED: dict[tuple[str, int, str], LoadedModel] = {}
-_LOADED_MAX = 8
-
-
-def load_model(ws: Workspace, ref: str | ModelVersionInfo) -> LoadedModel:
-    """Load the version named by ``ref``; kept per process, keyed by its checksum."""
-    version = registry.get_version(ws, ref) if isinstance(ref, str) else ref
-    if version.artifact_key is None or version.sha256 is None:
-        raise InvalidInputError(f"Model {version.label} has no stored file.")
-    key = (ws.settings.database_url, version.id, version.sha256)
-    if key not in _LOADED:
-        if len(_LOADED) >= _LOADED_MAX:
-            _LOADED.pop(next(iter(_LOADED)))
-        _LOADED[key] = LoadedModel(version, registry.load_pipeline(ws, version))
-    else:  # the stage may have changed since it was loaded
-        _LOADED[key] = LoadedModel(version, _LOADED[key].pipeline)
-    return _LOADED[key]
-
-
-# -- scoring -----------------------------------------------------------------------------------
-def score_frame(model: LoadedModel, X: pd.DataFrame, *, contributions: bool = False) -> pd.DataFrame:
-    """Predictions (and class probabilities) for rows already coerced to the training types."""
-    scorer = model.scorer
-    scores = scorer.score(X)
-    return _scored(scorer, X, scores, contributions and model.kind != "clustering")
-
-
-def _scored(scorer: Scorer, X: pd.DataFrame, scores: Scores, contributions: bool) -> pd.DataFrame:
-    columns = {"prediction": scores.prediction}
-    if scores.proba is not None:
-        columns.update({f"probability_{label}": scores.proba[:, i] for i, label in enumerate(scorer.classes)})
-    out = pd.DataFrame(columns, index=X.index)
-    if contributions:
-        from core.ml.explain import top_contributions
-
-        out = out.join(top_contributions(scorer.contributions(X, scores), 3))
-    return out
-
-
-@dataclass(frozen=True)
-class RowPrediction:
-    prediction: Any
-    probabilities: dict[str, float]
-    contributions: pd.Series | None  # per input feature, largest first
-    base_value: float | None
-    explained_class: Any
-    report: ValidationReport
-
-
-def predict_one(model: LoadedModel, values: dict[str, Any], *, explain: bool = True) -> RowPrediction:
-    """Score one row given as ``{feature: value}`` (the Predict page's form)."""
-    report, X = validate_row(model.reference, {f: values.get(f) for f in model.features})
-    report.raise_for_errors()  # a missing feature, the one way to get no row back, is an error
-    scorer = model.scorer
-    scores = scorer.score(X, threads=1)  # one row: waking a pool of threads costs more than the trees
-    probabilities = {} if scores.proba is None else \
-        {str(label): float(p) for label, p in zip(scorer.classes, scores.proba[0], strict=True)}
-    contributions = base = explained = None
-    if explain and model.kind != "clustering":
-        from core.ml.explain import BASE_COLUMN, CLASS_COLUMN
-
-        row = scorer.contributions(X, scores, threads=1).iloc[0]
-        base = float(row[BASE_COLUMN])
-        explained = row.get(CLASS_COLUMN)
-        values_only = row.drop([c for c in (BASE_COLUMN, CLASS_COLUMN) if c in row.index]).astype(float)
-        contributions = values_only.reindex(values_only.abs().sort_values(ascending=False).index)
-    return RowPrediction(_plain(scores.prediction[0]), probabilities, contributions, base, explained, report)
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-# -- reading -----------------------------------------------------------------------------------
-def iter_input(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """The input file in chunks: Parquet is streamed; other formats are read once, then sliced."""
-    yield from InputFile.open(Path(path)).chunks(chunk_rows)
-
-
-def count_rows(path: Path) -> int | None:
-    if Path(path).suffix.lower() == ".parquet":
-        return pq.ParquetFile(path).metadata.num_rows
-    return None
 
 
 def validate_file(model: LoadedModel, path: Path, chunk_rows: int = CHUNK_ROWS) -> ValidationReport:
@@ -194,7 +67,6 @@ def _certainly_blocked(report: ValidationReport, total_rows: int) -> bool:
     return False
 
 
-# -- batches -----------------------------------------------------------------------------------
 def predict_file(
     ws: Workspace,
     model: LoadedModel,
@@ -202,7 +74,7 @@ def predict_file(
     *,
     contributions: bool = False,
     keep_columns: bool = False,
-    progress: Progress | None = None,
+    progress: ProgressFn | None = None,
     check_cancelled: Callable[[], None] | None = None,
     source: str = "",
     job_id: str | None = None,
@@ -245,7 +117,7 @@ def predict_file(
                         not trees.matches(scorer.model, scorer.model_input(X.iloc[:CHECK_ROWS])):
                     trees = None
                 scores = scorer.score(X, trees=trees)
-                table = _table(scorer, chunk if keep_columns else None, X, scores, contributions)
+                table = output_table(scorer, chunk if keep_columns else None, X, scores, contributions)
                 if writer is None:
                     writer = pq.ParquetWriter(out_path, table.schema, compression="zstd")
                 writer.write_table(table.cast(writer.schema))
@@ -279,18 +151,9 @@ def predict_file(
     )
 
 
-def _table(scorer: Scorer, chunk: pd.DataFrame | None, X: pd.DataFrame, scores: Scores,
-           contributions: bool) -> pa.Table:
-    """A chunk's output rows: ``chunk``'s own columns when given, then the predictions."""
-    scored = _scored(scorer, X, scores, contributions)
-    if chunk is not None:
-        scored = pd.concat([chunk.reset_index(drop=True), scored.reset_index(drop=True)], axis=1)
-    return pa.Table.from_pandas(scored.reset_index(drop=True), preserve_index=False)
-
-
 def _trees(ws: Workspace, model: LoadedModel, rows: int) -> CompiledTrees | None:
     """The model's compiled trees for a batch of ``rows`` rows, or ``None`` (LightGBM scores it)."""
-    if not model.scorer.lightgbm or model.kind not in ("binary", "multiclass", "regression"):
+    if not model.scorer.lightgbm or model.kind == ProblemKind.CLUSTERING:
         return None
     return compiled_trees(ws.settings.home / "cache" / "trees", model.version.sha256 or "", model.scorer.model,
                           rows=rows)
@@ -300,7 +163,7 @@ class _Tally:
     """The run's summary, gathered chunk by chunk: the class mix, or the mean and spread of the predictions."""
 
     def __init__(self, kind: str) -> None:
-        self.classes = kind in ("binary", "multiclass", "clustering")
+        self.classes = kind != ProblemKind.REGRESSION
         self.counts: dict[str, int] = {}  # by the label's text, in order of first appearance
         self.n, self.mean, self.m2 = 0, 0.0, 0.0
 
@@ -337,7 +200,7 @@ class _Tally:
 
 
 class _DriftSample:
-    """The first ``DRIFT_SAMPLE_ROWS`` converted rows, tested for drift as soon as they are in."""
+    """The first ``DRIFT_ROWS`` converted rows, tested for drift as soon as they are in."""
 
     def __init__(self, reference: dict) -> None:
         self.reference = reference
@@ -346,17 +209,15 @@ class _DriftSample:
         self.result: Any = None
 
     def add(self, X: pd.DataFrame) -> None:
-        if self.result is not None or self.taken >= DRIFT_SAMPLE_ROWS:
+        if self.result is not None or self.taken >= DRIFT_ROWS:
             return
-        part = X.iloc[: DRIFT_SAMPLE_ROWS - self.taken]
-        self.parts.append(part if self.taken + len(X) >= DRIFT_SAMPLE_ROWS else part.copy())
+        part = X.iloc[: DRIFT_ROWS - self.taken]
+        self.parts.append(part if self.taken + len(X) >= DRIFT_ROWS else part.copy())
         self.taken += len(part)
-        if self.taken >= DRIFT_SAMPLE_ROWS:
+        if self.taken >= DRIFT_ROWS:
             self._test()
 
     def _test(self) -> None:
-        from core.serve.drift import detect_drift
-
         frame = pd.concat(self.parts, ignore_index=True) if len(self.parts) > 1 else self.parts[0]
         self.result, self.parts = detect_drift(self.reference, frame), []
 
@@ -366,11 +227,30 @@ class _DriftSample:
         return self.result
 
 
+BATCH_JOB = "predict_batch"
+
+
+def submit_batch(ws: Workspace, version: ModelVersionInfo, path: Path, *, contributions: bool = False,
+                 keep_columns: bool = False, source: str = "", discard: bool = False) -> str:
+    """Score the file at ``path`` with ``version`` as a background job; returns the job id.
+
+    ``discard``: the file is a staged upload, removed when the job ends.
+    """
+    params = {"model": version.label, "path": str(path), "contributions": contributions,
+              "keep_columns": keep_columns, "source": source or Path(path).name, "discard": discard}
+    return jobs.submit(ws, BATCH_JOB, params, title=f"Score {source or Path(path).name} with {version.label}")
+
+
+def run_of_job(ws: Workspace, job: jobs.JobInfo) -> prediction_runs.PredictionRunInfo | None:
+    """The prediction run a finished batch job recorded, or ``None`` when it is no longer stored."""
+    name = registry.parse_ref(job.params["model"])[0]
+    run_id = job.result.get("run_id")
+    return next((r for r in prediction_runs.list_runs(ws, name) if r.id == run_id), None)
+
+
 def batch_predict_job(ctx, model: str, path: str, contributions: bool = False, keep_columns: bool = False,
                       source: str = "", discard: bool = True) -> dict[str, Any]:
     """Job body: score a staged file with ``model`` (a registry reference)."""
-    from core.data.ingest import discard_staged
-
     try:
         loaded = load_model(ctx.ws, model)
         ctx.log(f"Scoring {source or Path(path).name} with {loaded.version.label}")
@@ -382,20 +262,3 @@ def batch_predict_job(ctx, model: str, path: str, contributions: bool = False, k
             discard_staged(Path(path), ctx.ws.settings)
     ctx.log(f"Scored {run.n_rows:,} rows")
     return {"run_id": run.id, "artifact_key": run.artifact_key, "rows": run.n_rows}
-
-
-def write_output(ws: Workspace, run: prediction_runs.PredictionRunInfo, target: Path) -> Path:
-    """Copy a prediction run's output to ``target`` as Parquet or CSV (by extension)."""
-    source = ws.local_path(run.artifact_key)
-    target = Path(target)
-    if target.suffix.lower() == ".parquet":
-        pq.write_table(pq.read_table(source), target)
-    elif target.suffix.lower() in (".csv", ".txt"):
-        import pyarrow.csv as pcsv
-
-        with pcsv.CSVWriter(target, pq.read_schema(source)) as writer:
-            for batch in pq.ParquetFile(source).iter_batches(batch_size=CHUNK_ROWS):
-                writer.write_batch(batch)
-    else:
-        raise InvalidInputError(f"Cannot write predictions as {target.suffix!r}: use .csv or .parquet.")
-    return target

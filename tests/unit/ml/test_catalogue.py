@@ -104,3 +104,12 @@ def test_catalogue_errors_list_the_choices():
     assert "svc" in e.value.hint
     with pytest.raises(InvalidInputError, match="Random forest .* has no parameter 'trees'"):
         get_algorithm("random_forest").make("binary", {"trees": 5})
+
+
+def test_default_picks_start_with_a_linear_baseline_then_trees():
+    from core.ml.catalogue import default_algorithms
+
+    assert default_algorithms("binary") == ["logistic_regression", "random_forest", "lightgbm"]
+    assert default_algorithms("regression") == ["ridge", "random_forest", "lightgbm"]
+    assert default_algorithms("clustering") == ["kmeans"]
+    assert default_algorithms("multiclass", n=1) == ["logistic_regression"]

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from core.data.schema import ROLES, ColumnInfo, infer_schema, infer_schema_json, suggest_roles, validate_roles
-from core.models.training_stats import logical_type
+from core.data.types import logical_type
 from core.platform.errors import InvalidInputError
 
 

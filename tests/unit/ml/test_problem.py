@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.ml.problem import clean_target, column_types, detect_problem, feature_warnings, select_features
+from core.data.target import detect_problem
+from core.ml.problem import clean_target, column_types, feature_warnings, select_features
 from core.platform.errors import InvalidInputError
 
 

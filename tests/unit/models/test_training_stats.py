@@ -8,14 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.data.types import iso_to_ns, logical_type
 from core.models.training_stats import (
     OTHER,
     FeatureSpec,
     bin_counts,
     build_reference,
     feature_specs,
-    iso_to_ns,
-    logical_type,
     reference_feature,
 )
 from core.platform.errors import InvalidInputError

@@ -118,8 +118,8 @@ def test_register_stores_plain_json_and_lists_by_name(ws):
               card={"classes": np.array([0, 1]), "n": np.int64(3), "params": {"C": 1.0}}, job_id="j1",
               predict_ms_per_1k=2.5)
     assert mv.metrics == {"accuracy": 0.75, "auc": None, "cv": {"f1": {"mean": 0.5, "std": 0.25}}}
-    assert mv.card == {"classes": [0, 1], "n": 3, "params": {"C": 1.0}}
-    assert type(mv.card["n"]) is int and mv.job_id == "j1" and mv.predict_ms_per_1k == 2.5
+    assert mv.card.classes == (0, 1) and mv.card.params == {"C": 1.0} and mv.card.extra == {"n": 3}
+    assert type(mv.card.extra["n"]) is int and mv.job_id == "j1" and mv.predict_ms_per_1k == 2.5
     assert mv.created_at.tzinfo is not None
     _add(ws, name="another")
     assert [m.label for m in registry.list_versions(ws)] == ["another:1", f"{NAME}:1"]
@@ -249,3 +249,11 @@ def test_prediction_runs_are_recorded_newest_first(ws):
         prediction_runs.record(ws, v1, source="x", n_rows=1, summary={}, drift_share=1.5)
     with pytest.raises(NotFoundError, match="There is no model named 'ghost'"):
         prediction_runs.list_runs(ws, "ghost")
+
+
+def test_a_bare_name_means_production_else_the_latest():
+    from types import SimpleNamespace
+
+    versions = [SimpleNamespace(version=n, stage=s) for n, s in [(1, "archived"), (2, "production"), (3, "none")]]
+    assert registry.default_version(versions).version == 2
+    assert registry.default_version(versions[:1] + versions[2:]).version == 3

@@ -1,12 +1,15 @@
-"""Duplicate rows of Arrow tables counted from row hashes, checked against pandas."""
+"""Duplicate rows of Arrow tables and DataFrames counted from row hashes, checked against pandas."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from core.data.duplicates import duplicate_row_count
+from core.data.quality import quality_report
 from core.data.schema import infer_schema, infer_schema_json
+from core.eda import describe_dataset
 
 
 def test_duplicate_rows_of_an_arrow_table_match_pandas() -> None:
@@ -53,3 +56,29 @@ def test_columns_are_hashed_in_any_order_of_the_schema() -> None:
     schema = infer_schema(table)
     assert duplicate_row_count(table, schema) == duplicate_row_count(table, list(reversed(schema))) == 1
     assert duplicate_row_count(table.slice(0, 1)) == 0 and duplicate_row_count(table.select([])) == 0
+
+
+def test_duplicate_rows_of_a_dataframe_match_pandas_for_every_dtype() -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(30):
+        n = int(rng.integers(2, 300))
+        frame = pd.DataFrame({
+            "f": rng.choice([0.0, -0.0, 1.5, np.nan, np.inf], n),
+            "i": pd.array(rng.choice([1, 2, None], n), dtype="Int64"),
+            "o": pd.Series(rng.choice(np.array(["a", None, 1, "1"], dtype=object), n), dtype=object),  # 1 is not '1'
+            "s": pd.Series(rng.choice(["x", "y", None], n), dtype="string"),
+            "b": rng.choice([True, False], n),
+            "c": pd.Categorical(rng.choice(["p", "q", None], n)),
+            "t": pd.to_datetime(rng.choice(["2020-01-01", None, "2021-01-01"], n)).tz_localize("UTC"),
+            "d": pd.to_timedelta(rng.integers(0, 2, n), unit="s"),
+            "u": rng.integers(0, 10**6, n),  # nearly unique: most rows drop out after this column
+        })
+        columns = list(rng.choice(frame.columns, int(rng.integers(2, len(frame.columns) + 1)), replace=False))
+        assert duplicate_row_count(frame[columns]) == int(frame[columns].duplicated().sum()), columns
+
+
+def test_quality_report_and_overview_count_duplicates_with_the_same_counter() -> None:
+    frame = pd.DataFrame({"a": [[1, 2], [1, 2], [3], None, None], "b": ["x", "x", "y", None, np.nan]})
+    # Lists are compared by their text; None and NaN are one missing value.
+    assert duplicate_row_count(frame) == 2
+    assert quality_report(frame).summary["duplicate_rows"] == describe_dataset(frame).duplicate_rows == 2

@@ -15,7 +15,7 @@ import pytest
 
 from core.ml.serialize import load_model
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "saved_models"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "saved_models"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 
 

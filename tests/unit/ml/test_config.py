@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from core.ml.config import Callbacks, PreprocessConfig, SplitConfig, TrainConfig, TuningConfig
+from core.ml.config import PreprocessConfig, SplitConfig, TrainConfig, TuningConfig
 from core.platform.errors import InvalidInputError
+from core.platform.progress import Progress
 
 
 def test_train_config_round_trips_through_json():
@@ -38,11 +39,11 @@ def test_train_config_errors():
 def test_callbacks_scale_clamp_and_check_cancel_first():
     seen: list[tuple[float, str | None]] = []
     events: list[str] = []
-    outer = Callbacks.of(lambda f, m=None: seen.append((f, m)), None, lambda: events.append("checked"))
+    outer = Progress.of(lambda f, m=None: seen.append((f, m)), None, lambda: events.append("checked"))
     inner = outer.scaled(0.5, 0.7)
     inner.step(0.5, "halfway")
     inner.progress(2.0)
     outer.step(-1, "start")
     assert seen == [(pytest.approx(0.6), "halfway"), (pytest.approx(0.7), None), (0.0, "start")]
     assert events == ["checked", "checked"]
-    Callbacks().step(0.3, "no-op hooks do nothing")
+    Progress().step(0.3, "no-op hooks do nothing")

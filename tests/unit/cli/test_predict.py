@@ -15,7 +15,7 @@ from core.models import registry
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
 from core.serve import prediction_runs
-from core.serve.predict import load_model
+from core.serve.loaded import load_model
 from core.serve.validation import coerce_batch
 from tests.support.models import copy_home, template_home, train_sample
 

@@ -64,3 +64,12 @@ def test_estimate_errors():
         estimate_cost("ridge", X, y, 0)
     with pytest.raises(InvalidInputError, match="Unknown algorithm 'nope'"):
         estimate_cost("nope", X, y, 100)
+
+
+def test_the_fits_of_a_run_count_the_final_fit_the_folds_and_each_trials_folds():
+    from core.ml.estimate import fits_in_run
+
+    assert fits_in_run(0) == 1
+    assert fits_in_run(5) == 6
+    assert fits_in_run(5, {"n_trials": 10, "cv_folds": 3}) == 36
+    assert fits_in_run(0, {"n_trials": None, "timeout": 60}) == 1  # bounded by time: counted as none

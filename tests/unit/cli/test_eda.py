@@ -19,7 +19,7 @@ from core.cli import main
 from core.data import datasets
 from core.eda.reports import stored_report
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
