@@ -24,7 +24,7 @@ from core.models import registry
 from core.models.training import TRAIN_JOB
 from core.models.training_stats import FeatureSpec, feature_specs
 from core.platform.workspace import Workspace
-from core.serve import prediction_runs
+from core.serve import api_keys, deployment, prediction_runs
 from core.serve.batch import BATCH_JOB, run_of_job, submit_batch, validate_file
 from core.serve.health import health_figure, health_table
 from core.serve.loaded import LoadedModel
@@ -303,3 +303,45 @@ def retrain_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
             job_id = submit_retraining(ws, plan, chosen)
             watch(key, job_id)
             st.rerun()
+
+
+def deployment_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
+    """How to serve the model over HTTP: the command, the URL, ready examples, and the API keys."""
+    mv = model.version
+    schema = deployment.model_schema(mv)
+    keys = api_keys.list_keys(ws)
+    with_key = bool(api_keys.list_keys(ws, include_revoked=True)) or ws.settings.serve_require_key
+    if mv.stage == "production":
+        url = deployment.predict_url(mv.name)
+        st.caption(f"{mv.label} is in production: the API serves it at the model's URL, and switches on its own "
+                   "when another version is promoted or rolled back.")
+    else:
+        url = deployment.predict_url(mv.name).removesuffix("/predict") + f"/versions/{mv.version}/predict"
+        st.caption(f"{mv.label} is not in production: its own URL below serves it; the model's URL "
+                   f"(…/v1/models/{mv.name}/predict) serves the production version, once there is one.")
+    st.markdown("**Start the server** (no Streamlit needed; the interactive API docs are at /docs):")
+    st.code(deployment.serve_command(), language="bash")
+    st.markdown(f"**URL:** `{url}`")
+    curl_tab, python_tab = st.tabs(["curl", "Python"])
+    curl_tab.code(deployment.curl_example(schema, url, with_key=with_key), language="bash")
+    python_tab.code(deployment.python_example(schema, url, with_key=with_key), language="python")
+    st.markdown("**API keys**: " + ("every request needs one." if with_key else
+                                    "none yet, so the API answers anyone who can reach it. Create one to "
+                                    "require keys."))
+    if keys:
+        st.dataframe(pd.DataFrame([{"name": k.name, "starts with": k.prefix + "…",
+                                    "created": f"{k.created_at:%Y-%m-%d %H:%M}"} for k in keys]),
+                     hide_index=True, width="stretch")
+    with st.form(f"{key}.create", clear_on_submit=True, border=False):
+        name = st.text_input("New key's name", placeholder="e.g. the program that will use it", key=f"{key}.name")
+        if st.form_submit_button("Create API key"):
+            with guard("Creating the API key"):
+                created = api_keys.create_key(ws, name)
+                st.success(f"Key {created.info.name!r} created. Copy it now: it is shown only this once.")
+                st.code(created.key, language=None)
+    if keys:
+        chosen = st.selectbox("Key to revoke", [k.name for k in keys], key=f"{key}.revoke_name")
+        if st.button("Revoke", key=f"{key}.revoke"):
+            with guard("Revoking the API key"):
+                api_keys.revoke_key(ws, chosen)
+                st.rerun()

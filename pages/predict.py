@@ -30,7 +30,8 @@ if model is None or not model.card.reference:
 with st.expander("Model card: metrics, curves, importances"):
     render_model_results(model.card, mv.metrics, key=f"predict.card.{mv.id}")
 
-row_tab, batch_tab, drift_tab, health_tab, retrain_tab = st.tabs(["One row", "Batch", "Drift", "Health", "Retrain"])
+row_tab, batch_tab, drift_tab, health_tab, retrain_tab, deploy_tab = st.tabs(
+    ["One row", "Batch", "Drift", "Health", "Retrain", "Deployment"])
 with row_tab:
     st.caption("Every field starts at the training median or most frequent value; change any, then Predict.")
     with guard("Building the form"):
@@ -49,3 +50,5 @@ with retrain_tab:
                "it with the production version before promoting it.")
     with guard("Preparing the retraining"):
         views.retrain_view(ws, model, key="predict.retrain")
+with deploy_tab, guard("Showing the deployment"):
+    views.deployment_view(ws, model, key="predict.deploy")

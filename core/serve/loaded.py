@@ -78,6 +78,21 @@ class ModelCache:
             self._models.popitem(last=False)
         return model
 
+    def get(self, ws: Workspace, version: ModelVersionInfo) -> LoadedModel | None:
+        """``version`` if it is loaded already (with this fresh row), else ``None``; never loads."""
+        key = (ws.settings.database_url, version.id, version.sha256)
+        cached = self._models.pop(key, None)
+        if cached is None:
+            return None
+        self._models[key] = cached
+        return LoadedModel(version, cached.pipeline)
+
+    def put(self, ws: Workspace, model: LoadedModel) -> None:
+        """Keep ``model``, loaded elsewhere (a server loads outside its cache's lock)."""
+        self._models[(ws.settings.database_url, model.version.id, model.version.sha256)] = model
+        while len(self._models) > self.max_models:
+            self._models.popitem(last=False)
+
     def __len__(self) -> int:
         return len(self._models)
 

@@ -1,0 +1,262 @@
+"""The HTTP prediction API (``python -m core serve``) under load, and one big request vs batch scoring.
+
+    python -m benchmarks.bench_serve [--rows 100000] [--repeat 3] [--quick] [--duration 30]
+
+A LightGBM pipeline on 20 features (``benchmarks.bench_jobs.make_frame``) is promoted and served by
+``python -m core serve`` in its own process on loopback.
+
+(1) One-row requests (``dataframe_records``) from 8 and 32 concurrent clients (asyncio + httpx in
+    this process) for ``--duration`` seconds each: throughput and p50 / p99 latency.  The clients
+    share the machine's cores with the server, as any loopback client does.
+(2) ``--rows`` rows in one request (Parquet and JSON ``dataframe_split`` bodies), against scoring the
+    same rows in-process: ``core.serve.batch.predict_file`` on a Parquet file (the batch job's own
+    path, which also writes and records its output) and validate + score of the frame in memory.
+    Median of ``--repeat``.
+
+The baseline is ``mlflow models serve --env-manager local`` of the same pipeline (saved with
+``mlflow.sklearn``, ``/invocations``, the same one-row body), from mlflow 3.17.2 in a side virtual
+environment this benchmark builds on first use under ``~/.cache/atelier-bench`` (never in our
+requirements); when it cannot be built or started, its row says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.bench_jobs import make_frame
+from benchmarks.common import ROOT, markdown_table, median, parse_sized, size_parser
+from core.data.datasets import save_version
+from core.ml.config import SplitConfig, TrainConfig
+from core.models import registry
+from core.models.training import train_version
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
+from core.serve.batch import predict_file
+from core.serve.loaded import load_model
+from core.serve.outputs import score_frame
+from core.serve.validation import validate_and_coerce
+
+MLFLOW_VERSION = "3.17.2"  # 3.18.0 does not install here
+# ATELIER_BENCH_MLFLOW_VENV: an existing venv with mlflow to use (or build) instead
+MLFLOW_VENV = Path(os.environ.get("ATELIER_BENCH_MLFLOW_VENV") or
+                   Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "atelier-bench"
+                   / f"mlflow-{MLFLOW_VERSION}")
+
+SAVE_FOR_MLFLOW = """
+import sys
+import mlflow.sklearn
+from core.platform.config import Settings
+from core.platform.workspace import Workspace
+from core.serve.loaded import load_model
+ws = Workspace.open(Settings(home=sys.argv[1]))
+mlflow.sklearn.save_model(load_model(ws, sys.argv[2]).pipeline, sys.argv[3], serialization_format="cloudpickle")
+"""
+
+
+def _mlflow_python() -> tuple[Path | None, str]:
+    """The side venv's python with mlflow (built on first use, never in our requirements), or why not."""
+    python = MLFLOW_VENV / "bin" / "python"
+    if not python.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(MLFLOW_VENV)], check=True, capture_output=True)
+            subprocess.run([str(python), "-m", "pip", "install", "-q", f"mlflow=={MLFLOW_VERSION}"], check=True,
+                           capture_output=True, text=True, timeout=1200)
+        except (subprocess.SubprocessError, OSError) as exc:
+            import shutil
+
+            shutil.rmtree(MLFLOW_VENV, ignore_errors=True)
+            return None, f"skipped: mlflow {MLFLOW_VERSION} did not install in a side venv ({type(exc).__name__})"
+    # The pipeline names core.ml.steps and needs LightGBM: the side venv sees this checkout and, after
+    # its own packages (mlflow's pins first), this venv's.
+    site = next((MLFLOW_VENV / "lib").glob("python3*/site-packages"))
+    ours = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    (site / "atelier_bench.pth").write_text("\n".join([str(ROOT), *ours]) + "\n")
+    return python, ""
+
+
+def _start_mlflow(python: Path, home: Path, ref: str, tmp: Path, port: int) -> subprocess.Popen:
+    model_dir = tmp / "mlflow-model"
+    subprocess.run([str(python), "-c", SAVE_FOR_MLFLOW, str(home), ref, str(model_dir)], check=True,
+                   capture_output=True, text=True, cwd=ROOT, timeout=300)
+    env = {**os.environ, "PATH": f"{python.parent}:{os.environ.get('PATH', '')}", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([str(python.parent / "mlflow"), "models", "serve", "-m", str(model_dir), "-p", str(port),
+                             "-h", "127.0.0.1", "--env-manager", "local"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _wait_healthy(proc, f"http://127.0.0.1:{port}/ping", "mlflow models serve")
+    return proc
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(home: Path, port: int) -> subprocess.Popen:
+    env = {**os.environ, "ATELIER_HOME": str(home), "ATELIER_SERVE_MAX_CONCURRENT": "64",
+           "ATELIER_SERVE_MAX_BODY_MB": "1024", "ATELIER_SERVE_TIMEOUT_S": "300"}
+    proc = subprocess.Popen([sys.executable, "-m", "core", "serve", "--port", str(port), "--log-level", "warning"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _wait_healthy(proc, f"http://127.0.0.1:{port}/health", "python -m core serve")
+    return proc
+
+
+def _wait_healthy(proc: subprocess.Popen, url: str, what: str) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited:\n{proc.stderr.read()[-3000:]}")
+        try:
+            httpx.get(url, timeout=2).raise_for_status()
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                proc.terminate()
+                raise RuntimeError(f"{what} did not answer within 120 s") from None
+            time.sleep(0.2)
+
+
+async def _load(url: str, body: bytes, clients: int, seconds: float) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    failures = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        headers = {"Content-Type": "application/json"}
+        for _ in range(clients):  # warm the connections and the model
+            await client.post(url, content=body, headers=headers)
+        deadline = time.perf_counter() + seconds
+
+        async def one_client() -> None:
+            nonlocal failures
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = await client.post(url, content=body, headers=headers)
+                if response.status_code == 200:
+                    latencies.append((time.perf_counter() - started) * 1000)
+                else:
+                    failures += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    cuts = statistics.quantiles(latencies, n=100)
+    return {"clients": clients, "requests/s": f"{len(latencies) / elapsed:,.0f}", "p50 ms": f"{cuts[49]:.1f}",
+            "p99 ms": f"{cuts[98]:.1f}", "failed": failures}
+
+
+def main() -> None:
+    parser = size_parser(100_000, 20_000)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per client count")
+    parser.add_argument("--no-mlflow", action="store_true", help="skip the mlflow models serve baseline")
+    args = parse_sized(parser)
+    duration = min(args.duration, 3.0) if args.quick else args.duration
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        ws = Workspace.open(Settings(home=home))
+        version = save_version(ws, "bench", make_frame(20_000), provenance={"source": "benchmark"},
+                               roles={"y": "target"})
+        [row] = train_version(ws, version, TrainConfig(target="y", explain=False, split=SplitConfig(kind="random")),
+                              ["lightgbm"])
+        name, number = registry.parse_ref(row["model"])[:2]
+        registry.promote(ws, name, number)
+        big = make_frame(args.rows, seed=1).drop(columns=["y"])
+        one = json.dumps({"dataframe_records": big.head(1).to_dict("records")}).encode()
+        parquet = io.BytesIO()
+        big.to_parquet(parquet)
+        split = json.dumps({"dataframe_split": big.to_dict("split") | {"index": None}}).encode()
+        source = Path(tmp) / "batch.parquet"
+        source.write_bytes(parquet.getvalue())
+        model = load_model(ws, f"{name}:{number}")
+
+        predict_file(ws, model, source)  # a batch builds the compiled trees that big requests then use too
+        port = _free_port()
+        url = f"http://127.0.0.1:{port}/v1/models/{name}/predict"
+        proc = _start_server(home, port)
+        try:
+            load = [asyncio.run(_load(url, one, clients, duration)) for clients in (8, 32)]
+            import httpx
+
+            def timed_post(body: bytes, content_type: str) -> float:
+                started = time.perf_counter()
+                response = httpx.post(url, content=body, headers={"Content-Type": content_type}, timeout=300)
+                response.raise_for_status()
+                assert len(response.json()["predictions"]) == args.rows
+                return time.perf_counter() - started
+
+            timed_post(parquet.getvalue(), "application/vnd.apache.parquet")  # warm
+            http_parquet = [timed_post(parquet.getvalue(), "application/vnd.apache.parquet")
+                            for _ in range(args.repeat)]
+            http_json = [timed_post(split, "application/json") for _ in range(args.repeat)]
+        finally:
+            proc.terminate()
+            proc.wait(30)
+        mlflow_load: list[dict] = []
+        python, skipped = (None, "skipped: --no-mlflow") if args.no_mlflow else _mlflow_python()
+        if python is not None:
+            port = _free_port()
+            try:
+                mlflow = _start_mlflow(python, home, f"{name}:{number}", Path(tmp), port)
+            except (RuntimeError, subprocess.SubprocessError) as exc:
+                skipped = f"skipped: mlflow models serve did not start ({str(exc).strip().splitlines()[-1][:120]})"
+            else:
+                try:
+                    mlflow_load = [asyncio.run(_load(f"http://127.0.0.1:{port}/invocations", one, clients, duration))
+                                   for clients in (8, 32)]
+                finally:
+                    mlflow.terminate()
+                    mlflow.wait(30)
+
+        def in_memory() -> float:
+            started = time.perf_counter()
+            report, X = validate_and_coerce(model.reference, big)
+            assert report.ok
+            score_frame(model, X)
+            return time.perf_counter() - started
+
+        def batch() -> float:
+            started = time.perf_counter()
+            predict_file(ws, model, source)
+            return time.perf_counter() - started
+
+        in_memory(), batch()  # warm (the batch path may build compiled trees)
+        memory = [in_memory() for _ in range(args.repeat)]
+        batched = [batch() for _ in range(args.repeat)]
+        ws.db.dispose()
+
+    print(f"\n(1) One-row requests to python -m core serve on loopback, {duration:g} s per row, LightGBM on "
+          "20 features\n")
+    baseline = [{"candidate": f"mlflow {MLFLOW_VERSION} models serve (baseline)", **r} for r in mlflow_load] or \
+        [{"candidate": "mlflow models serve (baseline)", "clients": "8, 32", "requests/s": "-", "p50 ms": "-",
+          "p99 ms": "-", "failed": skipped}]
+    print(markdown_table([{"candidate": "Atelier API", **r} for r in load] + baseline))
+    if mlflow_load:
+        ratio = float(load[1]["requests/s"].replace(",", "")) / float(mlflow_load[1]["requests/s"].replace(",", ""))
+        print(f"\nAtelier / MLflow throughput at 32 clients: {ratio:.2f}×")
+    print("\nTargets: p99 ≤ 25 ms at 8 clients; ≥ 3× MLflow's throughput at 32 clients.\n")
+    base = median(batched)
+    print(f"(2) {args.rows:,} rows in one request vs in-process batch scoring, median of {args.repeat}\n")
+    rows = [("core.serve.batch.predict_file on a Parquet file (baseline: the batch job's path)", batched),
+            ("in-process validate_and_coerce + score_frame of the frame in memory", memory),
+            ("HTTP POST, Parquet body, JSON answer", http_parquet),
+            ("HTTP POST, JSON dataframe_split body, JSON answer", http_json)]
+    print(markdown_table([{"candidate": label, "seconds": f"{median(t):.2f}", "vs batch": f"{median(t) / base:.2f}×"}
+                          for label, t in rows]))
+    print("\nTarget: one request ≤ 1.2× the in-process batch scoring time.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""The routes: predictions, what a model expects, health and metrics.
+
+A prediction request is checked (key, body size, a free scoring slot) in the event loop, then read,
+validated, scored and written as JSON in a worker thread, so that the loop keeps accepting requests
+while the trees run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from core.serve.api.errors import ApiError, as_api_error, error_body
+from core.serve.api.limits import Slot, read_body, run_with_timeout
+from core.serve.api.metrics import CONTENT_TYPE_LATEST
+from core.serve.api.payloads import PARQUET_TYPES, read_rows
+from core.serve.api.predictions import Refused, report_json, score_rows
+from core.serve.api.state import ApiState
+from core.serve.deployment import model_schema
+
+__all__ = ["router"]
+
+router = APIRouter()
+EXPLAIN = re.compile(r"top(\d{1,2})")
+MAX_EXPLAIN = 20
+
+_BODY = {
+    "required": True,
+    "description": "Rows to score: MLflow's JSON scoring formats (dataframe_split, dataframe_records, instances, "
+                   "inputs), a CSV file (text/csv) or a Parquet file. The columns a model expects are at "
+                   "GET /v1/models/{name}/schema.",
+    "content": {
+        "application/json": {"schema": {"type": "object"}, "examples": {
+            "dataframe_split": {"value": {"dataframe_split": {"columns": ["age", "fare"], "data": [[30, 7.25]]}}},
+            "dataframe_records": {"value": {"dataframe_records": [{"age": 30, "fare": 7.25}]}},
+            "instances": {"value": {"instances": [{"age": 30, "fare": 7.25}]}},
+            "inputs": {"value": {"inputs": {"age": [30], "fare": [7.25]}}},
+        }},
+        "text/csv": {"schema": {"type": "string"}},
+        **{kind: {"schema": {"type": "string", "format": "binary"}} for kind in PARQUET_TYPES[:1] + PARQUET_TYPES[3:]},
+    },
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body cannot be read as rows."},
+    401: {"description": "An API key is needed, or the one sent is not valid."},
+    404: {"description": "No such model, version, or no production version."},
+    413: {"description": "The body is larger than the server reads."},
+    422: {"description": "The rows do not fit the model: the report lists each problem per column."},
+    503: {"description": "Too many requests are being scored at once."},
+    504: {"description": "Scoring took longer than the limit per request."},
+}
+
+
+def _state(request: Request) -> ApiState:
+    return request.app.state.atelier
+
+
+def _explain(value: str | None) -> int:
+    if value in (None, "", "none"):
+        return 0
+    found = EXPLAIN.fullmatch(value.strip().lower())
+    if not found or not 1 <= int(found.group(1)) <= MAX_EXPLAIN:
+        raise ApiError(400, f"explain must be topN with N from 1 to {MAX_EXPLAIN}, such as explain=top3; "
+                       f"got {value!r}.", reason="bad_request")
+    return int(found.group(1))
+
+
+async def _predict(request: Request, name: str, number: int | None, explain: str | None) -> Response:
+    st = _state(request)
+    started = time.perf_counter()
+    served, status, rows, reason = "", 500, 0, ""
+    try:
+        st.keys.check(request.headers)
+        top = _explain(explain)
+        body = await read_body(request, st.max_body_bytes)
+        content_type = request.headers.get("content-type", "")
+        slot = Slot(st.gate)
+
+        def work() -> tuple[str, int, bytes]:
+            if not slot.claim():  # the request gave up (timed out) before this thread started
+                raise ApiError(504, "The request was abandoned before scoring started.", reason="timeout")
+            try:
+                model = st.resolver.production(name) if number is None else st.resolver.version(name, number)
+                nonlocal served
+                served = str(model.version.version)
+                try:
+                    scored = score_rows(model, read_rows(body, content_type, model.features,
+                                                         st.ws.settings.staging_dir), explain=top,
+                                        trees_dir=st.ws.settings.home / "cache" / "trees")
+                except Refused as refused:
+                    raise ApiError(422, _refusal(refused), "Fix these columns and send the rows again; warnings do "
+                                   "not block scoring.", reason="validation",
+                                   extra={"report": report_json(refused.report)}) from None
+                answer = {"model": model.version.name, "version": model.version.version,
+                          "predictions": scored.predictions}
+                if scored.warnings:
+                    answer["warnings"] = scored.warnings
+                return served, scored.rows, json.dumps(answer, allow_nan=False, default=str).encode()
+            finally:
+                slot.release()
+
+        try:
+            served, rows, content = await run_with_timeout(st.timeout_seconds, st.limiter, work)
+        finally:
+            if slot.claim():  # the thread never started: nobody else will free the slot
+                slot.release()
+        status = 200
+        return Response(content, media_type="application/json", headers={"X-Atelier-Model-Version": served})
+    except Exception as exc:
+        err = as_api_error(exc)
+        status, reason = err.status, err.reason
+        return JSONResponse(error_body(err), status_code=err.status, headers=err.headers)
+    finally:
+        # only names that resolved to a model get a label of their own: a client cannot grow the metrics
+        st.metrics.observe(name if served else "(unresolved)", served, status, time.perf_counter() - started,
+                           rows, reason)
+
+
+def _refusal(refused: Refused) -> str:
+    errors = refused.report.errors
+    noun = "problem blocks" if len(errors) == 1 else "problems block"
+    lines = " ".join(i.message for i in errors)
+    return f"The rows cannot be scored: {len(errors)} {noun} them. {lines}".strip()
+
+
+@router.post("/v1/models/{name}/predict", openapi_extra={"requestBody": _BODY}, responses=_ERRORS,
+             summary="Score rows with the model's production version")
+async def predict(request: Request, name: str,
+                  explain: str | None = Query(None, description="topN adds each row's N largest contributions")):
+    return await _predict(request, name, None, explain)
+
+
+@router.post("/v1/models/{name}/versions/{version}/predict", openapi_extra={"requestBody": _BODY},
+             responses=_ERRORS, summary="Score rows with one version of the model, whatever its stage")
+async def predict_version(request: Request, name: str, version: int,
+                          explain: str | None = Query(None, description="topN adds each row's N largest "
+                                                      "contributions")):
+    return await _predict(request, name, version, explain)
+
+
+async def _in_thread(request: Request, fn, *args):
+    st = _state(request)
+    st.keys.check(request.headers)
+    return await run_with_timeout(st.timeout_seconds, st.limiter, fn, *args)
+
+
+@router.get("/v1/models", summary="The models served: each with a production version")
+async def models(request: Request) -> dict[str, Any]:
+    st = _state(request)
+    served = await _in_thread(request, st.resolver.served)
+    return {"models": [{"name": v.name, "version": v.version, "algorithm": v.algorithm,
+                        "problem_type": v.problem_type} for v in served]}
+
+
+@router.get("/v1/models/{name}", summary="The version served, its stage, schema and metrics",
+            responses={404: _ERRORS[404]})
+async def model(request: Request, name: str) -> dict[str, Any]:
+    version = await _in_thread(request, _state(request).resolver.production_version, name)
+    return {"name": version.name, "version": version.version, "stage": version.stage,
+            "algorithm": version.algorithm, "problem_type": version.problem_type, "target": version.target,
+            "dataset": version.dataset_label, "metrics": version.metrics, "schema": model_schema(version)}
+
+
+@router.get("/v1/models/{name}/schema", summary="The columns to send: names, types, categories, ranges",
+            responses={404: _ERRORS[404]})
+async def schema(request: Request, name: str) -> dict[str, Any]:
+    version = await _in_thread(request, _state(request).resolver.production_version, name)
+    return model_schema(version)
+
+
+@router.get("/health", summary="Whether the server can answer, and what it serves")
+async def health(request: Request) -> JSONResponse:
+    st = _state(request)
+
+    def check() -> dict[str, Any]:
+        st.ws.db.check()
+        return {"status": "ok", "models": {v.name: v.version for v in st.resolver.served()}}
+
+    try:
+        return JSONResponse(await run_with_timeout(st.timeout_seconds, st.limiter, check))
+    except Exception as exc:
+        err = as_api_error(exc)
+        return JSONResponse({"status": "unavailable", **error_body(err)}, status_code=503)
+
+
+@router.get("/metrics", summary="Prometheus metrics: requests, latency, errors and rows scored, by model")
+async def metrics(request: Request) -> Response:
+    return Response(_state(request).metrics.text(), media_type=CONTENT_TYPE_LATEST)
