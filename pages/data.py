@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import data_views, dataset_picker, upload
+from components import data_views, dataset_picker, remote_sources, upload
 from components.guard import guard
 from components.job_panel import job_panel
 from components.state import workspace
 from core.data import datasets
 from core.data.ingest import IMPORT_JOB, import_sample
+from core.data.remote import REMOTE_IMPORT_JOB
 from core.data.sources import samples
 
 st.title("Data")
@@ -31,15 +32,16 @@ def show_dataset(version, message: str) -> None:
     st.rerun()
 
 
-finished = job_panel(IMPORT_JOB, key="data.import")
-if finished and finished.status == "succeeded" and st.session_state.get("data.opened") != finished.id:
-    st.session_state["data.opened"] = finished.id
-    with guard("Opening the imported dataset"):
-        show_dataset(datasets.get_version_by_id(ws, finished.result["version_id"]),
-                     f"Imported {finished.title.removeprefix('Import ')} as {finished.result['label']}.")
+for kind, panel_key in ((IMPORT_JOB, "data.import"), (REMOTE_IMPORT_JOB, remote_sources.JOB_KEY)):
+    finished = job_panel(kind, key=panel_key)
+    if finished and finished.status == "succeeded" and st.session_state.get("data.opened") != finished.id:
+        st.session_state["data.opened"] = finished.id
+        with guard("Opening the imported dataset"):
+            show_dataset(datasets.get_version_by_id(ws, finished.result["version_id"]),
+                         f"Imported {finished.title.removeprefix('Import ')} as {finished.result['label']}.")
 
 if view == "Add data":
-    sample_tab, upload_tab = st.tabs(["Samples", "Upload a file"])
+    sample_tab, upload_tab, sql_tab, s3_tab = st.tabs(["Samples", "Upload a file", "SQL", "S3"])
     with sample_tab:
         st.caption("Real, well-known tables bundled with Atelier: no network needed.")
         for info in samples.list_samples():
@@ -52,6 +54,10 @@ if view == "Add data":
                     show_dataset(version, f"Loaded the {info.title} sample as {version.label}.")
     with upload_tab:
         upload.upload_form(ws, key="data.upload")
+    with sql_tab:
+        remote_sources.sql_form(ws)
+    with s3_tab:
+        remote_sources.s3_form(ws)
 
 else:
     if flash := st.session_state.pop("data.flash", None):

@@ -25,6 +25,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--encoding", help="text encoding (detected when left out)")
     imp.set_defaults(handler=_import)
 
+    sql = cmds.add_parser("import-sql", help="import a SQL table or one SELECT query as a dataset version")
+    sql.add_argument("url", help="SQLAlchemy URL, e.g. postgresql+psycopg://user@host:5432/db")
+    what = sql.add_mutually_exclusive_group(required=True)
+    what.add_argument("--table", help="table or view (schema.table works too)")
+    what.add_argument("--query", help="one SELECT or WITH query")
+    sql.add_argument("--name", required=True)
+    sql.add_argument("--schema")
+    sql.add_argument("--password-secret", help="environment variable or secrets key holding the password")
+    sql.add_argument("--row-cap", type=int, default=None, help="refuse results with more rows than this")
+    sql.add_argument("--timeout", type=float, default=None, help="statement timeout in seconds")
+    sql.add_argument("--new-version", action="store_true", help="add a version when the name exists")
+    sql.set_defaults(handler=_import_sql)
+
+    s3 = cmds.add_parser("import-s3", help="import an S3/R2/MinIO object (or a prefix/ of Parquet parts)")
+    s3.add_argument("url", metavar="s3://bucket/key")
+    s3.add_argument("--name", required=True)
+    s3.add_argument("--endpoint-url", help="R2 or MinIO endpoint (default: ATELIER_S3_ENDPOINT_URL, else AWS)")
+    s3.add_argument("--region", help="bucket region (default: ATELIER_S3_REGION)")
+    s3.add_argument("--member", help="file inside a .zip object")
+    s3.add_argument("--new-version", action="store_true", help="add a version when the name exists")
+    s3.set_defaults(handler=_import_s3)
+
+    refresh = cmds.add_parser("refresh", help="pull a dataset's source again as its next version")
+    refresh.add_argument("ref", metavar="NAME[@VERSION]")
+    refresh.set_defaults(handler=_refresh)
+
     lst = cmds.add_parser("list", help="list datasets")
     lst.add_argument("--search", default="")
     lst.add_argument("--json", action="store_true")
@@ -52,6 +78,43 @@ def _import(args: argparse.Namespace) -> int:
         original_name=args.file.name, progress=progress_printer() if sys.stderr.isatty() else None,
     )
     print(f"Imported {args.file.name} as {version.label}: {version.n_rows:,} rows × {version.n_columns} columns.")
+    return 0
+
+
+def _import_sql(args: argparse.Namespace) -> int:
+    from core.data.remote import import_remote, sql_source
+    from core.data.sources.sql import DEFAULT_ROW_CAP, DEFAULT_STATEMENT_TIMEOUT_S
+
+    url, options = sql_source(
+        args.url, table=args.table, schema=args.schema, query=args.query, password_secret=args.password_secret,
+        row_cap=args.row_cap or DEFAULT_ROW_CAP, statement_timeout_s=args.timeout or DEFAULT_STATEMENT_TIMEOUT_S,
+    )
+    version = import_remote(open_workspace(), url, args.name, options=options,
+                            if_exists="new_version" if args.new_version else "error",
+                            progress=progress_printer() if sys.stderr.isatty() else None)
+    print(f"Imported {args.table or 'the query'} as {version.label}: {version.n_rows:,} rows × "
+          f"{version.n_columns} columns.")
+    return 0
+
+
+def _import_s3(args: argparse.Namespace) -> int:
+    from core.data.remote import import_remote, s3_source
+
+    ws = open_workspace()
+    url, options = s3_source(args.url, endpoint_url=args.endpoint_url or ws.settings.s3_endpoint_url,
+                             region=args.region or ws.settings.s3_region, member=args.member)
+    version = import_remote(ws, url, args.name, options=options,
+                            if_exists="new_version" if args.new_version else "error",
+                            progress=progress_printer() if sys.stderr.isatty() else None)
+    print(f"Imported {args.url} as {version.label}: {version.n_rows:,} rows × {version.n_columns} columns.")
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from core.data.remote import refresh_version
+
+    version = refresh_version(open_workspace(), args.ref, progress=progress_printer() if sys.stderr.isatty() else None)
+    print(f"Refreshed as {version.label}: {version.n_rows:,} rows × {version.n_columns} columns.")
     return 0
 
 

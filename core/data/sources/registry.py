@@ -8,6 +8,7 @@ puts a secret in the provenance it returns: that dict is stored with the dataset
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,9 @@ class SourceTable:
 # reader(location, options, progress, max_bytes) -> SourceTable; ``location`` is the URL minus its scheme.
 Reader = Callable[[str, Mapping[str, Any], ProgressFn, "int | None"], SourceTable]
 READERS: dict[str, Reader] = {}
+# Readers whose modules register themselves when first needed (imported by name, so this module,
+# which they import, does not import them: no circle, and no SQL or S3 client loaded for a file).
+PLUGINS: dict[str, str] = {"sql": "core.data.sources.sql", "s3": "core.data.sources.s3"}
 
 
 def register_reader(scheme: str, reader: Reader) -> None:
@@ -66,10 +70,12 @@ def read_source(url: str | Path, options: Mapping[str, Any] | None = None, *, pr
         else:
             scheme = parts.scheme
             location = unquote(parts.path) if scheme == "file" else url.split(":", 1)[1].lstrip("/")
+    if scheme not in READERS and scheme in PLUGINS:
+        importlib.import_module(PLUGINS[scheme])
     if scheme not in READERS:
         raise InvalidInputError(
             f"Atelier cannot read sources of the kind {scheme!r}.",
-            hint=f"Known kinds: {', '.join(sorted(READERS))}.",
+            hint=f"Known kinds: {', '.join(sorted(READERS.keys() | PLUGINS.keys()))}.",
         )
     return READERS[scheme](location, dict(options or {}), progress or (lambda _f, _m: None), max_bytes)
 

@@ -7,28 +7,33 @@ from pathlib import Path
 from core.platform.storage.base import ArtifactStore
 
 
+def s3_client(endpoint_url: str | None = None, region: str | None = None):
+    """A boto3 S3 client configured as the artifact store's is (R2/MinIO-safe checksums, path style,
+    retries, a short connect timeout); credentials from the standard AWS variables."""
+    import boto3
+    from botocore.config import Config
+
+    options: dict[str, object] = {"retries": {"max_attempts": 3, "mode": "standard"}, "connect_timeout": 5}
+    if endpoint_url:
+        # R2 and MinIO reject the default checksums boto3 >= 1.36 sends.
+        options |= {
+            "request_checksum_calculation": "when_required",
+            "response_checksum_validation": "when_required",
+            "s3": {"addressing_style": "path"},
+        }
+    return boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region or None, config=Config(**options))
+
+
 class S3ArtifactStore(ArtifactStore):
     """AWS S3, Cloudflare R2 or MinIO.  A single PUT is atomic to readers."""
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str | None = None):
-        import boto3
-        from botocore.config import Config
-
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
-        options: dict[str, object] = {"retries": {"max_attempts": 3, "mode": "standard"}, "connect_timeout": 5}
         if endpoint_url:
-            # R2 and MinIO reject the default checksums boto3 >= 1.36 sends.
-            options |= {
-                "request_checksum_calculation": "when_required",
-                "response_checksum_validation": "when_required",
-                "s3": {"addressing_style": "path"},
-            }
             self.url += f" (endpoint {endpoint_url})"
-        self._client = boto3.client(
-            "s3", endpoint_url=endpoint_url, region_name=region or None, config=Config(**options)
-        )
+        self._client = s3_client(endpoint_url, region)
 
     def _full(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
