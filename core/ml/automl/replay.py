@@ -1,0 +1,63 @@
+"""Replay: refit a receipt's winner on the same rows and check its validation metrics to 1e-9."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.ml.automl.receipt import Receipt
+from core.ml.automl.search import AutoMLConfig, prepare_search
+from core.ml.automl.trials import fit_trial, metrics_of
+from core.platform.errors import InvalidInputError
+from core.platform.progress import Progress
+
+__all__ = ["TOLERANCE", "ReplayResult", "replay"]
+
+TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    reproduced: bool
+    recorded: dict[str, float]
+    replayed: dict[str, float]
+    largest_difference: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"reproduced": self.reproduced, "recorded": self.recorded, "replayed": self.replayed,
+                "largest_difference": self.largest_difference}
+
+
+def replay(df: pd.DataFrame, receipt: Receipt, callbacks: Progress | None = None) -> ReplayResult:
+    """Refit every member of the winner exactly as the search did and compare validation metrics.
+
+    Raises
+    ------
+    InvalidInputError
+        The receipt has no winner.
+    """
+    if receipt.winner is None:
+        raise InvalidInputError(f"AutoML run {receipt.run_id} has no finished model to replay.")
+    cb = callbacks or Progress()
+    config = AutoMLConfig.from_dict(receipt.settings)
+    state = prepare_search(df, config, cb, receipt.excluded)
+    data = state.data
+    blended: Any = 0.0
+    classes = None
+    for member, weight in zip(receipt.winner.configs, receipt.winner.weights, strict=True):
+        cb.log(f"refitting {member.algorithm} {member.params}")
+        outcome = fit_trial(data, replace(member), early_stopping=False)
+        if classes is None and data.task == "classification":
+            classes = np.asarray(outcome.pipeline.classes_)
+        blended = blended + weight * outcome.predictions if len(receipt.winner.configs) > 1 else outcome.predictions
+    replayed = metrics_of(data, np.asarray(blended), classes)
+    recorded = {k: float(v) for k, v in receipt.winner.val_metrics.items()}
+    names = sorted(set(recorded) | set(replayed))
+    gaps = [abs(recorded.get(k, np.nan) - replayed.get(k, np.nan)) for k in names]
+    largest = float(max(gaps)) if gaps else 0.0
+    reproduced = bool(gaps) and all(g <= TOLERANCE for g in gaps)
+    return ReplayResult(reproduced, recorded, {k: float(v) for k, v in replayed.items()},
+                        largest if np.isfinite(largest) else float("inf"))

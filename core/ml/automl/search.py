@@ -1,0 +1,596 @@
+"""The AutoML search: the best model this data allows within a wall-time budget.
+
+Order of work (each trial is one :func:`~.trials.fit_trial` on the fitting rows, scored on a
+validation split held out of the training rows; the test rows are never seen by the search):
+
+1. leak suspects from :func:`core.eda.leakage.screen_leakage` are left out (unless kept) and listed;
+2. every recommended algorithm's low-cost starting point, in the order of :func:`.recommend.recommend`;
+3. the portfolio of strong known defaults of the algorithms still in the race;
+4. for an imbalanced classification, the leader again with balanced class weights (validation decides);
+5. seeded TPE search (Optuna ask/tell, one study per algorithm) over the leading algorithms'
+   data-size-aware spaces; algorithms far behind the leader get no more trials (pruned).
+
+Big tables grow their fitting sample as the budget is spent.  Before each trial the memory guard
+and the time guard (:mod:`.guard`) skip what would not fit or not finish, with the reason.  Then
+a greedy weighted ensemble is kept if it beats the best single model on validation, and the
+winner is refitted on all training rows when the time left allows.  Cancelling ends the search
+and keeps the best so far; the refit and what follows still run.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.data.target import CLASSIFICATION_KINDS, detect_problem
+from core.eda.leakage import screen_leakage
+from core.ml.automl.ensemble import CANDIDATES, select_ensemble
+from core.ml.automl.guard import memory_problem, predicted_seconds, work_units
+from core.ml.automl.profile import DataProfile, profile_data
+from core.ml.automl.receipt import Receipt, Winner, hardware_summary
+from core.ml.automl.recommend import Recommendation, prior_seconds, recommend
+from core.ml.automl.spaces import SPECS
+from core.ml.automl.trials import SearchData, TrialConfig, TrialRecord, fit_trial, metrics_of
+from core.ml.config import SplitConfig, TrainConfig
+from core.ml.ensemble import ensemble_pipeline
+from core.ml.evaluate import Evaluation, evaluate
+from core.ml.fitting import check_metric, greater_is_better, quietly
+from core.ml.problem import select_features
+from core.ml.serialize import library_versions
+from core.ml.splits import split_rows
+from core.ml.train import PreparedData, prepare_data
+from core.platform.errors import InvalidInputError, JobCancelledError, ResourceError
+from core.platform.progress import Progress
+
+__all__ = ["AutoMLConfig", "AutoMLResult", "SearchState", "prepare_search", "recommend_for", "run_automl"]
+
+AUTOML_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
+GROW_ABOVE = 50_000  # fitting rows above which trials start on a sample that grows with the budget
+FIRST_SAMPLE = 20_000
+FIXED_SECONDS = 1.0  # evaluation on the test rows, saving and registering: kept back from the search
+KEEP_PIPELINES = 8
+SMALL_ROWS = 20_000  # below this, one thread per fit: OpenMP start-up costs more than it saves on a busy machine
+
+
+@dataclass(frozen=True)
+class AutoMLConfig:
+    """What the user chose: target, budget in seconds, metric, seed, and the search's switches.
+
+    ``keep_suspects`` keeps the features the leakage screen suspects (left out by default);
+    ``algorithms`` limits the search to some catalogue keys; ``reserve`` is the share of the budget
+    kept for the final refit, evaluation and registration.
+    """
+
+    target: str
+    budget: float
+    metric: str | None = None
+    seed: int = 0
+    algorithms: Sequence[str] | None = None
+    keep_suspects: bool = False
+    features: Sequence[str] | None = None
+    roles: Mapping[str, str] = field(default_factory=dict)
+    n_jobs: int = 2
+    test_size: float = 0.2
+    validation_size: float = 0.2
+    ensemble: bool = True
+    refit: bool = True
+    reserve: float = 0.12
+    max_trials: int | None = None
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.budget, int | float) and math.isfinite(self.budget) and self.budget > 0):
+            raise InvalidInputError(f"The time budget must be a positive number of seconds. Got {self.budget!r}.")
+        unknown = sorted(set(self.algorithms or ()) - set(SPECS))
+        if unknown:
+            raise InvalidInputError(f"AutoML does not search {unknown[0]!r}.",
+                                    hint=f"It searches: {', '.join(sorted(SPECS))}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"target": self.target, "budget": float(self.budget), "metric": self.metric, "seed": self.seed,
+                "algorithms": None if self.algorithms is None else list(self.algorithms),
+                "keep_suspects": self.keep_suspects, "features": None if self.features is None else list(self.features),
+                "roles": dict(self.roles), "n_jobs": self.n_jobs, "test_size": self.test_size,
+                "validation_size": self.validation_size, "ensemble": self.ensemble, "refit": self.refit,
+                "reserve": self.reserve, "max_trials": self.max_trials}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AutoMLConfig:
+        return cls(**dict(data))
+
+
+@dataclass
+class SearchState:
+    """The data side of a run: prepared rows, the validation split, the profile and the ranking."""
+
+    prepared: PreparedData
+    data: SearchData
+    profile: DataProfile
+    recommendations: list[Recommendation]
+    excluded: list[dict[str, str]]
+    fit_rows: np.ndarray  # positions in the training rows
+    val_rows: np.ndarray
+
+
+@dataclass
+class AutoMLResult:
+    """A finished search: the receipt, the final pipeline, its test evaluation and the data state."""
+
+    receipt: Receipt
+    pipeline: Any
+    evaluation: Evaluation
+    state: SearchState
+    refitted: bool
+    cancelled: bool
+    notes: list[str]
+    elapsed: float
+    predictions: dict[int, np.ndarray]  # validation predictions of the best trials (kept for resume)
+
+
+def prepare_search(df: pd.DataFrame, config: AutoMLConfig, cb: Progress,
+                   excluded: list[dict[str, str]] | None = None) -> SearchState:
+    """Leakage screen, features, split, validation rows, profile and ranking: all before the first trial.
+
+    ``excluded`` (from a receipt) replaces the screen so a resumed or replayed run uses the same features.
+    """
+    if config.target not in df.columns:
+        raise InvalidInputError(f"The target column {config.target!r} is not in the data; its columns are "
+                                f"{', '.join(map(str, df.columns[:20]))}.")
+    features = select_features(df, config.target, config.features, config.roles)
+    if excluded is None:
+        excluded = []
+        y_raw = df[config.target]
+        if y_raw.notna().any():
+            kind = detect_problem(y_raw).kind
+            if kind in CLASSIFICATION_KINDS or kind == "regression":
+                checks, _ = quietly(lambda: screen_leakage(df, config.target, kind, features, seed=config.seed))
+                excluded = [{"feature": str(c.feature), "reason": c.short_message} for c in checks if c.suspect]
+        if config.keep_suspects:
+            for item in excluded:
+                cb.log(f"kept although suspected of leakage: {item['reason']}")
+            excluded = []
+    for item in excluded:
+        cb.log(f"left out as a leak suspect: {item['reason']}")
+    dropped = {item["feature"] for item in excluded}
+    kept = [f for f in features if str(f) not in dropped]
+    if not kept:
+        raise InvalidInputError("Every feature is a leak suspect, so nothing is left to learn from.",
+                                hint="Keep the suspects (--keep-suspects) if you are sure they are known in time.")
+    train_config = TrainConfig(target=config.target, features=kept, roles=dict(config.roles),
+                               split=SplitConfig(test_size=config.test_size, seed=config.seed), seed=config.seed,
+                               n_jobs=config.n_jobs, explain=False)
+    prepared = prepare_data(df, train_config, cb)
+    if prepared.kind == "clustering":
+        raise InvalidInputError("AutoML needs a target to predict; clustering is not searched.")
+    X_train, y_train = prepared.X_train, prepared.y_train
+    inner = split_rows(X_train, y_train, prepared.kind, SplitConfig(test_size=config.validation_size,
+                                                                    seed=config.seed + 1))
+    metric = check_metric(config.metric or AUTOML_METRIC.get(prepared.kind), prepared.kind)
+    data = SearchData(X_train.iloc[inner.train], y_train.iloc[inner.train], X_train.iloc[inner.test],
+                      y_train.iloc[inner.test], prepared.kind, dict(prepared.types), metric, greater_is_better(metric),
+                      config.seed, 1 if len(inner.train) < SMALL_ROWS else config.n_jobs)
+    profile = profile_data(data.X_fit, data.y_fit, prepared.kind, prepared.types)
+    ranking = recommend(profile, list(config.algorithms) if config.algorithms else None)
+    if not ranking:
+        raise InvalidInputError(f"No algorithm AutoML searches suits this {prepared.kind} problem with "
+                                f"{profile.rows:,} rows.", hint="Allow more algorithms.")
+    return SearchState(prepared, data, profile, ranking, excluded, inner.train, inner.test)
+
+
+def recommend_for(df: pd.DataFrame, config: AutoMLConfig, total_rows: int | None = None) -> tuple[
+        list[Recommendation], list[dict[str, str]]]:
+    """The ranking (and the leak suspects) for ``df``, a sample of a table of ``total_rows`` rows."""
+    state = prepare_search(df, config, Progress())
+    profile = state.profile
+    if total_rows and total_rows > len(df):
+        scale = total_rows / len(df)
+        profile = replace(profile, rows=int(profile.rows * scale), data_bytes=int(profile.data_bytes * scale))
+    return recommend(profile, list(config.algorithms) if config.algorithms else None), state.excluded
+
+
+class _Search:
+    """The loop's state: trials so far, per-algorithm studies and timings, kept models."""
+
+    def __init__(self, state: SearchState, config: AutoMLConfig, cb: Progress, deadline: float, started: float,
+                 previous: list[TrialRecord], on_trial: Callable[[TrialRecord, list[TrialRecord], bool], None] | None,
+                 available_memory: int | None, fail: Callable[[TrialConfig], None] | None) -> None:
+        self.state, self.config, self.cb = state, config, cb
+        self.data = state.data
+        self.deadline, self.started = deadline, started
+        self.records: list[TrialRecord] = list(previous)
+        self.seen = {r.config.key() for r in previous} | {r.asked for r in previous if r.asked}
+        self.on_trial, self.available_memory, self.fail = on_trial, available_memory, fail
+        self.history: dict[str, list[tuple[float, float]]] = {}
+        self.pipelines: dict[int, Any] = {}
+        self.predictions: dict[int, np.ndarray] = {}
+        self.studies: dict[str, Any] = {}
+        self.skipped: set[str] = set()
+        self.order = [r.algorithm for r in state.recommendations]
+        for r in previous:
+            if r.status == "ok":
+                self.history.setdefault(r.config.algorithm, []).append(
+                    (work_units(r.config.algorithm, r.config.params, r.config.sample_rows or len(self.data.X_fit)),
+                     r.seconds))
+
+    # -- bookkeeping ------------------------------------------------------------------
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def sign(self) -> float:
+        return 1.0 if self.data.maximise else -1.0
+
+    def ok(self, full_only: bool = False) -> list[TrialRecord]:
+        rows = [r for r in self.records if r.status == "ok" and r.score is not None and math.isfinite(r.score)
+                and (not full_only or r.config.sample_rows is None)]
+        return sorted(rows, key=lambda r: (-self.sign() * r.score, r.number))
+
+    def best_by_algorithm(self) -> dict[str, float]:
+        best: dict[str, float] = {}
+        for r in self.ok():
+            best.setdefault(r.config.algorithm, r.score)
+        return best
+
+    def sample_rows(self) -> int | None:
+        n = len(self.data.X_fit)
+        if n <= GROW_ABOVE:
+            return None
+        spent = 1.0 - max(self.left(), 0.0) / max(self.config.budget, 1e-9)
+        rows = FIRST_SAMPLE * 4 ** int(3 * spent)
+        return None if rows >= n else int(rows)
+
+    # -- one trial --------------------------------------------------------------------
+    def run(self, config: TrialConfig) -> TrialRecord | None:
+        if config.key() in self.seen:
+            return None
+        if self.config.max_trials is not None and len(self.records) >= self.config.max_trials:
+            return None
+        self.seen.add(config.key())
+        rows = config.sample_rows or len(self.data.X_fit)
+        number = len(self.records) + 1
+        problem = memory_problem(config.algorithm, config.params, rows,
+                                 self.state.profile.data_bytes * rows / max(len(self.data.X_fit), 1),
+                                 self.state.profile.n_classes or 1, self.available_memory)
+        if problem is None:
+            expected = predicted_seconds(config.algorithm, config.params, rows, self.history.get(config.algorithm, []),
+                                         self._prior(config, rows))
+            if expected > self.left():
+                problem = f"skipped: expected to take {expected:.1f} s, {max(self.left(), 0):.1f} s left"
+        if problem is not None:
+            record = TrialRecord(number, config, "skipped", error=problem, finished_at=self.elapsed(),
+                                 asked=config.key())
+            self.cb.log(f"trial {number} {config.algorithm}: {problem}")
+            return self._add(record)
+        self.cb.check_cancelled()
+        try:
+            if self.fail is not None:
+                self.fail(config)
+            outcome = fit_trial(self.data, config, deadline=self.deadline)
+        except JobCancelledError:
+            raise
+        except Exception as exc:  # one configuration failing never ends the search
+            message = f"{type(exc).__name__}: {exc}"[:300]
+            self.cb.log(f"trial {number} {config.algorithm} failed: {message}")
+            return self._add(TrialRecord(number, config, "failed", error=message, finished_at=self.elapsed(),
+                                         asked=config.key()))
+        score = outcome.metrics.get(self.data.metric)
+        score = float(score) if score is not None and math.isfinite(score) else None
+        ran = replace(config, params={**config.params, **outcome.params})
+        record = TrialRecord(number, ran, "ok" if score is not None else "failed", score, outcome.seconds,
+                             outcome.metrics, None if score is not None else f"no {self.data.metric} on validation",
+                             self.elapsed(), config.key())
+        self.seen.add(ran.key())
+        self.history.setdefault(config.algorithm, []).append((work_units(config.algorithm, ran.params, rows),
+                                                              outcome.seconds))
+        if record.status == "ok":
+            self.predictions[number] = outcome.predictions
+            self.pipelines[number] = outcome.pipeline
+            self._forget()
+        best = self.ok()
+        lead = f"; best {best[0].score:.4f} ({best[0].config.algorithm})" if best else ""
+        self.cb.log(f"trial {number} {config.algorithm} ({config.origin}): {self.data.metric} "
+                    f"{score if score is None else round(score, 5)} in {outcome.seconds:.2f} s{lead}")
+        return self._add(record)
+
+    def _prior(self, config: TrialConfig, rows: int) -> float | None:
+        # the priors measured the first portfolio default: scale by this configuration's work (never up for a start)
+        spec = SPECS[config.algorithm]
+        measured = prior_seconds(config.algorithm, self.data.task, rows)
+        if measured is None:
+            return None
+        reference = dict(spec.portfolio[0] if spec.portfolio else spec.start)
+        ratio = work_units(config.algorithm, config.params, rows) / max(work_units(config.algorithm, reference, rows),
+                                                                        1e-9)
+        return measured * (min(ratio, 1.0) if config.origin == "start" else ratio)
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def _add(self, record: TrialRecord) -> TrialRecord:
+        self.records.append(record)
+        spent = min(max(self.elapsed() / max(self.config.budget, 1e-9), 0.0), 1.0)
+        self.cb.progress(0.05 + 0.85 * spent, f"{len(self.records)} trials")
+        if self.on_trial is not None:
+            self.on_trial(record, self.records, self.data.maximise)
+        return record
+
+    def _forget(self) -> None:
+        keep = {r.number for r in self.ok(full_only=True)[:CANDIDATES]}
+        for number in list(self.predictions):
+            if number not in keep:
+                self.predictions.pop(number, None)
+        keep_models = {r.number for r in self.ok(full_only=True)[:KEEP_PIPELINES]}
+        for number in list(self.pipelines):
+            if number not in keep_models:
+                self.pipelines.pop(number, None)
+
+    # -- the phases -------------------------------------------------------------------
+    def search(self) -> None:
+        sample = self.sample_rows()
+        for key in self.order:
+            self._try(TrialConfig(key, dict(SPECS[key].start), "none", sample, "start"))
+        contenders = self.contenders()
+        depth = max((len(SPECS[k].portfolio) for k in contenders), default=0)
+        for i in range(depth):
+            for key in contenders:
+                if i < len(SPECS[key].portfolio):
+                    self._try(TrialConfig(key, dict(SPECS[key].portfolio[i]), "none", self.sample_rows(), "portfolio"))
+        best = self.ok()
+        if self.state.profile.imbalanced and best:
+            lead = best[0].config
+            self._try(TrialConfig(lead.algorithm, dict(self._asked(lead)), "class_weight", lead.sample_rows,
+                                  "imbalance"))
+        self._tpe()
+
+    def _asked(self, config: TrialConfig) -> Mapping[str, Any]:
+        # what was asked for, not what early stopping kept: the same question with another weighting
+        spec = SPECS[config.algorithm]
+        if spec.early_stopping:
+            return {**config.params, "n_estimators": spec.fixed.get("n_estimators", config.params["n_estimators"])}
+        return config.params
+
+    def _try(self, config: TrialConfig) -> None:
+        if self.left() <= 0 or (self.config.max_trials is not None and len(self.records) >= self.config.max_trials):
+            raise _Done()
+        self.cb.check_cancelled()
+        self.run(config)
+
+    def contenders(self) -> list[str]:
+        """Algorithms still in the race, best first: the leader and those close to it (the rest are pruned)."""
+        best = self.best_by_algorithm()
+        if not best:
+            return [k for k in self.order if k not in self.skipped]
+        ranked = sorted(best, key=lambda k: -self.sign() * best[k])
+        lead = best[ranked[0]]
+        spread = abs(lead) * 0.05 + 1e-9 if self.data.metric != "roc_auc" else 0.03
+        close = [k for k in ranked if abs(best[k] - lead) <= spread][:3]
+        for key in ranked:
+            if key not in close and key not in self.skipped:
+                self.skipped.add(key)
+                self.cb.log(f"{key}: no more trials (best {best[key]:.4f}, leader {lead:.4f}): pruned")
+        return close
+
+    def _tpe(self) -> None:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        turn = 0
+        idle = 0
+        while True:
+            contenders = [k for k in self.contenders() if SPECS[k].space]
+            if not contenders:
+                return
+            key = contenders[0] if turn % 2 == 0 or len(contenders) == 1 else contenders[1 + (turn // 2) % (
+                len(contenders) - 1)]
+            turn += 1
+            study = self._study(key)
+            rows = self.sample_rows()
+            trial = study.ask()
+            params = SPECS[key].sample(trial, rows or len(self.data.X_fit))
+            before = len(self.records)
+            self._try(TrialConfig(key, params, self._imbalance(key), rows, "search"))
+            record = self.records[-1] if len(self.records) > before else None
+            if record is None:
+                idle += 1
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                if idle > 20:
+                    return
+                continue
+            idle = 0
+            if record.status == "ok":
+                study.tell(trial, record.score)
+            else:
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                if record.status == "skipped" and all(
+                        r.status == "skipped" for r in self.records[-3:]):
+                    return  # nothing more fits in the time left
+
+    def _imbalance(self, key: str) -> str:
+        weighted = [r for r in self.ok() if r.config.algorithm == key]
+        return weighted[0].config.imbalance if weighted else "none"
+
+    def _study(self, key: str) -> Any:
+        import optuna
+
+        if key in self.studies:
+            return self.studies[key]
+        spec = SPECS[key]
+        study = optuna.create_study(direction="maximize" if self.data.maximise else "minimize",
+                                    sampler=optuna.samplers.TPESampler(seed=self.config.seed, n_startup_trials=4))
+        distributions = spec.distributions(len(self.data.X_fit))
+        for r in self.records:  # a resumed run hands its finished trials back to the sampler
+            if r.config.algorithm != key or r.status != "ok":
+                continue
+            values = {k: r.config.params[k] for k in distributions if k in r.config.params}
+            if len(values) != len(distributions) or not all(d._contains(d.to_internal_repr(values[k]))
+                                                            for k, d in distributions.items()):
+                continue
+            study.add_trial(optuna.trial.create_trial(params=values, distributions=distributions, value=r.score))
+        self.studies[key] = study
+        return study
+
+
+class _Done(Exception):
+    pass
+
+
+def minimum_budget(state: SearchState, setup_seconds: float) -> float:
+    """Seconds below which not even the cheapest configuration and the final steps fit."""
+    rows = min(len(state.data.X_fit), FIRST_SAMPLE) if len(state.data.X_fit) > GROW_ABOVE else len(state.data.X_fit)
+    times = [prior_seconds(r.algorithm, state.data.task, rows) or 0.0 for r in state.recommendations]
+    cheapest = min(times) if times else 0.0
+    return setup_seconds + 3 * cheapest + FIXED_SECONDS
+
+
+def run_automl(
+    df: pd.DataFrame,
+    config: AutoMLConfig,
+    *,
+    run_id: str = "",
+    dataset: Mapping[str, Any] | None = None,
+    callbacks: Progress | None = None,
+    on_trial: Callable[[TrialRecord, list[TrialRecord], bool], None] | None = None,
+    previous: Receipt | None = None,
+    started: float | None = None,
+    available_memory: int | None = None,
+    fail: Callable[[TrialConfig], None] | None = None,
+    predictions: Mapping[int, np.ndarray] | None = None,
+) -> AutoMLResult:
+    """Search for the best model of ``config.target`` within ``config.budget`` seconds.
+
+    Parameters
+    ----------
+    df : the dataset (never modified).
+    previous : the receipt of the run to continue (resume): its trials are kept and none is repeated.
+    started : ``time.perf_counter()`` when the budget started (the job's submit time), default now.
+    available_memory : bytes the memory guard compares with (default: what is free).
+    fail : test hook called before each trial; raising from it fails that trial.
+    predictions : validation predictions of ``previous``'s best trials (so a resumed run can ensemble them).
+
+    Raises
+    ------
+    ResourceError
+        The budget is too small for one cheap fit; the message suggests one.
+    InvalidInputError
+        A target that cannot be learnt (all missing, a single class), no feature left.
+    """
+    cb = callbacks or Progress()
+    started = time.perf_counter() if started is None else started
+    deadline = started + float(config.budget)
+    cb.step(0.0, "Preparing the data")
+    state = prepare_search(df, config, cb, previous.excluded if previous is not None else None)
+    setup = time.perf_counter() - started
+    needed = minimum_budget(state, setup)
+    prior_ok = previous is not None and previous.winner is not None
+    if config.budget < needed and not prior_ok:
+        suggest = int(max(10, 5 * math.ceil(needed * 3 / 5)))
+        raise ResourceError(
+            f"A budget of {config.budget:g} s is too small: preparing {len(df):,} rows took {setup:.1f} s and one "
+            f"cheap fit plus the final steps need about {needed:.1f} s.",
+            hint=f"Give at least {suggest} s (--budget {suggest}).")
+    reserve = max(FIXED_SECONDS, config.reserve * config.budget)
+    search = _Search(state, config, cb, deadline - reserve, started, previous.trials if previous else [], on_trial,
+                     available_memory, fail)
+    search.predictions.update({int(k): v for k, v in (predictions or {}).items()
+                               if len(v) == len(state.data.y_val)})
+    for r in state.recommendations[:3]:
+        cb.log(f"recommended #{r.rank} {r.label}: {r.why}")
+    cancelled = False
+    try:
+        search.search()
+    except _Done:
+        pass
+    except JobCancelledError:
+        cancelled = True
+        cb.log("cancelled: keeping the best model so far")
+    ok = search.ok(full_only=True) or search.ok()
+    if not ok:
+        failures = [r.error for r in search.records if r.error]
+        raise ResourceError(
+            f"No trial finished within the budget of {config.budget:g} s"
+            + (f"; the first problem was: {failures[0]}" if failures else "") + ".",
+            hint=f"Give more time (at least {int(max(10, needed * 3))} s) or fewer rows.")
+    winner, members, notes = _choose(search, ok, config)
+    cb.progress(0.92, "Refitting the winner on every training row")  # no cancel check: keep the best
+    pipeline, refitted, more = _final(search, winner, members, config, deadline)
+    notes += more
+    cb.progress(0.96, "Evaluating on the test rows")
+    prepared = state.prepared
+    evaluation, _ = quietly(lambda: evaluate(pipeline, prepared.X_test, prepared.y_test, prepared.kind,
+                                             seed=config.seed))
+    receipt = Receipt(
+        run_id, dict(dataset or {}), config.target, prepared.kind, state.data.metric, state.data.maximise, config.seed,
+        {**prepared.split.describe(prepared.config.split), "n_fit": int(len(state.fit_rows)),
+         "n_validation": int(len(state.val_rows)), "validation_seed": config.seed + 1,
+         "validation_size": config.validation_size},
+        [str(f) for f in prepared.features], state.excluded, config.to_dict(),
+        [*(previous.sessions if previous else []),
+         {"budget": float(config.budget), "elapsed": time.perf_counter() - started, "trials": len(search.records)
+          - (len(previous.trials) if previous else 0), "cancelled": cancelled, "refitted": refitted}],
+        library_versions(), hardware_summary(), search.records, winner,
+        [r.to_dict() for r in state.recommendations])
+    return AutoMLResult(receipt, pipeline, evaluation, state, refitted, cancelled, notes,
+                        time.perf_counter() - started, dict(search.predictions))
+
+
+def _choose(search: _Search, ok: list[TrialRecord],
+            config: AutoMLConfig) -> tuple[Winner, list[TrialRecord], list[str]]:
+    data = search.data
+    best = ok[0]
+    classes = _classes(search, best)
+    single = Winner([best.number], [best.config], [1.0], dict(best.metrics), float(best.score))
+    pool = [r for r in ok if r.number in search.predictions][:CANDIDATES]
+    if not config.ensemble or len(pool) < 2:
+        return single, [best], []
+    predictions = [search.predictions[r.number] for r in pool]
+    choice = select_ensemble(predictions, lambda p: metrics_of(data, p, classes)[data.metric], data.maximise)
+    if choice is None:
+        return single, [best], ["The ensemble did not beat the best single model on validation."]
+    members = [pool[i] for i in choice.members]
+    blended = sum(w * predictions[i] for i, w in zip(choice.members, choice.weights, strict=True))
+    metrics = metrics_of(data, blended, classes)
+    if search.sign() * metrics[data.metric] <= search.sign() * best.score + 1e-12:
+        return single, [best], ["The ensemble did not beat the best single model on validation."]
+    search.cb.log(f"ensemble of {len(members)} models: {data.metric} {metrics[data.metric]:.5f} "
+                  f"(best single {best.score:.5f})")
+    return (Winner([m.number for m in members], [m.config for m in members], list(choice.weights), metrics,
+                   float(metrics[data.metric])), members, [])
+
+
+def _classes(search: _Search, record: TrialRecord) -> np.ndarray | None:
+    if search.data.task != "classification":
+        return None
+    pipeline = search.pipelines.get(record.number)
+    if pipeline is not None:
+        return np.asarray(pipeline.classes_)
+    return np.unique(np.asarray(search.data.y_fit))
+
+
+def _final(search: _Search, winner: Winner, members: list[TrialRecord], config: AutoMLConfig,
+           deadline: float) -> tuple[Any, bool, list[str]]:
+    """The winner refitted on all training rows when time allows, else as the search fitted it."""
+    data, prepared = search.data, search.state.prepared
+    X_all, y_all = prepared.X_train, prepared.y_train
+    growth = len(X_all) / max(len(data.X_fit), 1)
+    needed = sum(m.seconds for m in members) * growth * 1.15
+    left = deadline - time.perf_counter() - FIXED_SECONDS
+    have = all(m.number in search.pipelines for m in members)
+    refit = config.refit and (needed <= left or not have)
+    notes = []
+    fitted = []
+    for m in members:
+        if refit:
+            fitted.append(fit_trial(data, replace(m.config, sample_rows=None), early_stopping=False, X=X_all,
+                                    y=y_all).pipeline)
+        else:
+            fitted.append(search.pipelines[m.number])
+    if not refit:
+        notes.append(f"Not refitted on every training row: that needs about {needed:.1f} s and {max(left, 0):.1f} s "
+                     "were left; the model is the one fitted on the search's fitting rows.")
+    if len(fitted) == 1:
+        return fitted[0], refit, notes
+    return ensemble_pipeline(fitted, winner.weights, data.task), refit, notes

@@ -1,0 +1,143 @@
+"""AutoML in core.ml: recommendations, the search's bad inputs, failures, leak suspects, ensemble, replay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.ml.automl import AutoMLConfig, prepare_search, recommend, replay, run_automl
+from core.ml.automl.ensemble import select_ensemble
+from core.ml.automl.guard import memory_problem
+from core.ml.automl.spaces import SPECS
+from core.ml.serialize import dump_model, load_model, sha256_hex
+from core.platform.errors import InvalidInputError, ResourceError
+from core.platform.progress import Progress
+
+SAMPLES = Path(__file__).resolve().parents[4] / "data" / "samples"
+FAST = ("logistic_regression", "lightgbm", "random_forest")
+
+
+@pytest.fixture(scope="module")
+def penguins() -> pd.DataFrame:
+    return pd.read_parquet(SAMPLES / "penguins.parquet")
+
+
+@pytest.fixture(scope="module")
+def titanic() -> pd.DataFrame:
+    return pd.read_parquet(SAMPLES / "titanic.parquet")
+
+
+def test_recommendations_are_ranked_from_the_measured_priors(titanic):
+    state = prepare_search(titanic, AutoMLConfig(target="survived", budget=30), Progress())
+    ranking = recommend(state.profile)
+    assert [r.rank for r in ranking] == list(range(1, len(ranking) + 1))
+    assert {r.algorithm for r in ranking} <= set(SPECS)
+    assert all(r.evidence > 0 and r.why and 0 < r.expected_score <= 1 for r in ranking)
+    assert ranking[0].why.startswith(f"{ranking[0].label} first:")
+    scores = [r.expected_score for r in ranking]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_a_budget_below_one_cheap_fit_says_so_and_suggests_one(titanic):
+    with pytest.raises(ResourceError, match=r"budget of 0.01 s is too small") as caught:
+        run_automl(titanic, AutoMLConfig(target="survived", budget=0.01))
+    assert "--budget" in caught.value.user_text()
+
+
+def test_single_class_and_all_missing_targets_are_refused(penguins):
+    one = penguins.assign(species="Adelie")
+    with pytest.raises(InvalidInputError, match="single class"):
+        run_automl(one, AutoMLConfig(target="species", budget=5))
+    empty = penguins.assign(species=None)
+    with pytest.raises(InvalidInputError, match="missing"):
+        run_automl(empty, AutoMLConfig(target="species", budget=5))
+
+
+def test_a_failing_algorithm_is_in_the_leaderboard_and_the_search_goes_on(penguins):
+    def fail(config):
+        if config.algorithm == "random_forest":
+            raise RuntimeError("forest broke")
+
+    result = run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=FAST, max_trials=5),
+                        fail=fail)
+    rows = result.receipt.leaderboard()
+    failed = [r for r in rows if r["algorithm"] == "random_forest"]
+    assert failed and all(r["status"] == "failed" and "forest broke" in r["error"] for r in failed)
+    assert any(r["status"] == "ok" for r in rows)
+    assert result.receipt.winner is not None
+    assert all({"algorithm", "params", "score", "seconds", "status"} <= set(r) for r in rows)
+
+
+def test_leak_suspects_are_left_out_by_default_and_listed(titanic):
+    leaky = titanic.assign(outcome_code=titanic["survived"] * 3 + 1)
+    state = prepare_search(leaky, AutoMLConfig(target="survived", budget=5), Progress())
+    assert "outcome_code" in {e["feature"] for e in state.excluded}
+    assert "outcome_code" not in state.prepared.features
+    kept = prepare_search(leaky, AutoMLConfig(target="survived", budget=5, keep_suspects=True), Progress())
+    assert kept.excluded == [] and "outcome_code" in kept.prepared.features
+
+
+def test_memory_guard_skips_what_does_not_fit():
+    reason = memory_problem("random_forest", {"n_estimators": 300}, 1_000_000, 8e7, 2, available=2**30)
+    assert reason is not None and reason.startswith("skipped: needs about")
+    assert memory_problem("logistic_regression", {}, 1000, 1e5, 2, available=2**30) is None
+
+
+def test_memory_guard_skips_in_the_search_with_the_reason(penguins):
+    result = run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=("logistic_regression",),
+                                               max_trials=3), available_memory=10**12)
+    assert result.receipt.winner is not None
+    with pytest.raises(ResourceError, match="No trial finished"):
+        run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=("logistic_regression",),
+                                          max_trials=3), available_memory=1000)
+
+
+def test_greedy_ensemble_needs_to_beat_the_best_single_model():
+    y = np.array([0.0, 1.0, 2.0, 3.0])
+    a, b = y + np.array([1, -1, 1, -1]), y + np.array([-1, 1, -1, 1])
+    choice = select_ensemble([a, b], lambda p: -float(np.sqrt(np.mean((p - y) ** 2))), True)
+    assert choice is not None and len(choice.members) == 2 and choice.score == pytest.approx(0.0)
+    assert select_ensemble([y, y + 1], lambda p: -float(np.abs(p - y).mean()), True) is None
+
+
+def test_ensemble_is_saved_loaded_and_predicts(penguins):
+    from core.ml.automl.trials import TrialConfig, fit_trial
+    from core.ml.ensemble import ensemble_pipeline
+
+    state = prepare_search(penguins, AutoMLConfig(target="species", budget=5), Progress())
+    members = [fit_trial(state.data, TrialConfig("logistic_regression", {"C": 1.0})).pipeline,
+               fit_trial(state.data, TrialConfig("random_forest", {"n_estimators": 20})).pipeline]
+    pipeline = ensemble_pipeline(members, [0.25, 0.75], "classification")
+    data = dump_model(pipeline)
+    loaded = load_model(data, sha256_hex(data))
+    X = state.data.X_val
+    assert np.allclose(loaded.predict_proba(X), pipeline.predict_proba(X))
+    assert (loaded.predict(X) == pipeline.predict(X)).all()
+    expected = 0.25 * members[0].predict_proba(X) + 0.75 * members[1].predict_proba(X)
+    assert np.allclose(loaded.predict_proba(X), expected)
+
+
+def test_replay_reproduces_the_validation_metrics(penguins):
+    result = run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=FAST, max_trials=5))
+    again = replay(penguins, result.receipt)
+    assert again.reproduced, again
+    assert again.largest_difference <= 1e-9
+
+
+def test_cancel_keeps_the_best_model_so_far(penguins):
+    from core.platform.errors import JobCancelledError
+
+    checks = {"n": 0}
+
+    def check() -> None:
+        checks["n"] += 1
+        if checks["n"] > 4:
+            raise JobCancelledError("The job was cancelled.")
+
+    result = run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=FAST),
+                        callbacks=Progress.of(check_cancelled=check))
+    assert result.cancelled and result.receipt.winner is not None
+    assert len(result.pipeline.predict(penguins.head(3))) == 3
