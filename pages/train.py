@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import data_cache, train_form
+from components import automl_form, data_cache, train_form
 from components.dataset_picker import pick_version
 from components.guard import guard
 from components.job_panel import job_panel, watch
@@ -54,11 +54,15 @@ with guard("Reading the dataset"):
     features = st.multiselect("Features", candidates, default=default, key=f"train.features.{version.id}.{target}")
     for warning in feature_warnings(sample, target, features) if features else []:
         st.warning(warning, icon="⚠️")
+    if automl_form.auto_mode():
+        automl_form.automl_section(ws, version, target, features, kind)
+        st.stop()  # the manual settings below do not apply
 
     st.subheader("Split and validation")
     split = train_form.split_settings(version, kind)
     preprocessing = train_form.preprocessing_settings()
     st.subheader("Algorithms")
+    automl_form.recommendations(version, target, features, kind)
     algorithms = train_form.algorithm_choice(kind)
     tuning = train_form.tuning_settings()
 

@@ -4,6 +4,11 @@ Each command group lives in its own module with a ``register(subparsers)``
 function; :func:`main` turns every ``AtelierError`` into its message on
 stderr and a non-zero exit, and anything unexpected into a short message with
 a reference (the traceback goes to the log file, never to the terminal).
+
+:func:`run` is the program's entry (``python -m core``): it keeps libraries' own chatter
+(deprecation warnings, matplotlib's style-file notes) off the terminal, then calls :func:`main`.
+A closed pipe (``python -m core models list | head``) ends the command quietly with status 141,
+as it ends any Unix tool that the reader stopped listening to.
 """
 
 from __future__ import annotations
@@ -11,13 +16,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 import uuid
 
 from core.platform.errors import AtelierError
 
-GROUPS = ("core.cli.datasets", "core.cli.eda", "core.cli.train", "core.cli.models", "core.cli.predict")
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader closed the pipe
+_OWN_LOGGERS = ("core", "atelier")
+GROUPS = ("core.cli.datasets", "core.cli.eda", "core.cli.train", "core.cli.automl", "core.cli.models",
+          "core.cli.predict", "core.cli.serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a reader that went away is noticed here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return CLOSED_PIPE
     except AtelierError as exc:
         print(f"error: {exc.user_text()}", file=sys.stderr)
         return 1
@@ -51,6 +65,49 @@ def main(argv: list[str] | None = None) -> int:
         _log_to_file(ref)
         print(f"error: something went wrong (reference {ref}); details are in the Atelier log.", file=sys.stderr)
         return 1
+
+
+def run() -> int:
+    """``python -m core``: :func:`main` with the terminal kept for Atelier's own messages."""
+    quiet_terminal()
+    return main()
+
+
+def quiet_terminal() -> None:
+    """Keep libraries' warnings and log notes off the terminal; Atelier's own and real errors still show.
+
+    Deprecation and future warnings are ignored, other Python warnings go through logging, and the
+    one stderr handler shows records from Atelier's loggers at WARNING and above but a library's only
+    at ERROR and above (matplotlib logs its style files' pyparsing deprecations as warnings).
+    """
+    import warnings
+
+    for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
+        warnings.filterwarnings("ignore", category=category)
+    logging.captureWarnings(True)
+    root = logging.getLogger()
+    if not any(getattr(h, "_atelier_terminal", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.addFilter(_shown_on_terminal)
+        handler._atelier_terminal = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+
+
+def _shown_on_terminal(record: logging.LogRecord) -> bool:
+    if record.name == "atelier.cli":
+        return False  # the unexpected-error traceback: for cli.log, the user has the reference
+    own = record.name.split(".", 1)[0] in _OWN_LOGGERS
+    return record.levelno >= (logging.WARNING if own else logging.ERROR)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test's captured stdout)
+        pass
 
 
 def _log_to_file(ref: str) -> None:

@@ -161,6 +161,8 @@ class TrainConfig:
     roles : column roles as stored on the dataset version (``target``, ``id``, ``datetime``, ``ignore``).
     problem_kind : override of the detected problem kind.
     params : estimator parameters on top of the catalogue defaults.
+    n_jobs : threads per fit; ``None`` asks :func:`core.platform.cores.thread_budget` when the fit starts
+        (one thread on small data, else the cores other processes leave free).
     positive_label : the class treated as positive in binary metrics (default: the second sorted label).
     explain : compute feature importances and the SHAP summary.
     """
@@ -175,7 +177,7 @@ class TrainConfig:
     preprocessing: PreprocessConfig = field(default_factory=PreprocessConfig)
     tuning: TuningConfig | None = None
     seed: int = 0
-    n_jobs: int = 2
+    n_jobs: int | None = None
     use_gpu: bool = False
     positive_label: Any = None
     explain: bool = True
@@ -185,7 +187,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.problem_kind is not None:
             _check_choice("TrainConfig", "problem_kind", self.problem_kind, PROBLEM_KINDS)
-        if self.n_jobs < 1:
+        if self.n_jobs is not None and self.n_jobs < 1:
             raise InvalidInputError(f"n_jobs must be at least 1. Got {self.n_jobs}.")
 
     @classmethod

@@ -6,6 +6,12 @@ growth exponents (about linear for trees and linear models, quadratic for kernel
 agglomerative clustering's memory).  The memory figure adds the data itself and is compared with
 ``psutil.virtual_memory().available``.  It is an estimate: native libraries (XGBoost, LightGBM)
 allocate outside tracemalloc's view, so their peaks are underestimated; the reason says so.
+
+Tracing allocations slows a Python-heavy fit several times over (a random forest on titanic: 1.4 s
+traced against 0.3 s), and an estimate must never cost more than the training it estimates.  So
+memory is traced only when it can matter: when the data's copies would exceed
+:data:`TRACE_ABOVE_BYTES` or the algorithm's memory grows faster than its rows.  Otherwise the
+sample fit runs untraced and the peak is the data's copies alone.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from core.ml.catalogue import Algorithm, get_algorithm
 from core.ml.config import PreprocessConfig
 from core.ml.preprocessing import build_pipeline, resolve_preprocessing
 from core.ml.problem import column_types
+from core.platform.cores import thread_budget
 from core.platform.errors import InvalidInputError
 
 __all__ = ["Estimate", "estimate_cost"]
@@ -31,6 +38,7 @@ __all__ = ["Estimate", "estimate_cost"]
 SAMPLE_ROWS = 2000
 MEMORY_HEADROOM = 0.8  # plan on using at most this share of what is free
 DATA_COPIES = 3.0  # raw frame, encoded frame, the library's own copy
+TRACE_ABOVE_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ def estimate_cost(
     preprocessing: PreprocessConfig | None = None,
     n_fits: int = 1,
     seed: int = 0,
-    n_jobs: int = 2,
+    n_jobs: int | None = None,
     available_bytes: int | None = None,
 ) -> Estimate:
     """Estimate time and peak memory of training ``algorithm`` on ``n_rows_full`` rows.
@@ -104,14 +112,20 @@ def estimate_cost(
         X = X[keep]
         y, _ = clean_target(labelled[keep], kind)
     resolved, _ = resolve_preprocessing(preprocessing or PreprocessConfig(), entry.family, kind, entry.handles_missing)
+    n_jobs = n_jobs or thread_budget(len(X))
     estimator = entry.make(kind, seed=seed, n_jobs=n_jobs)
     pipeline, _ = build_pipeline(column_types(X, (preprocessing or PreprocessConfig()).column_types), resolved,
                                  estimator, kind, y=y, seed=seed, n_jobs=n_jobs)
+    n = len(X)
+    ratio = max(n_rows_full / n, 1.0)
+    data_bytes = float(X.memory_usage(deep=True).sum()) * ratio * DATA_COPIES
+    trace = data_bytes > TRACE_ABOVE_BYTES or entry.memory_exponent > 1.0
     tracing = tracemalloc.is_tracing()
-    if not tracing:
+    if trace and not tracing:
         tracemalloc.start()
-    tracemalloc.reset_peak()
-    base_memory = tracemalloc.get_traced_memory()[0]
+    if trace:
+        tracemalloc.reset_peak()
+    base_memory = tracemalloc.get_traced_memory()[0] if trace else 0
     started = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -121,16 +135,13 @@ def estimate_cost(
             predict_started = time.perf_counter()
             pipeline.predict(X)
             predict_seconds = time.perf_counter() - predict_started
-        peak = max(tracemalloc.get_traced_memory()[1] - base_memory, 0)
+        peak = max(tracemalloc.get_traced_memory()[1] - base_memory, 0) if trace else 0
     finally:
-        if not tracing:
+        if trace and not tracing:
             tracemalloc.stop()
-    n = len(X)
-    ratio = max(n_rows_full / n, 1.0)
     # A 2k-row fit is dominated by fixed overhead; scaling all of it would overstate big-data time a little,
     # which is the safe side for a warning.
     seconds = n_fits * (fit_seconds * ratio ** entry.fit_exponent) + predict_seconds * ratio ** entry.predict_exponent
-    data_bytes = float(X.memory_usage(deep=True).sum()) * ratio * DATA_COPIES
     peak_bytes = int(peak * ratio ** entry.memory_exponent + data_bytes)
     if available_bytes is None:
         import psutil
@@ -139,7 +150,8 @@ def estimate_cost(
     fits = peak_bytes <= MEMORY_HEADROOM * available_bytes
     growth = {1.0: "linearly", 1.1: "slightly faster than linearly", 1.5: "faster than linearly",
               2.0: "quadratically"}.get(entry.fit_exponent, f"as rows^{entry.fit_exponent}")
-    reason = (f"A fit on {n:,} rows took {fit_seconds:.2f} s and peaked at {_mb(peak)}; {entry.label} time grows "
+    peaked = f"peaked at {_mb(peak)}" if trace else "was not traced (small data: its copies are the memory)"
+    reason = (f"A fit on {n:,} rows took {fit_seconds:.2f} s and {peaked}; {entry.label} time grows "
               f"{growth} with rows, so {n_rows_full:,} rows need about {_duration(seconds)} and {_mb(peak_bytes)}")
     reason += (f", within the {_mb(available_bytes)} available." if fits else
                f", more than {MEMORY_HEADROOM:.0%} of the {_mb(available_bytes)} available: sample the data or pick "

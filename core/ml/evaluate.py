@@ -271,8 +271,11 @@ def clustering_curves(X: Any, labels: Any, *, seed: int = 0) -> dict[str, Any]:
 
 
 def evaluate(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, *, positive_label: Any = None,
-             seed: int = 0) -> Evaluation:
-    """Metrics and curves of a fitted pipeline on ``X`` (and ``y``; ``None`` for clustering)."""
+             seed: int = 0, curves: bool = True) -> Evaluation:
+    """Metrics and curves of a fitted pipeline on ``X`` (and ``y``; ``None`` for clustering).
+
+    ``curves=False`` skips the curves (a cross-validation fold keeps only its metrics).
+    """
     if kind == "clustering":
         features = np.nan_to_num(model_input_frame(pipeline, X).to_numpy(dtype=np.float64, na_value=np.nan))
         labels = np.asarray(pipeline.predict(X))
@@ -282,7 +285,8 @@ def evaluate(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, *, 
     model, model_input = pipeline.steps[-1][1], model_input_frame(pipeline, X)
     if kind == "regression":
         predicted = np.asarray(model.predict(model_input))
-        return Evaluation(regression_metrics(y, predicted), regression_curves(y, predicted, seed=seed))
+        drawn = regression_curves(y, predicted, seed=seed) if curves else {}
+        return Evaluation(regression_metrics(y, predicted), drawn)
     scores, is_proba = model_scores(model, model_input)
     classes = np.asarray(pipeline.classes_)
     if is_proba and predicts_argmax(model):
@@ -291,5 +295,7 @@ def evaluate(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, *, 
         predicted = np.asarray(model.predict(model_input))
     metrics, notes = classification_metrics(y, predicted, scores, classes, is_proba=is_proba,
                                             positive_label=positive_label)
-    curves = classification_curves(y, predicted, scores, classes, is_proba=is_proba, positive_label=positive_label)
-    return Evaluation(metrics, curves, notes)
+    if not curves:
+        return Evaluation(metrics, {}, notes)
+    drawn = classification_curves(y, predicted, scores, classes, is_proba=is_proba, positive_label=positive_label)
+    return Evaluation(metrics, drawn, notes)

@@ -22,7 +22,8 @@ __all__ = ["TRUSTED_TYPES", "check_versions", "dump_model", "library_versions", 
 TRUSTED_TYPES: tuple[str, ...] = (
     "collections.OrderedDict",
     "numpy.dtype",
-    # our own steps (core/ml/steps.py)
+    # our own steps (core/ml/steps.py) and AutoML's ensemble (core/ml/ensemble.py)
+    "core.ml.ensemble.WeightedEnsemble",
     "core.ml.steps.CappedSelectKBest",
     "core.ml.steps.CategoryCleaner",
     "core.ml.steps.DatetimeExpander",

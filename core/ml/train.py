@@ -34,6 +34,7 @@ from core.ml.problem import clean_target, column_types, feature_warnings, select
 from core.ml.serialize import dump_model, library_versions, sha256_hex
 from core.ml.splits import Split, cv_folds, split_rows
 from core.ml.tuning import TuningResult, tune
+from core.platform.cores import thread_budget
 from core.platform.errors import AtelierError, InvalidInputError, JobCancelledError
 from core.platform.progress import Progress
 
@@ -280,7 +281,8 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
     entry.make(kind, params)  # unknown parameters fail here, before any work
     started = time.perf_counter()
     timings: dict[str, float] = {}
-    common = {"seed": seed, "n_jobs": config.n_jobs, "use_gpu": config.use_gpu}
+    n_jobs = config.n_jobs or thread_budget(len(X_train))  # one place decides: see core.platform.cores
+    common = {"seed": seed, "n_jobs": n_jobs, "use_gpu": config.use_gpu}
     tuning = None
     if config.tuning is not None:
         cb.step(0.0, f"Tuning {entry.label}")
@@ -357,7 +359,8 @@ def _cross_validate(prepared: PreparedData, entry: Any, resolved: Any, params: d
         pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, params, y=y_fit, **common)
         fit_pipeline(pipeline, X_train.iloc[fit_rows], y_fit, weigh=weigh)
         evaluation, _ = quietly(lambda p=pipeline, r=eval_rows: evaluate(
-            p, X_train.iloc[r], y_train.iloc[r], prepared.kind, positive_label=prepared.config.positive_label))
+            p, X_train.iloc[r], y_train.iloc[r], prepared.kind, positive_label=prepared.config.positive_label,
+            curves=False))  # a fold's curves were computed only to be thrown away
         per_fold.append(evaluation.metrics)
     names = [m for m in per_fold[0] if all(m in fold for fold in per_fold)]
     return {m: {"mean": float(np.mean([f[m] for f in per_fold])), "std": float(np.std([f[m] for f in per_fold])),

@@ -46,6 +46,19 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def read_secret(name: str, secrets_file: Path | None = None) -> str | None:
+    """The secret called ``name``: an environment variable of that name, else a key of the secrets
+    file (top level or ``[atelier]``); ``None`` when neither has it.  Callers store the name, never
+    the value."""
+    key = (name or "").strip()
+    if not key:
+        return None
+    if os.environ.get(key):
+        return os.environ[key]
+    value = _read_secrets(secrets_file or SECRETS_FILE).get(key.upper().removeprefix(ENV_PREFIX))
+    return value or None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where Atelier keeps things and how big an upload may be.
@@ -59,6 +72,11 @@ class Settings:
     dask_scheduler : ``tcp://host:8786`` to run jobs on a Dask cluster.
     max_upload_mb : largest file accepted by the importers.
     use_gpu : let XGBoost / LightGBM train on CUDA when one is present.
+    serve_max_body_mb : largest request body the HTTP prediction API reads.
+    serve_timeout_s : longest a prediction request may take before it answers 504.
+    serve_max_concurrent : prediction requests scored at once; more answer 503 at once.
+    serve_require_key : refuse every prediction request without an API key, even before one exists.
+    serve_refresh_ms : how long the API trusts which version is in production (and which keys exist).
     """
 
     home: Path = field(default_factory=lambda: Path(".atelier"))
@@ -69,6 +87,11 @@ class Settings:
     dask_scheduler: str | None = None
     max_upload_mb: int = 2048
     use_gpu: bool = False
+    serve_max_body_mb: int = 64
+    serve_timeout_s: int = 30
+    serve_max_concurrent: int = 32
+    serve_require_key: bool = False
+    serve_refresh_ms: int = 1000
 
     def __post_init__(self) -> None:
         home = Path(self.home).expanduser().resolve()
@@ -81,6 +104,13 @@ class Settings:
             raise InvalidInputError(
                 f"ATELIER_MAX_UPLOAD_MB must be a positive number of megabytes, got {self.max_upload_mb}."
             )
+        for name in ("serve_max_body_mb", "serve_timeout_s", "serve_max_concurrent"):
+            if getattr(self, name) <= 0:
+                raise InvalidInputError(f"ATELIER_{name.upper()} must be a positive whole number, "
+                                        f"got {getattr(self, name)}.")
+        if self.serve_refresh_ms < 0:
+            raise InvalidInputError(f"ATELIER_SERVE_REFRESH_MS must be 0 or more milliseconds, "
+                                    f"got {self.serve_refresh_ms}.")
 
     @classmethod
     def load(cls, secrets_file: Path | None = None, **overrides: object) -> Settings:

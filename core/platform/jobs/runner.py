@@ -37,6 +37,7 @@ KINDS: dict[str, str] = {
     "import_file": "core.data.ingest:import_file_job",
     "profile": "core.eda.reports:profile_job",
     "train": "core.models.training:train_job",
+    "automl": "core.models.automl_runs:automl_job",
     "predict_batch": "core.serve.batch:batch_predict_job",
 }
 

@@ -1,0 +1,74 @@
+"""How many threads one model fit may use: the cores free now, not the cores the machine has.
+
+A training job, the page server and the warm job worker share a laptop's few cores.  LightGBM and
+XGBoost (OpenMP) and scikit-learn's forests (joblib threads) start as many threads as they are
+told; told more than the cores free, OpenMP's threads spin waiting for each other and a small fit
+on a busy two-core machine runs ten times slower.  Every fit therefore asks :func:`thread_budget`:
+
+* ``ATELIER_THREADS=N`` fixes the count (capped to the CPUs this process may run on);
+* data under :data:`SMALL_ROWS` rows gets one thread: starting and joining a second costs more
+  than it saves on a table that small;
+* otherwise the CPUs this process may run on (``os.sched_getaffinity``) less those other
+  processes keep busy, measured over :data:`SAMPLE_SECONDS` with psutil (this process's own
+  threads are not counted against it), and never less than one.
+
+An explicit ``n_jobs`` in a training configuration wins over all of this.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+__all__ = ["SAMPLE_SECONDS", "SMALL_ROWS", "THREADS_ENV", "busy_elsewhere", "thread_budget", "usable_cpus"]
+
+SMALL_ROWS = 20_000
+SAMPLE_SECONDS = 0.1
+THREADS_ENV = "ATELIER_THREADS"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, which containers and ``taskset`` narrow)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def busy_elsewhere(seconds: float = SAMPLE_SECONDS) -> float:
+    """Cores' worth of work other processes did on this process's CPUs over the next ``seconds``."""
+    import psutil
+
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        allowed = None
+    own_before = time.process_time()
+    per_cpu = psutil.cpu_percent(interval=seconds, percpu=True)
+    own = max(time.process_time() - own_before, 0.0) / seconds  # our other threads while we slept
+    shares = [per_cpu[i] for i in allowed if i < len(per_cpu)] if allowed else per_cpu
+    return max(sum(shares) / 100.0 - own, 0.0)
+
+
+def thread_budget(rows: int | None = None) -> int:
+    """Threads one fit on ``rows`` rows should use now (``None``: size unknown, judged by load alone).
+
+    Examples
+    --------
+    >>> thread_budget(1_309)
+    1
+    """
+    cpus = usable_cpus()
+    fixed = os.environ.get(THREADS_ENV, "").strip()
+    if fixed:
+        try:
+            return max(1, min(int(fixed), cpus))
+        except ValueError:
+            pass  # a malformed override: fall back to measuring rather than failing a fit
+    if cpus == 1 or (rows is not None and rows < SMALL_ROWS):
+        return 1
+    try:
+        busy = busy_elsewhere()
+    except Exception:  # psutil missing or /proc unreadable: the machine's CPUs, as before
+        return cpus
+    return max(1, min(cpus, cpus - int(busy + 0.5)))
