@@ -45,6 +45,7 @@ from core.ml.problem import select_features
 from core.ml.serialize import library_versions
 from core.ml.splits import split_rows
 from core.ml.train import PreparedData, prepare_data
+from core.platform.cores import SMALL_ROWS  # below this, one thread per fit, as for every fit
 from core.platform.errors import InvalidInputError, JobCancelledError, ResourceError
 from core.platform.progress import Progress
 
@@ -55,7 +56,6 @@ GROW_ABOVE = 50_000  # fitting rows above which trials start on a sample that gr
 FIRST_SAMPLE = 20_000
 FIXED_SECONDS = 1.0  # evaluation on the test rows, saving and registering: kept back from the search
 KEEP_PIPELINES = 8
-SMALL_ROWS = 20_000  # below this, one thread per fit: OpenMP start-up costs more than it saves on a busy machine
 
 
 @dataclass(frozen=True)
