@@ -69,27 +69,25 @@ class ModelCache:
 
     def load(self, ws: Workspace, ref: str | ModelVersionInfo) -> LoadedModel:
         version = _version(ws, ref)
-        key = (ws.settings.database_url, version.id, version.sha256)
-        cached = self._models.pop(key, None)
-        # A cached pipeline is reused; the version's row is fresh (its stage may have changed).
-        model = LoadedModel(version, cached.pipeline) if cached else _load(ws, version)
-        self._models[key] = model
-        while len(self._models) > self.max_models:
-            self._models.popitem(last=False)
+        model = self.get(ws, version)
+        if model is None:
+            model = _load(ws, version)
+            self.put(ws, model)
         return model
 
     def get(self, ws: Workspace, version: ModelVersionInfo) -> LoadedModel | None:
-        """``version`` if it is loaded already (with this fresh row), else ``None``; never loads."""
-        key = (ws.settings.database_url, version.id, version.sha256)
+        """``version`` if it is loaded already (with this fresh row: its stage may have changed), else ``None``;
+        never loads."""
+        key = _key(ws, version)
         cached = self._models.pop(key, None)
         if cached is None:
             return None
-        self._models[key] = cached
+        self._models[key] = cached  # most recently used
         return LoadedModel(version, cached.pipeline)
 
     def put(self, ws: Workspace, model: LoadedModel) -> None:
         """Keep ``model``, loaded elsewhere (a server loads outside its cache's lock)."""
-        self._models[(ws.settings.database_url, model.version.id, model.version.sha256)] = model
+        self._models[_key(ws, model.version)] = model
         while len(self._models) > self.max_models:
             self._models.popitem(last=False)
 
@@ -105,6 +103,10 @@ def load_model(ws: Workspace, ref: str | ModelVersionInfo, cache: ModelCache | N
     if cache is not None:
         return cache.load(ws, ref)
     return _load(ws, _version(ws, ref))
+
+
+def _key(ws: Workspace, version: ModelVersionInfo) -> tuple[str, int, str]:
+    return ws.settings.database_url, version.id, version.sha256 or ""
 
 
 def _version(ws: Workspace, ref: str | ModelVersionInfo) -> ModelVersionInfo:
