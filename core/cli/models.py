@@ -1,4 +1,5 @@
-"""``python -m core models list|show|history|promote|stage|rollback|delete``."""
+"""``python -m core models list|show|history|promote|stage|rollback|delete`` (and ``route``, ``deployments``:
+``core.cli.deployments``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import asdict, fields
 
 import pandas as pd
 
+from core.cli import deployments
 from core.cli.common import open_workspace, print_json, print_table
 from core.models import registry
 from core.models.leaderboard import flatten_metrics, metric_direction
@@ -65,6 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     rm.add_argument("version", type=_version_number)
     rm.add_argument("--yes", action="store_true", help="confirm deleting the production version")
     rm.set_defaults(handler=_delete)
+
+    deployments.register(cmds)
 
 
 def _key_metric(metrics: dict) -> str:

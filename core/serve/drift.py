@@ -32,6 +32,7 @@ from scipy import stats
 from core.data.sources.input_chunks import HEAD_ROWS, read_rows
 from core.data.types import datetime_to_ns, iso_to_ns
 from core.models.training_stats import OTHER, bin_counts, reference_feature
+from core.platform.chart_style import style
 from core.platform.errors import InvalidInputError
 from core.serve.coercion import category_counts, coerce_column
 
@@ -268,7 +269,7 @@ def distribution_figure(reference: dict, df: pd.DataFrame, feature: str) -> go.F
         xaxis={"title": feature, "type": "category"},
         legend={"orientation": "h", "y": 1.1},
     )
-    return fig
+    return style(fig)  # text at least 14 px: legible on a projector
 
 
 # ---------------------------------------------------------------- internals

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from core.platform.chart_style import style
 from core.platform.errors import InvalidInputError
 from core.serve.prediction_runs import PredictionRunInfo
 
@@ -59,4 +60,4 @@ def health_figure(runs: Sequence[PredictionRunInfo]) -> go.Figure:
         fig.update_yaxes(tickformat=".0%", range=[0, 1.05], row=1, col=1)
     fig.update_layout(title="Health over time", height=500, margin={"l": 10, "r": 10, "t": 60, "b": 10},
                       legend={"orientation": "h", "y": -0.15})
-    return fig
+    return style(fig)  # text at least 14 px: legible on a projector

@@ -56,7 +56,8 @@ def record(
     with ws.db.session() as s:
         model = model_row(s, mv.name)
         row = PredictionRun(
-            model_id=model.id, version=mv.version, source=(source or "")[:300], n_rows=int(n_rows),
+            model_id=model.id, project_id=model.project_id, version=mv.version, source=(source or "")[:300],
+            n_rows=int(n_rows),
             artifact_key=artifact_key, summary=plain_json(dict(summary), "prediction summary"),
             drift_share=None if drift_share is None else float(drift_share), job_id=job_id,
         )

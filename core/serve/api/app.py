@@ -7,6 +7,8 @@ the row its predict route expects, built from the model's training schema.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -27,7 +29,7 @@ _JSON_TYPES = {"numeric": "number", "boolean": "boolean", "datetime": "string", 
 def create_app(ws: Workspace | None = None) -> FastAPI:
     """The prediction API over ``ws`` (by default the workspace the settings name)."""
     ws = ws or Workspace.open(Settings.load())
-    app = FastAPI(title="Atelier prediction API", version="1",
+    app = FastAPI(title="Atelier prediction API", version="1", lifespan=_lifespan,
                   description="Scores rows with the production version of each promoted model, validated as "
                               "batch scoring validates them. Send MLflow's JSON scoring formats, CSV or Parquet.")
     app.state.atelier = ApiState.open(ws)
@@ -35,6 +37,12 @@ def create_app(ws: Workspace | None = None) -> FastAPI:
     app.include_router(router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.atelier.close()  # the last monitoring window recorded before the server stops
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

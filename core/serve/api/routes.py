@@ -8,6 +8,7 @@ while the trees run.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from typing import Any
@@ -22,10 +23,13 @@ from core.serve.api.payloads import PARQUET_TYPES, read_rows
 from core.serve.api.predictions import Refused, report_json, score_rows
 from core.serve.api.state import ApiState
 from core.serve.deployment import model_schema
+from core.serve.loaded import LoadedModel
 
 __all__ = ["router"]
 
 router = APIRouter()
+log = logging.getLogger("atelier.serve")
+REQUEST_ID = "x-request-id"  # the same id is always routed to the same version (A/B)
 EXPLAIN = re.compile(r"top(\d{1,2})")
 MAX_EXPLAIN = 20
 
@@ -74,6 +78,8 @@ async def _predict(request: Request, name: str, number: int | None, explain: str
     st = _state(request)
     started = time.perf_counter()
     served, status, rows, reason = "", 500, 0, ""
+    picked: dict[str, Any] = {}  # what answered: model, role, route, rows and predictions (for A/B and monitoring)
+    request_id = request.headers.get(REQUEST_ID) or None
     try:
         st.keys.check(request.headers)
         top = _explain(explain)
@@ -85,13 +91,17 @@ async def _predict(request: Request, name: str, number: int | None, explain: str
             if not slot.claim():  # the request gave up (timed out) before this thread started
                 raise ApiError(504, "The request was abandoned before scoring started.", reason="timeout")
             try:
-                model = st.resolver.production(name) if number is None else st.resolver.version(name, number)
+                if number is None:
+                    model, role, route = _routed(st, name, request_id)
+                else:
+                    model, role, route = st.resolver.version(name, number), "version", None
+                picked.update(model=model, role=role, route=route)
                 nonlocal served
                 served = str(model.version.version)
                 try:
-                    scored = score_rows(model, read_rows(body, content_type, model.features,
-                                                         st.ws.settings.staging_dir), explain=top,
-                                        trees_dir=st.ws.settings.home / "cache" / "trees")
+                    sent = read_rows(body, content_type, model.features, st.ws.settings.staging_dir)
+                    scored = score_rows(model, sent, explain=top, trees_dir=st.ws.settings.home / "cache" / "trees")
+                    picked.update(rows=sent, predictions=scored.predictions, n=scored.rows)
                 except Refused as refused:
                     raise ApiError(422, _refusal(refused), "Fix these columns and send the rows again; warnings do "
                                    "not block scoring.", reason="validation",
@@ -110,15 +120,51 @@ async def _predict(request: Request, name: str, number: int | None, explain: str
             if slot.claim():  # the thread never started: nobody else will free the slot
                 slot.release()
         status = 200
-        return Response(content, media_type="application/json", headers={"X-Atelier-Model-Version": served})
+        return Response(content, media_type="application/json",
+                        headers={"X-Atelier-Model-Version": served, "X-Atelier-Route": picked.get("role", "")})
     except Exception as exc:
         err = as_api_error(exc)
         status, reason = err.status, err.reason
         return JSONResponse(error_body(err), status_code=err.status, headers=err.headers)
     finally:
         # only names that resolved to a model get a label of their own: a client cannot grow the metrics
-        st.metrics.observe(name if served else "(unresolved)", served, status, time.perf_counter() - started,
-                           rows, reason)
+        seconds = time.perf_counter() - started
+        st.metrics.observe(name if served else "(unresolved)", served, status, seconds, rows, reason)
+        _after(st, picked, status == 200, seconds)
+
+
+def _routed(st: ApiState, name: str, request_id: str | None) -> tuple[LoadedModel, str, Any]:
+    """The version that answers a request to the model's URL: production, or its challenger's share."""
+    route = st.routes.get(name) if st.routes is not None else None
+    challenger = st.routes.pick(route, request_id) if route is not None else None
+    if challenger is not None:
+        try:
+            return st.resolver.version(name, challenger), "challenger", route
+        except Exception as exc:  # the challenger is gone or broken: production answers instead
+            log.warning("challenger v%s of %s cannot answer (%s): production answers", challenger, name, exc)
+    return st.resolver.production(name), "production", route
+
+
+def _after(st: ApiState, picked: dict[str, Any], ok: bool, seconds: float) -> None:
+    """Count the answer per version, offer it to the monitor and queue the shadow's copy: all cheap, and
+    never the caller's failure."""
+    model = picked.get("model")
+    if model is None:
+        return
+    try:
+        name, version = model.version.name, model.version.version
+        predictions = picked.get("predictions") if ok else None
+        st.traffic.observe(name, picked["role"], version, seconds, ok=ok, rows=picked.get("n", 0),
+                           predictions=predictions)
+        if st.monitor is not None:
+            st.monitor.observe(model, seconds, ok=ok, rows=picked.get("rows"), predictions=predictions)
+        route = picked.get("route")
+        if ok and st.shadow is not None and route is not None and route.shadow not in (None, version):
+            sent, shadow = picked["rows"], route.shadow
+            st.shadow.submit(name, shadow, lambda: score_rows(st.resolver.version(name, shadow), sent).predictions,
+                             predictions or [])
+    except Exception:
+        log.warning("could not count a request of %s", model.version.label, exc_info=True)
 
 
 def _refusal(refused: Refused) -> str:
@@ -160,10 +206,14 @@ async def models(request: Request) -> dict[str, Any]:
 @router.get("/v1/models/{name}", summary="The version served, its stage, schema and metrics",
             responses={404: _ERRORS[404]})
 async def model(request: Request, name: str) -> dict[str, Any]:
-    version = await _in_thread(request, _state(request).resolver.production_version, name)
+    st = _state(request)
+    version = await _in_thread(request, st.resolver.production_version, name)
+    route = await _in_thread(request, st.routes.get, version.name) if st.routes is not None else None
     return {"name": version.name, "version": version.version, "stage": version.stage,
             "algorithm": version.algorithm, "problem_type": version.problem_type, "target": version.target,
-            "dataset": version.dataset_label, "metrics": version.metrics, "schema": model_schema(version)}
+            "dataset": version.dataset_label, "metrics": version.metrics, "schema": model_schema(version),
+            "routing": {**route.to_json(), "description": route.describe()} if route is not None else None,
+            "traffic": st.traffic.snapshot(version.name)}
 
 
 @router.get("/v1/models/{name}/schema", summary="The columns to send: names, types, categories, ranges",

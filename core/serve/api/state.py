@@ -11,7 +11,9 @@ from core.platform.workspace import Workspace
 from core.serve.api.auth import KeyCheck
 from core.serve.api.limits import Gate
 from core.serve.api.metrics import ApiMetrics
+from core.serve.api.monitor import ServeMonitor
 from core.serve.api.resolver import ModelResolver
+from core.serve.api.traffic import Routes, ShadowRunner, Traffic
 
 __all__ = ["ApiState"]
 
@@ -26,14 +28,29 @@ class ApiState:
     max_body_bytes: int
     timeout_seconds: float
     _limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
+    routes: Routes | None = None  # A/B and shadow (core.serve.api.traffic), set by open()
+    traffic: Traffic = field(default_factory=Traffic)
+    shadow: ShadowRunner | None = None
+    monitor: ServeMonitor | None = None  # served requests into the prediction-run history
 
     @classmethod
     def open(cls, ws: Workspace) -> ApiState:
         s = ws.settings
         refresh = s.serve_refresh_ms / 1000
-        return cls(ws, ModelResolver(ws, refresh_seconds=refresh), KeyCheck(ws, required=s.serve_require_key,
-                   refresh_seconds=refresh), Gate(s.serve_max_concurrent), ApiMetrics(),
-                   s.serve_max_body_mb * 1024 * 1024, float(s.serve_timeout_s))
+        state = cls(ws, ModelResolver(ws, refresh_seconds=refresh), KeyCheck(ws, required=s.serve_require_key,
+                    refresh_seconds=refresh), Gate(s.serve_max_concurrent), ApiMetrics(),
+                    s.serve_max_body_mb * 1024 * 1024, float(s.serve_timeout_s))
+        state.routes = Routes(ws, refresh_seconds=refresh)
+        state.shadow = ShadowRunner(state.traffic)
+        state.monitor = ServeMonitor(ws, share=s.serve_sample_share, window_seconds=float(s.serve_window_s))
+        return state
+
+    def close(self) -> None:
+        """When the server stops: the last monitoring window recorded, the shadow thread let go."""
+        if self.shadow is not None:
+            self.shadow.close()
+        if self.monitor is not None:
+            self.monitor.close()
 
     @property
     def limiter(self) -> anyio.CapacityLimiter:
