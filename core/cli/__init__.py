@@ -26,11 +26,13 @@ from core.platform.errors import AtelierError
 CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool whose reader closed the pipe
 _OWN_LOGGERS = ("core", "atelier")
 GROUPS = ("core.cli.datasets", "core.cli.eda", "core.cli.train", "core.cli.automl", "core.cli.models",
-          "core.cli.predict", "core.cli.serve")
+          "core.cli.predict", "core.cli.serve", "core.cli.retrain", "core.cli.projects")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Atelier without a browser.")
+    parser.add_argument("--project", dest="global_project", metavar="NAME",
+                        help="work in this project (default: ATELIER_PROJECT, else the default project)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in GROUPS:
         try:
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "global_project", None):
+        os.environ["ATELIER_PROJECT"] = args.global_project  # read by Settings.load, and passed on to jobs
     try:
         code = int(args.handler(args) or 0)
         sys.stdout.flush()  # a reader that went away is noticed here, not at interpreter exit

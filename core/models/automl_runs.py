@@ -27,7 +27,7 @@ from core.ml.serialize import dump_model, library_versions, sha256_hex
 from core.ml.train import TrainResult
 from core.models import registry
 from core.models.training import register_result
-from core.platform import jobs
+from core.platform import access, jobs
 from core.platform.errors import InvalidInputError, NotFoundError
 from core.platform.progress import Progress
 from core.platform.workspace import Workspace
@@ -241,8 +241,10 @@ def submit_automl(ws: Workspace, version: datasets.VersionInfo, config: AutoMLCo
     if resume:
         load_receipt(ws, resume)  # an unknown run fails now, not in the job
         params["resume"] = resume
-    return jobs.submit(ws, AUTOML_JOB, params,
-                       title=title or f"AutoML on {version.label} for {config.budget:g} s")
+    access.require(ws, "train")
+    job_id = jobs.submit(ws, AUTOML_JOB, params, title=title or f"AutoML on {version.label} for {config.budget:g} s")
+    access.audit(ws, "train", f"AutoML on {version.label} (job {job_id})")
+    return job_id
 
 
 def automl_job(ctx, dataset_version_id: int, config: dict[str, Any], submitted_at: float | None = None,

@@ -36,6 +36,7 @@ from core.models.refs import (
     parse_ref,
     validate_model_name,
 )
+from core.platform import access
 from core.platform.errors import ConflictError, InvalidInputError, NotFoundError
 from core.platform.metadata.models import ModelVersion, PredictionRun, RegisteredModel, StageTransition
 from core.platform.storage import keys
@@ -109,14 +110,21 @@ def _info(row: ModelVersion, name: str) -> ModelVersionInfo:
 _LIVE = ModelVersion.sha256.is_not(None)  # a version is visible once its bytes are stored
 
 
-def model_row(s: Session, name: str, *, lock: bool = False) -> RegisteredModel:
-    """The registered model's row (for modules that keep rows about models); NotFoundError names the known ones."""
+def model_row(s: Session, name: str, *, lock: bool = False, ws: Workspace | None = None) -> RegisteredModel:
+    """The registered model's row (for modules that keep rows about models); NotFoundError names the known ones.
+
+    With ``ws``, only a model of the workspace's project is found (another project's is "not found").
+    """
     name = " ".join((name or "").split())  # the same spacing rule as validate_model_name
     query = select(RegisteredModel).where(RegisteredModel.name == name)
+    scope = access.in_project(RegisteredModel.project_id, ws) if ws is not None else None
+    if scope is not None:
+        query = query.where(scope)
     # On PostgreSQL this serialises stage changes of one model; SQLite locks the whole file anyway.
     model = s.scalar(query.with_for_update() if lock else query)
     if model is None:
-        known = list(s.scalars(select(RegisteredModel.name).order_by(RegisteredModel.name).limit(8)))
+        known_query = select(RegisteredModel.name).order_by(RegisteredModel.name).limit(8)
+        known = list(s.scalars(known_query if scope is None else known_query.where(scope)))
         raise NotFoundError(
             f"There is no model named {name!r}.",
             hint=f"Known models: {', '.join(map(repr, known))}." if known else "No model has been trained yet.",
@@ -188,7 +196,7 @@ def get_version(ws: Workspace, ref: str) -> ModelVersionInfo:
     """
     name, number, stage = parse_ref(ref)
     with ws.db.session() as s:
-        model = model_row(s, name)
+        model = model_row(s, name, ws=ws)
         if number is not None:
             return _info(_row(s, model, number), model.name)
         rows = _rows(s, model)
@@ -211,7 +219,8 @@ def get_version_by_id(ws: Workspace, version_id: int) -> ModelVersionInfo:
     with ws.db.session() as s:
         found = s.execute(select(ModelVersion, RegisteredModel.name)
                           .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
-                          .where(ModelVersion.id == int(version_id), _LIVE)).first()
+                          .where(ModelVersion.id == int(version_id), _LIVE,
+                                 access.in_project(RegisteredModel.project_id, ws))).first()
         if found is None:
             raise NotFoundError(f"There is no model version with id {version_id}; it may have been deleted.")
         return _info(*found)
@@ -221,17 +230,18 @@ def list_versions(ws: Workspace, name: str | None = None) -> list[ModelVersionIn
     """Every version (of one model when ``name`` is given), by name then version."""
     query = (select(ModelVersion, RegisteredModel.name)
              .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
-             .where(_LIVE).order_by(RegisteredModel.name, ModelVersion.version))
+             .where(_LIVE, access.in_project(RegisteredModel.project_id, ws))
+             .order_by(RegisteredModel.name, ModelVersion.version))
     with ws.db.session() as s:
         if name is not None:
-            query = query.where(ModelVersion.model_id == model_row(s, name).id)
+            query = query.where(ModelVersion.model_id == model_row(s, name, ws=ws).id)
         return [_info(row, model_name) for row, model_name in s.execute(query)]
 
 
 def list_model_names(ws: Workspace) -> list[str]:
     """Names that have at least one version, alphabetically."""
     query = (select(RegisteredModel.name).join(ModelVersion, ModelVersion.model_id == RegisteredModel.id)
-             .where(_LIVE).distinct())
+             .where(_LIVE, access.in_project(RegisteredModel.project_id, ws)).distinct())
     with ws.db.session() as s:
         return sorted(s.scalars(query), key=str.casefold)
 
@@ -239,7 +249,7 @@ def list_model_names(ws: Workspace) -> list[str]:
 def history(ws: Workspace, name: str) -> list[Transition]:
     """The model's stage changes, newest first (deleted versions included)."""
     with ws.db.session() as s:
-        model = model_row(s, name)
+        model = model_row(s, name, ws=ws)
         rows = s.scalars(select(StageTransition).where(StageTransition.model_id == model.id)
                          .order_by(StageTransition.id.desc()))
         return [Transition(model.name, t.version, t.from_stage, t.to_stage, t.note, t.at) for t in rows]
@@ -275,6 +285,7 @@ def register_version(
         The new version, in stage ``'none'``.
     """
     name = validate_model_name(name)
+    access.require(ws, "train")  # every trained model lands here: the page's, the CLI's, a job's
     if not isinstance(model_bytes, bytes | bytearray) or not model_bytes:
         raise InvalidInputError("The model bytes are empty: nothing to register.",
                                 hint="Pass the serialised pipeline (skops bytes).")
@@ -311,10 +322,11 @@ def _model_id(ws: Workspace, name: str) -> int:
     for _ in range(2):
         try:
             with ws.db.session() as s:
-                found = s.scalar(select(RegisteredModel.id).where(RegisteredModel.name == name))
+                found = s.scalar(select(RegisteredModel.id).where(
+                    RegisteredModel.name == name, access.in_project(RegisteredModel.project_id, ws)))
                 if found is not None:
                     return found
-                model = RegisteredModel(name=name)
+                model = RegisteredModel(name=name, project_id=access.project_id(ws))
                 s.add(model)
                 s.flush()
                 return model.id
@@ -385,9 +397,10 @@ def promote(ws: Workspace, name: str, version: int, note: str = "") -> ModelVers
     Both changes happen in one transaction, each recorded in the history.
     """
     version, note = check_version_number(version), _note(note)
+    access.require(ws, "promote")
     try:
         with ws.db.session() as s:
-            model = model_row(s, name, lock=True)
+            model = model_row(s, name, lock=True, ws=ws)
             row = _row(s, model, version)
             if row.stage == "production":
                 raise ConflictError(f"Version {version} of model {name!r} is already in production; nothing changed.")
@@ -396,9 +409,11 @@ def promote(ws: Workspace, name: str, version: int, note: str = "") -> ModelVers
             if current is not None:
                 _move(s, model, current, "archived", _joined(f"replaced in production by v{version}", note))
             _move(s, model, row, "production", note)
-            return _info(row, model.name)
+            promoted = _info(row, model.name)
     except DBIntegrityError as exc:
         raise _production_conflict(name) from exc
+    access.audit(ws, "promote", promoted.label)
+    return promoted
 
 
 def set_stage(ws: Workspace, name: str, version: int, stage: str, note: str = "") -> ModelVersionInfo:
@@ -406,13 +421,16 @@ def set_stage(ws: Workspace, name: str, version: int, stage: str, note: str = ""
     version, stage, note = check_version_number(version), check_stage(stage), _note(note)
     if stage == "production":
         return promote(ws, name, version, note)
+    access.require(ws, "promote")
     with ws.db.session() as s:
-        model = model_row(s, name, lock=True)
+        model = model_row(s, name, lock=True, ws=ws)
         row = _row(s, model, version)
         if row.stage == stage:
             raise ConflictError(f"Version {version} of model {name!r} is already at stage {stage!r}; nothing changed.")
         _move(s, model, row, stage, note)
-        return _info(row, model.name)
+        moved = _info(row, model.name)
+    access.audit(ws, f"stage_{stage}", moved.label)
+    return moved
 
 
 def _production_path(transitions: Iterable[StageTransition]) -> list[int]:
@@ -440,9 +458,10 @@ def rollback(ws: Workspace, name: str, note: str = "") -> ModelVersionInfo:
     are skipped.  Returns the version now in production.
     """
     note = _note(note)
+    access.require(ws, "rollback")
     try:
         with ws.db.session() as s:
-            model = model_row(s, name, lock=True)
+            model = model_row(s, name, lock=True, ws=ws)
             rows = {r.version: r for r in _rows(s, model)}
             current = next((r for r in rows.values() if r.stage == "production"), None)
             if current is None:
@@ -462,9 +481,11 @@ def rollback(ws: Workspace, name: str, note: str = "") -> ModelVersionInfo:
                 )
             _move(s, model, current, "archived", _joined(f"rolled back to v{target.version}", note))
             _move(s, model, target, "production", _joined(f"rollback from v{current.version}", note))
-            return _info(target, model.name)
+            restored = _info(target, model.name)
     except DBIntegrityError as exc:
         raise _production_conflict(name) from exc
+    access.audit(ws, "rollback", restored.label)
+    return restored
 
 
 def delete_version(ws: Workspace, name: str, version: int, *, confirm_production: bool = False,
@@ -475,8 +496,9 @@ def delete_version(ws: Workspace, name: str, version: int, *, confirm_production
     ``confirm_production=True``.  Returns the deleted version's details.
     """
     version, note = check_version_number(version), _note(note)
+    access.require(ws, "delete_model")
     with ws.db.session() as s:
-        model = model_row(s, name, lock=True)
+        model = model_row(s, name, lock=True, ws=ws)
         row = _row(s, model, version)
         if row.stage == "production" and not confirm_production:
             raise ConflictError(
@@ -494,6 +516,7 @@ def delete_version(ws: Workspace, name: str, version: int, *, confirm_production
             ws.delete_artifact(info.artifact_key)
         except Exception:  # the version is gone already; a stray file only costs space
             log.warning("could not delete the file of %s", info.label, exc_info=True)
+    access.audit(ws, "delete_model", info.label)
     return info
 
 

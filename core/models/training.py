@@ -18,7 +18,7 @@ from core.ml.train import TrainResult, train_many
 from core.models import registry
 from core.models.card import CardDataset, ModelCard
 from core.models.training_stats import build_reference
-from core.platform import jobs
+from core.platform import access, jobs
 from core.platform.errors import AtelierError
 from core.platform.progress import Progress
 from core.platform.workspace import Workspace
@@ -71,6 +71,7 @@ def train_version(
     One algorithm failing is recorded in its row and the others go on;
     cancelling stops the run and keeps the models registered so far.
     """
+    access.require(ws, "train")
     cb = callbacks or Progress()
     config = replace(config, roles={**version.roles, **dict(config.roles)},
                      use_gpu=config.use_gpu or ws.settings.use_gpu)
@@ -94,6 +95,8 @@ def train_version(
 
     train_many(frame, config, algorithms, progress=cb.progress, log=cb.log, check_cancelled=cb.check_cancelled,
                on_result=save)
+    saved = ", ".join(str(r["model"]) for r in rows if r.get("model"))
+    access.audit(ws, "train", f"{', '.join(algorithms)} on {version.label}" + (f": {saved}" if saved else ""))
     return rows
 
 
@@ -112,8 +115,8 @@ def submit_training(ws: Workspace, version: datasets.VersionInfo, config: TrainC
                               "algorithms": list(algorithms)}
     if model_name:
         params["model_name"] = model_name
-    return jobs.submit(ws, TRAIN_JOB, params,
-                       title=title or f"Train {len(algorithms)} model(s) on {version.label}")
+    access.require(ws, "train")  # fail now, in the page; registering each model checks again
+    return jobs.submit(ws, TRAIN_JOB, params, title=title or f"Train {len(algorithms)} model(s) on {version.label}")
 
 
 def train_job(ctx, dataset_version_id: int, config: dict[str, Any], algorithms: list[str],

@@ -77,6 +77,16 @@ class Settings:
     serve_max_concurrent : prediction requests scored at once; more answer 503 at once.
     serve_require_key : refuse every prediction request without an API key, even before one exists.
     serve_refresh_ms : how long the API trusts which version is in production (and which keys exist).
+    serve_sample_share : share of served requests kept for the prediction-run history (0 keeps none).
+    serve_window_s : length of one monitoring window of the API: one prediction run per model version.
+    alert_drift_share : share of drifted features in a window from which an alert is recorded.
+    alert_error_rate : share of failed requests in a window from which an alert is recorded.
+    alert_webhook_url : where each alert is also POSTed as JSON (empty: nowhere).
+    auth : ``none`` (single user, the default), ``oidc`` or ``supabase``.
+    admins : comma-separated emails that own the first project and may create projects.
+    allowed : comma-separated emails or ``@domain`` that may sign in (empty: admins and members only).
+    user : the email the command line and jobs act as when sign-in is configured.
+    project : the project worked in (empty: the default project).
     """
 
     home: Path = field(default_factory=lambda: Path(".atelier"))
@@ -92,6 +102,16 @@ class Settings:
     serve_max_concurrent: int = 32
     serve_require_key: bool = False
     serve_refresh_ms: int = 1000
+    serve_sample_share: float = 0.1
+    serve_window_s: int = 60
+    alert_drift_share: float = 0.3
+    alert_error_rate: float = 0.05
+    alert_webhook_url: str = ""
+    auth: str = "none"
+    admins: str = ""
+    allowed: str = ""
+    user: str = ""
+    project: str = ""
 
     def __post_init__(self) -> None:
         home = Path(self.home).expanduser().resolve()
@@ -111,6 +131,15 @@ class Settings:
         if self.serve_refresh_ms < 0:
             raise InvalidInputError(f"ATELIER_SERVE_REFRESH_MS must be 0 or more milliseconds, "
                                     f"got {self.serve_refresh_ms}.")
+        for name in ("serve_sample_share", "alert_drift_share", "alert_error_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InvalidInputError(f"ATELIER_{name.upper()} is a share from 0 to 1, got {getattr(self, name)}.")
+        if self.auth.strip().lower() not in {"none", "oidc", "supabase"}:
+            raise InvalidInputError(f"ATELIER_AUTH must be none, oidc or supabase, got {self.auth!r}.")
+        object.__setattr__(self, "auth", self.auth.strip().lower())
+        if self.serve_window_s <= 0:
+            raise InvalidInputError(f"ATELIER_SERVE_WINDOW_S must be a positive whole number of seconds, "
+                                    f"got {self.serve_window_s}.")
 
     @classmethod
     def load(cls, secrets_file: Path | None = None, **overrides: object) -> Settings:
@@ -154,6 +183,11 @@ def _coerce(name: str, value: str, annotation: object) -> object:
     kind = str(annotation)
     if "bool" in kind:
         return text.lower() in {"1", "true", "yes", "on"}
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError as exc:
+            raise InvalidInputError(f"ATELIER_{name.upper()} must be a number, got {text!r}.") from exc
     if "int" in kind:
         try:
             return int(text)

@@ -37,6 +37,10 @@ class ConflictError(AtelierError, ValueError):
     """The action clashes with what is stored (a name taken, a stage rule)."""
 
 
+class PermissionDeniedError(AtelierError, PermissionError):
+    """The acting user's role in the project does not allow the action."""
+
+
 class StorageError(AtelierError, OSError):
     """The artifact store or the metadata database cannot be used."""
 

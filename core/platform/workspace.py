@@ -22,6 +22,8 @@ from core.platform.storage import ArtifactRef, ArtifactStore, LocalArtifactStore
 
 @dataclass
 class Workspace:
+    # Who acts and in which project come from settings.user / settings.project (ATELIER_USER,
+    # ATELIER_PROJECT), resolved and checked on each call by core.platform.access.
     settings: Settings
     store: ArtifactStore
     db: Database

@@ -12,6 +12,7 @@ import sys
 import uuid
 from typing import Any
 
+from core.platform import access
 from core.platform.config import Settings
 from core.platform.errors import StorageError
 from core.platform.jobs import worker
@@ -26,7 +27,8 @@ def submit(ws: Workspace, kind: str, params: dict[str, Any], *, title: str = "",
     resolve(kind)  # fail now, in the page, for an unknown kind
     job_id = uuid.uuid4().hex
     with ws.db.session() as s:
-        s.add(Job(id=job_id, kind=kind, title=title or kind, status=JobStatus.QUEUED, params=params, result={}))
+        s.add(Job(id=job_id, kind=kind, title=title or kind, status=JobStatus.QUEUED, params=params, result={},
+                  project_id=access.project_id(ws)))
     if start:
         _launch(ws.settings, job_id)
     return job_id
