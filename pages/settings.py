@@ -3,7 +3,10 @@
 import streamlit as st
 
 from components.guard import guard
+from components.kaggle_credentials import kaggle_credentials
+from core.platform.compute import cluster_summary
 from core.platform.config import Settings
+from core.platform.errors import AtelierError
 from core.platform.jobs import worker
 from core.platform.workspace import Workspace
 
@@ -16,6 +19,10 @@ with guard("Reading the settings"):
     st.table({"setting": [f"ATELIER_{k.upper()}" for k in shown], "value": [v or "—" for v in shown.values()]})
     if settings.dask_scheduler:
         st.caption(f"Background jobs run on the Dask cluster at {settings.dask_scheduler}.")
+        try:
+            st.markdown(cluster_summary(settings).describe())  # workers, threads, memory, dashboard link
+        except AtelierError as exc:
+            st.error(f"{exc} {exc.hint or ''}".strip())
     elif worker.pid():
         st.caption(f"Background jobs are forked by this server's warm worker (process {worker.pid()}); "
                    f"its log: {settings.home / 'logs' / 'worker.log'}.")
@@ -34,3 +41,5 @@ with guard("Reading the settings"):
                 st.success(f"{label}: connected.")
             else:
                 st.error(f"{label}: {outcome}")
+
+    kaggle_credentials(settings)

@@ -52,12 +52,16 @@ _REFUSED: set[str] = set()  # model checksums whose library failed to build or d
 class CompiledTrees:
     """A compiled LightGBM model, answering like the estimator's ``predict_proba`` / ``predict``."""
 
-    def __init__(self, path: Path, key: str) -> None:
+    def __init__(self, path: Path, key: str, threads: int | None = None) -> None:
         import tl2cgen
 
         self.path = path
         self.key = key
-        self._predictor = tl2cgen.Predictor(path, nthread=os.cpu_count() or 1)
+        # ``threads``: one per partition task when a scheduler already runs tasks side by side.  OpenMP
+        # refuses more than OMP_NUM_THREADS (Dask's LocalCluster sets it to 1 in the starting process).
+        limit = os.environ.get("OMP_NUM_THREADS", "")
+        cap = int(limit) if limit.isdigit() and int(limit) > 0 else os.cpu_count() or 1
+        self._predictor = tl2cgen.Predictor(path, nthread=min(threads or cap, cap))
 
     def _raw(self, model_input: pd.DataFrame | np.ndarray) -> np.ndarray:
         import tl2cgen

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 from core.data.sources.input_chunks import CHUNK_ROWS
 from core.ml.explain import top_contributions
+from core.platform import parts
 from core.platform.errors import InvalidInputError
 from core.platform.workspace import Workspace
 from core.serve.loaded import LoadedModel
@@ -53,16 +54,17 @@ def output_table(scorer: Scorer, chunk: pd.DataFrame | None, X: pd.DataFrame, sc
 
 def write_output(ws: Workspace, run: PredictionRunInfo, target: Path) -> Path:
     """Copy a prediction run's output to ``target`` as Parquet or CSV (by extension)."""
-    source = ws.local_path(run.artifact_key)
+    sources = parts.local_files(ws, run.artifact_key)  # one file, or the parts of a run scored by partition
     target = Path(target)
     if target.suffix.lower() == ".parquet":
-        pq.write_table(pq.read_table(source), target)
+        pq.write_table(pq.read_table(sources if len(sources) > 1 else sources[0]), target)
     elif target.suffix.lower() in (".csv", ".txt"):
         import pyarrow.csv as pcsv
 
-        with pcsv.CSVWriter(target, pq.read_schema(source)) as writer:
-            for batch in pq.ParquetFile(source).iter_batches(batch_size=CHUNK_ROWS):
-                writer.write_batch(batch)
+        with pcsv.CSVWriter(target, pq.read_schema(sources[0])) as writer:
+            for source in sources:
+                for batch in pq.ParquetFile(source).iter_batches(batch_size=CHUNK_ROWS):
+                    writer.write_batch(batch)
     else:
         raise InvalidInputError(f"Cannot write predictions as {target.suffix!r}: use .csv or .parquet.")
     return target

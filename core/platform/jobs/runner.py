@@ -38,7 +38,7 @@ KINDS: dict[str, str] = {
     "profile": "core.eda.reports:profile_job",
     "train": "core.models.training:train_job",
     "automl": "core.models.automl_runs:automl_job",
-    "predict_batch": "core.serve.batch:batch_predict_job",
+    "predict_batch": "core.serve.batch_dask:batch_predict_job",  # by partition on a cluster
 }
 
 
