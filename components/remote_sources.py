@@ -1,4 +1,4 @@
-"""The Data page's SQL and S3 forms: browse the source, preview, then hand the import to a job.
+"""The Data page's SQL, S3 and Kaggle forms: browse the source, preview, then hand the import to a job.
 
 Everything is decided in core (:mod:`core.data.sources.sql`, :mod:`core.data.sources.s3`,
 :mod:`core.data.remote`); these forms only collect input and render what comes back.  A password is
@@ -11,7 +11,8 @@ import streamlit as st
 
 from components.guard import guard
 from components.job_panel import watch
-from core.data.remote import submit_s3_import, submit_sql_import
+from core.data.remote import submit_kaggle_import, submit_s3_import, submit_sql_import
+from core.data.sources import kaggle as kaggle_source
 from core.data.sources import s3 as s3_source
 from core.data.sources import sql
 from core.platform.workspace import Workspace
@@ -91,3 +92,35 @@ def s3_form(ws: Workspace, key: str = "data.s3") -> None:
     if st.button("Import", type="primary", key=f"{key}.import"):
         with guard("Starting the import"):
             _submitted(submit_s3_import(ws, target, name, **options))
+
+
+def kaggle_form(ws: Workspace, key: str = "data.kaggle") -> None:
+    st.caption("Credentials: KAGGLE_API_TOKEN (or KAGGLE_USERNAME and KAGGLE_KEY), or a kaggle.json uploaded on the "
+               "Settings page. Get a token at https://www.kaggle.com/settings.")
+    handle = st.text_input("Dataset handle, competition or kaggle.com link", key=f"{key}.handle",
+                           placeholder="owner/slug · owner/slug/versions/3 · competitions/titanic")
+    if not handle:
+        return
+    if st.button("List files", key=f"{key}.list"):
+        with guard("Listing the Kaggle files"):
+            ref, version, files = kaggle_source.list_files(handle.strip(), home=ws.settings.home)
+            st.session_state[f"{key}.listing"] = {
+                "handle": handle.strip(), "version": version,
+                "files": [{"file": f.name, "size": f.size_text, "bytes": f.size, "table": f.is_table} for f in files]}
+    listing = st.session_state.get(f"{key}.listing")
+    if not listing or listing["handle"] != handle.strip():
+        return
+    if listing["version"]:
+        st.caption(f"Version {listing['version']}")
+    st.dataframe(listing["files"], hide_index=True, width="stretch")
+    tables = [f["file"] for f in listing["files"] if f["table"]]
+    if not tables:
+        st.warning("This handle has no CSV, Parquet, JSON or Excel file (nor a zip of one) to import.")
+        return
+    sizes = {f["file"]: f["size"] for f in listing["files"]}
+    file = st.selectbox("File to import", tables, key=f"{key}.file", format_func=lambda n: f"{n} ({sizes[n]})")
+    member = st.text_input("File inside the zip (optional)", key=f"{key}.member") if file.endswith(".zip") else ""
+    name = st.text_input("Dataset name", value=file.rsplit("/", 1)[-1].split(".")[0][:100], key=f"{key}.name")
+    if st.button("Import", type="primary", key=f"{key}.import"):
+        with guard("Starting the import"):
+            _submitted(submit_kaggle_import(ws, handle.strip(), name, file=file, member=member.strip() or None))

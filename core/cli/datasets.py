@@ -47,6 +47,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     s3.add_argument("--new-version", action="store_true", help="add a version when the name exists")
     s3.set_defaults(handler=_import_s3)
 
+    kg = cmds.add_parser("import-kaggle", help="import a file of a Kaggle dataset or competition")
+    kg.add_argument("handle", metavar="OWNER/SLUG[/versions/N] | competitions/NAME")
+    kg.add_argument("--file", help="the file to import (default: the only table file)")
+    kg.add_argument("--member", help="file inside a .zip")
+    kg.add_argument("--name", required=True)
+    kg.add_argument("--new-version", action="store_true", help="add a version when the name exists")
+    kg.set_defaults(handler=_import_kaggle)
+
+    kgf = cmds.add_parser("kaggle-files", help="list the files of a Kaggle dataset or competition, with sizes")
+    kgf.add_argument("handle", metavar="OWNER/SLUG[/versions/N] | competitions/NAME")
+    kgf.add_argument("--json", action="store_true")
+    kgf.set_defaults(handler=_kaggle_files)
+
+    _register_transforms(cmds)
+
     refresh = cmds.add_parser("refresh", help="pull a dataset's source again as its next version")
     refresh.add_argument("ref", metavar="NAME[@VERSION]")
     refresh.set_defaults(handler=_refresh)
@@ -107,6 +122,90 @@ def _import_s3(args: argparse.Namespace) -> int:
                             if_exists="new_version" if args.new_version else "error",
                             progress=progress_printer() if sys.stderr.isatty() else None)
     print(f"Imported {args.url} as {version.label}: {version.n_rows:,} rows × {version.n_columns} columns.")
+    return 0
+
+
+def _register_transforms(cmds: argparse._SubParsersAction) -> None:
+    join = cmds.add_parser("join", help="join two dataset versions into a new dataset version")
+    join.add_argument("left", metavar="LEFT[@VERSION]")
+    join.add_argument("right", metavar="RIGHT[@VERSION]")
+    join.add_argument("--on", required=True, help="key column(s), comma-separated")
+    join.add_argument("--how", choices=["inner", "left"], default="inner")
+    join.add_argument("--name", required=True)
+    join.add_argument("--max-rows", type=int, default=None, help="refuse a result with more rows than this")
+    join.add_argument("--new-version", action="store_true", help="add a version when the name exists")
+    join.set_defaults(handler=_join)
+
+    flt = cmds.add_parser("filter", help="keep the rows that meet conditions, as a new dataset version")
+    flt.add_argument("ref", metavar="NAME[@VERSION]")
+    flt.add_argument("--where", action="append", default=[],
+                     help='a condition such as "age >= 3", "embarked in S,C", "cabin is missing" (repeatable)')
+    flt.add_argument("--any", action="store_true", help="keep rows meeting any condition (default: all)")
+    flt.add_argument("--drop", action="append", default=[], help="a column to remove (repeatable)")
+    flt.add_argument("--name", required=True)
+    flt.add_argument("--new-version", action="store_true", help="add a version when the name exists")
+    flt.set_defaults(handler=_filter)
+
+
+def _if_exists(args: argparse.Namespace, *sources: str) -> str:
+    same = any(datasets.parse_ref(s)[0] == args.name.strip() for s in sources)
+    return "new_version" if args.new_version or same else "error"
+
+
+def _join(args: argparse.Namespace) -> int:
+    from core.data import transform
+
+    ws = open_workspace()
+    left, right = datasets.get_version(ws, args.left), datasets.get_version(ws, args.right)
+    on = [k.strip() for k in args.on.split(",") if k.strip()]
+    version = transform.join_versions(
+        ws, left, right, on, args.name, how=args.how, max_rows=args.max_rows or transform.DEFAULT_MAX_ROWS,
+        if_exists=_if_exists(args, args.left, args.right), progress=progress_printer() if sys.stderr.isatty() else None)
+    for warning in version.provenance.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"Joined {left.label} and {right.label} as {version.label}: {version.n_rows:,} rows × "
+          f"{version.n_columns} columns.")
+    return 0
+
+
+def _filter(args: argparse.Namespace) -> int:
+    from core.data import transform
+
+    conditions = [transform.parse_where(w) for w in args.where]  # a bad one stops here, before any reading
+    ws = open_workspace()
+    source = datasets.get_version(ws, args.ref)
+    version = transform.filter_version(
+        ws, source, conditions, args.name, combine="or" if args.any else "and", drop=args.drop,
+        if_exists=_if_exists(args, args.ref), progress=progress_printer() if sys.stderr.isatty() else None)
+    print(f"Filtered {source.label} as {version.label}: {version.n_rows:,} of {source.n_rows:,} rows × "
+          f"{version.n_columns} columns.")
+    return 0
+
+
+def _import_kaggle(args: argparse.Namespace) -> int:
+    from core.data.remote import import_remote, kaggle_source
+
+    url, options = kaggle_source(args.handle, file=args.file, member=args.member)
+    version = import_remote(open_workspace(), url, args.name, options=options,
+                            if_exists="new_version" if args.new_version else "error",
+                            progress=progress_printer() if sys.stderr.isatty() else None)
+    prov = version.provenance
+    where = f"{prov.get('file')} of {prov.get('handle')}"
+    where += f" (version {prov['version']})" if prov.get("version") else ""
+    print(f"Imported {where} as {version.label}: {version.n_rows:,} rows × {version.n_columns} columns.")
+    return 0
+
+
+def _kaggle_files(args: argparse.Namespace) -> int:
+    from core.data.sources.kaggle import list_files
+
+    ref, version, files = list_files(args.handle, home=open_workspace().settings.home)
+    if args.json:
+        print_json({"handle": ref.handle, "version": version, "files": [f.__dict__ for f in files]})
+    else:
+        print(f"{ref.handle}" + (f" version {version}" if version else "") + f": {len(files)} files")
+        print_table(pd.DataFrame([{"file": f.name, "size": f.size_text, "table": "yes" if f.is_table else ""}
+                                  for f in files]))
     return 0
 
 

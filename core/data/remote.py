@@ -14,13 +14,13 @@ from typing import Any
 from core.data.datasets import VersionInfo, _check_name_free, get_version, save_version, validate_name
 from core.data.sources.registry import read_source
 from core.data.sources.sql import DEFAULT_ROW_CAP, DEFAULT_STATEMENT_TIMEOUT_S, public_url
-from core.platform import jobs
+from core.platform import access, jobs
 from core.platform.errors import InvalidInputError
 from core.platform.progress import ProgressFn
 from core.platform.workspace import Workspace
 
 REMOTE_IMPORT_JOB = "core.data.remote:import_remote_job"
-_NOT_STORED = {"staging_dir"}
+_NOT_STORED = {"staging_dir", "secrets_home"}
 
 
 def sql_source(url: str, *, table: str | None = None, schema: str | None = None, query: str | None = None,
@@ -46,6 +46,22 @@ def submit_s3_import(ws: Workspace, url: str, name: str, *, endpoint_url: str | 
     return submit_remote_import(ws, source, name, options=options, new_version=new_version)
 
 
+def kaggle_source(handle: str, *, file: str | None = None, member: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The source URL and options of a Kaggle import (``owner/slug[/versions/N]`` or ``competitions/NAME``)."""
+    from core.data.sources.kaggle_refs import parse_ref
+
+    ref = parse_ref(handle)  # refuses a bad handle before a job is queued
+    options = {"file": file, "member": member}
+    return f"kaggle:{ref}", {k: v for k, v in options.items() if v}
+
+
+def submit_kaggle_import(ws: Workspace, handle: str, name: str, *, file: str | None = None,
+                         member: str | None = None, new_version: bool = False) -> str:
+    """Import one file of a Kaggle dataset or competition as a background job; returns the job id."""
+    source, options = kaggle_source(handle, file=file, member=member)
+    return submit_remote_import(ws, source, name, options=options, new_version=new_version)
+
+
 def _stored_url(url: str) -> str:
     scheme, _, rest = url.partition(":")
     return f"{scheme}:{public_url(rest)}" if scheme == "sql" else url
@@ -58,13 +74,13 @@ def import_remote(ws: Workspace, url: str, name: str, *, options: dict[str, Any]
     report = progress or (lambda _f, _m: None)
     if if_exists == "error":
         _check_name_free(ws, name, if_exists)  # before minutes of fetching
-    opts = dict(options or {}) | {"staging_dir": str(ws.settings.staging_dir)}
+    opts = dict(options or {}) | {"staging_dir": str(ws.settings.staging_dir), "secrets_home": str(ws.settings.home)}
     source = read_source(url, opts, progress=lambda f, m: report(0.75 * f, m),
                          max_bytes=ws.settings.max_upload_bytes)
     refresh = {"url": _stored_url(url), "options": {k: v for k, v in opts.items() if k not in _NOT_STORED}}
     provenance = source.provenance | {"refresh": refresh}
     prov = source.provenance
-    what = prov.get("table") or prov.get("key") or prov.get("prefix") or "a query"
+    what = prov.get("table") or prov.get("key") or prov.get("prefix") or prov.get("file") or "a query"
     where = prov.get("url") or (f"s3://{prov['bucket']}" if "bucket" in prov else url)
     return save_version(
         ws, name, source.table, provenance=provenance, roles=source.roles or None, if_exists=if_exists,
@@ -79,8 +95,9 @@ def refresh_version(ws: Workspace, ref: str, progress: ProgressFn | None = None)
     source = version.provenance.get("refresh")
     if not source:
         raise InvalidInputError(
-            f"{version.label} was not imported from a database or a bucket, so it cannot be refreshed.",
-            hint="Refresh works for versions imported from SQL or S3; import a new file as a new version instead.",
+            f"{version.label} was not imported from a database, a bucket or Kaggle, so it cannot be refreshed.",
+            hint="Refresh works for versions imported from SQL, S3 or Kaggle; import a new file as a new version "
+            "instead.",
         )
     return import_remote(ws, source["url"], version.name, options=source.get("options"), if_exists="new_version",
                          progress=progress, note=f"Refreshed from the source of {version.label}")
@@ -110,6 +127,7 @@ def submit_remote_import(ws: Workspace, url: str, name: str, *, options: dict[st
         _check_name_free(ws, name, "error")
     params = {"url": url, "name": name, "options": dict(options or {}),
               "if_exists": "new_version" if new_version else "error"}
+    access.require(ws, "import")  # fail now, in the page; the job's save checks again
     return jobs.submit(ws, REMOTE_IMPORT_JOB, params, title=f"Import {_stored_url(url)[:80]} as {name!r}")
 
 

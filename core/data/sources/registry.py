@@ -44,7 +44,8 @@ Reader = Callable[[str, Mapping[str, Any], ProgressFn, "int | None"], SourceTabl
 READERS: dict[str, Reader] = {}
 # Readers whose modules register themselves when first needed (imported by name, so this module,
 # which they import, does not import them: no circle, and no SQL or S3 client loaded for a file).
-PLUGINS: dict[str, str] = {"sql": "core.data.sources.sql", "s3": "core.data.sources.s3"}
+PLUGINS: dict[str, str] = {"sql": "core.data.sources.sql", "s3": "core.data.sources.s3",
+                        "kaggle": "core.data.sources.kaggle"}
 
 
 def register_reader(scheme: str, reader: Reader) -> None:
