@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.data.datasets import VersionInfo
 
-_SEVERITY = {"error": "🔴", "warning": "🟠", "info": "🔵"}
+_SEVERITY = {"error": "Error", "warning": "Warning", "info": "Info"}  # words: not a coloured dot alone
 
 
 def roles_editor(version: VersionInfo, key: str) -> dict[str, str]:
@@ -41,7 +41,7 @@ def roles_editor(version: VersionInfo, key: str) -> dict[str, str]:
     return roles
 
 
-def quality_view(version: VersionInfo) -> None:
+def quality_view(version: VersionInfo, ws=None) -> None:
     quality = version.quality
     summary = quality.get("summary", {})
     cols = st.columns(4)
@@ -55,11 +55,29 @@ def quality_view(version: VersionInfo) -> None:
         return
     st.dataframe(
         pd.DataFrame([
-            {"": _SEVERITY.get(i.get("severity"), ""), "check": i.get("check"), "column": i.get("column") or "—",
+            {"severity": _SEVERITY.get(i.get("severity"), ""), "check": i.get("check"),
+             "column": i.get("column") or "—",
              "finding": i.get("detail"), "suggested action": i.get("suggestion")} for i in issues
         ]),
         hide_index=True, width="stretch",
     )
+    if ws is not None and any(i.get("check") == "placeholders" for i in issues):
+        _placeholder_fix(ws, version)
+
+
+def _placeholder_fix(ws, version: VersionInfo) -> None:
+    """One click: a new version with placeholders ('?', 'NA', '-', blank) as missing and padding stripped."""
+    from components.dataset_picker import remember
+    from components.guard import guard
+    from core.data.cleanup import fix_placeholders
+
+    if st.button("Turn placeholders into missing values", key=f"data.fix_placeholders.{version.id}",
+                 help="Makes a new version; this one stays as it is."):
+        with guard("Fixing placeholders"):
+            new = fix_placeholders(ws, version)
+            remember(new)
+            st.session_state["data.flash"] = f"Saved {new.label} with placeholders as missing values."
+            st.rerun()
 
 
 def manage_actions(ws, version: VersionInfo) -> None:

@@ -22,14 +22,15 @@ log = logging.getLogger("atelier.app")
 
 def show_error(exc: BaseException, action: str = "") -> None:
     if isinstance(exc, AtelierError):
-        st.error(exc.message, icon="⚠️")
+        st.error(exc.message, icon=":material/error:")
         if exc.hint:
             st.caption(exc.hint)
         return
     ref = uuid.uuid4().hex[:8]
     log.error("%s failed (ref %s)", action or "action", ref, exc_info=exc)
     what = f"{action} failed" if action else "Something went wrong"
-    st.error(f"{what}: an unexpected error occurred (reference {ref}). The details are in the server log.", icon="🛑")
+    st.error(f"{what}: an unexpected error occurred (reference {ref}). The details are in the server log.",
+             icon=":material/report:")
 
 
 @contextmanager

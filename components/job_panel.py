@@ -17,9 +17,10 @@ from core.platform.jobs import JobInfo, JobStatus
 
 Extra = Callable[[JobInfo], None]
 
-_ICONS = {
-    JobStatus.QUEUED: "⏳", JobStatus.RUNNING: "⚙️", JobStatus.SUCCEEDED: "✅",
-    JobStatus.FAILED: "❌", JobStatus.CANCELLED: "⏹️", JobStatus.INTERRUPTED: "⚠️",
+_ICONS = {  # Material icons beside the status in words, never an emoji alone
+    JobStatus.QUEUED: ":material/schedule:", JobStatus.RUNNING: ":material/progress_activity:",
+    JobStatus.SUCCEEDED: ":material/check_circle:", JobStatus.FAILED: ":material/error:",
+    JobStatus.CANCELLED: ":material/cancel:", JobStatus.INTERRUPTED: ":material/warning:",
 }
 
 
@@ -51,37 +52,58 @@ def render_job(info: JobInfo, *, key: str, show_log: bool = True, extra: Extra |
                     st.code("\n".join(lines), language=None)
 
 
-def job_panel(kind: str, *, key: str, show_log: bool = True, extra: Extra | None = None) -> JobInfo | None:
-    """Show running jobs of ``kind`` and the last one this session started.
+def job_panel(kind: str, *, key: str, show_log: bool = True, extra: Extra | None = None,
+              scope: Callable[[JobInfo], bool] | None = None) -> JobInfo | None:
+    """Show running jobs of ``kind`` (those ``scope`` accepts, e.g. this page's dataset) and the last one watched.
 
-    Returns the most recent job the page asked to watch (``watch``), so the
-    page can show its results once it has finished.
+    Returns the most recent job the page asked to watch (``watch``), so the page can show its results
+    once it has finished.  A job seen running that then ends becomes the watched one, so after a
+    browser reload (which forgets ``watch``) its outcome, log and the refreshed results still show.
+    Every panel is drawn in one place, so a job that ends replaces its own running panel instead of
+    showing twice; the fragment polls only while one of the page's own jobs is live.
     """
     ws = workspace()
-    active = jobs.list_jobs(ws, kind=kind, active_only=True)
-    watched_id = st.session_state.get(f"{key}.job")
-    interval = 1.0 if active else None
 
-    @st.fragment(run_every=interval)
+    def mine(infos):
+        return [j for j in infos if scope is None or scope(j)]
+
+    jobs.supervise(ws)  # a job already dead is closed before it counts as "seen running" below
+    active = mine(jobs.list_jobs(ws, kind=kind, active_only=True))
+    live = {j.id for j in active}
+    for gone in [i for i in st.session_state.get(f"{key}.seen", []) if i not in live]:  # newest first
+        try:
+            ended = jobs.get(ws, gone)
+        except Exception:
+            continue
+        if scope is None or scope(ended):
+            watch(key, gone)  # seen running, now ended: its outcome shows even if a reload forgot watch()
+            break
+    st.session_state[f"{key}.seen"] = [j.id for j in active]
+    watched = None
+    watched_id = st.session_state.get(f"{key}.job")
+    if watched_id and watched_id not in {j.id for j in active}:
+        try:
+            watched = jobs.get(ws, watched_id)
+        except Exception:
+            watched = None
+        if watched is not None and scope is not None and not scope(watched):
+            watched = None  # another dataset's finished job does not stay on this one's page
+
+    @st.fragment(run_every=1.0 if active else None)
     def poll() -> None:
         # A job whose process died or ignored a cancel is closed here, and the rerun below shows it.
         jobs.supervise(ws)
-        current = jobs.list_jobs(ws, kind=kind, active_only=True)
+        current = mine(jobs.list_jobs(ws, kind=kind, active_only=True))
         ids = {j.id for j in current}
+        if not ids >= {j.id for j in active}:
+            st.rerun(scope="app")  # a job ended: the page shows its outcome (see ".seen") and fresh results
         for info in current:
             render_job(info, key=key, show_log=show_log, extra=extra)
-        if active and not ids >= {j.id for j in active}:
-            st.rerun(scope="app")  # a job ended: let the page show its outcome
+        if watched is not None and watched.id not in ids:
+            render_job(watched, key=key, show_log=show_log, extra=extra)
 
     poll()
-    if watched_id and watched_id not in {j.id for j in active}:
-        try:
-            info = jobs.get(ws, watched_id)
-        except Exception:
-            return None
-        render_job(info, key=key, show_log=show_log, extra=extra)
-        return info
-    return None
+    return watched
 
 
 def watch(key: str, job_id: str) -> None:

@@ -13,10 +13,19 @@ import pandas as pd
 import streamlit as st
 
 from components.guard import guard
+from core.ml.catalogue import algorithm_label
 from core.models import figures as mf
 from core.models.card import ModelCard
-from core.models.leaderboard import best_per_metric, compare, metric_direction, shown_as, summary_parts
+from core.models.leaderboard import (
+    best_per_metric,
+    best_within,
+    compare,
+    metric_direction,
+    shown_as,
+    summary_parts,
+)
 from core.models.registry import ModelVersionInfo
+from core.platform.display import format_number, metric_label
 
 _FLOAT = st.column_config.NumberColumn(format="%.4f")
 
@@ -31,11 +40,17 @@ def metrics_view(metrics: Mapping[str, Any], cv: Mapping[str, Any] | None = None
     if table.empty:
         st.info("This model has no metrics.")
         return
+    # in words, with as many decimals as each value's magnitude needs (an RMSE in dollars, an AUC to 0.001)
+    table["cv mean ± std"] = [f"{format_number(m)} ± {format_number(sd)}" if text else ""
+                              for text, m, sd in zip(table["cv mean ± std"], table["cv mean"], table["cv std"],
+                                                     strict=True)]
+    table["metric"] = table["metric"].map(metric_label)
+    table["test"] = table["test"].map(format_number)
     if not table["cv mean ± std"].astype(bool).any():
         table = table.drop(columns=["cv mean ± std", "cv mean", "cv std"])
     else:
         table = table.drop(columns=["cv mean", "cv std"])
-    st.dataframe(table, hide_index=True, width="stretch", column_config={"test": _FLOAT})
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def _tabs(card: ModelCard) -> list[tuple[str, Callable[[str], None]]]:
@@ -50,7 +65,7 @@ def _tabs(card: ModelCard) -> list[tuple[str, Callable[[str], None]]]:
     if curves.get("pr"):
         views.append(("Precision-recall", lambda k: _plot(mf.pr_figure(one), k)))
     if curves.get("calibration"):
-        views.append(("Calibration", lambda k: _plot(mf.calibration_figure(one), k)))
+        views.append(("Calibration", lambda k: _plot(mf.reliability_figure(card), k)))
     if curves.get("thresholds"):
         views.append(("Threshold", lambda k: threshold_view(card, k)))
     if curves.get("scatter"):
@@ -145,31 +160,39 @@ def compare_view(mv_a: ModelVersionInfo, mv_b: ModelVersionInfo, *, key: str) ->
             st.dataframe(importances, hide_index=True, width="stretch", column_config={la: _FLOAT, lb: _FLOAT})
 
 
-def leaderboard_table(frame: pd.DataFrame) -> None:
-    """The leaderboard, sortable, with the best value of each metric highlighted."""
-    best = best_per_metric(frame)
+def leaderboard_table(frame: pd.DataFrame, groups: list | None = None) -> None:
+    """The leaderboard, sortable, with the best value of each metric highlighted.
+
+    ``groups`` (each row's task) makes the best one per task: rows of unrelated tasks never compete.
+    """
+    best = {c: [i] for c, i in best_per_metric(frame).items()} if groups is None else best_within(frame, groups)
     hidden = summary_parts(frame.columns)
     shown = frame.drop(columns=[*hidden, "id"]).rename(columns={"dataset": "dataset version"})
     shown.insert(0, "model", [f"{n}:{v}" for n, v in zip(frame["name"], frame["version"], strict=True)])
     shown = shown.drop(columns=["name", "version"])
-    marks: dict[str, object] = {}
-    for column, row in best.items():
+    shown["algorithm"] = shown["algorithm"].map(algorithm_label)
+    marks: dict[str, list] = {}
+    for column, rows in best.items():
         target = shown_as(column, shown.columns)
         if target in shown.columns:
-            marks.setdefault(target, row)
+            marks.setdefault(target, rows)
 
     def highlight(col: pd.Series) -> list[str]:
         return ["background-color: rgba(228, 87, 46, 0.25); font-weight: bold"
-                if col.name in marks and index == marks[col.name] else "" for index in col.index]
+                if col.name in marks and index in marks[col.name] else "" for index in col.index]
 
     scores = [c for c in shown.columns if metric_direction(c) and pd.api.types.is_numeric_dtype(shown[c])]
     styler = (shown.style.apply(highlight, axis=0).format(na_rep="—")
-              .format("{:.4f}", subset=scores, na_rep="—")
+              .format(format_number, subset=scores)  # by magnitude: an RMSE in dollars, an AUC to 0.001
               .format("{:.2f}", subset=["train_seconds", "predict_ms_per_1k"], na_rep="—")
               .format("{:,.0f}", subset=["size_bytes"])
               .format(lambda t: f"{t:%Y-%m-%d %H:%M}", subset=["created_at"]))
+    fixed = {"model", "stage", "dataset version", "algorithm", "problem_type", "train_seconds", "size_bytes",
+             "predict_ms_per_1k", "created_at"}
     st.dataframe(styler, hide_index=True, width="stretch", column_config={
+        **{c: metric_label(c) for c in shown.columns if c not in fixed},  # "CV ROC AUC", not cv_roc_auc
         "train_seconds": "train s", "size_bytes": "size (bytes)", "predict_ms_per_1k": "predict ms / 1k rows",
         "created_at": "created", "problem_type": "problem type",
     })
-    st.caption("Highlighted: the best value of each metric among the rows shown. Click a header to sort.")
+    within = "each dataset and target" if groups is not None and len(set(groups)) > 1 else "the rows shown"
+    st.caption(f"Highlighted: the best value of each metric within {within}. Click a header to sort.")

@@ -14,15 +14,18 @@ import pandas as pd
 import streamlit as st
 
 from components.dataset_picker import pick_version
+from components.deployment_alerts import traffic_section
 from components.guard import guard
 from components.job_panel import job_panel, watch
 from core.data import datasets
 from core.data.ingest import discard_staged, stage_upload
 from core.data.sources.files import SUPPORTED_EXTENSIONS
+from core.ml.catalogue import algorithm_label
 from core.models import figures as mf
 from core.models import registry
 from core.models.training import TRAIN_JOB
 from core.models.training_stats import FeatureSpec, feature_specs
+from core.platform.display import format_number, metric_label
 from core.platform.workspace import Workspace
 from core.serve import api_keys, deployment, prediction_runs
 from core.serve.batch import BATCH_JOB, run_of_job, submit_batch, validate_file
@@ -40,10 +43,11 @@ def card_summary(model: LoadedModel) -> None:
     """One paragraph: what the model is, what it predicts, from what, and how well."""
     mv = model.version
     what = f"{mv.problem_type} of **{mv.target}**" if mv.target else mv.problem_type
-    st.markdown(f"**{model.card.label or mv.algorithm}** · {what} · stage **{mv.stage}** · trained on "
+    st.markdown(f"**{model.card.label or algorithm_label(mv.algorithm)}** · {what} · stage **{mv.stage}** · trained on "
                 f"{mv.dataset_label or 'an unknown dataset'} ({len(model.features)} features) on "
                 f"{mv.created_at:%Y-%m-%d %H:%M}")
-    scores = [f"{k} {v:.3f}" for k, v in mv.metrics.items() if isinstance(v, int | float)][:6]
+    scores = [f"{metric_label(k)} {format_number(v)}" for k, v in mv.metrics.items()
+              if isinstance(v, int | float) and not isinstance(v, bool)][:6]
     if scores:
         st.caption("Test metrics: " + ", ".join(scores))
 
@@ -75,7 +79,8 @@ def _widget(spec: FeatureSpec, key: str) -> Any:
         chosen = st.date_input(spec.name, value=default, min_value=_EARLIEST, max_value=_LATEST, key=key,
                                help=_range(spec))
         return None if chosen is None else chosen.isoformat()
-    return st.text_input(spec.name, value=str(spec.default or ""), key=key)
+    return st.text_input(spec.name, value=str(spec.default or ""), key=key,
+                         help="Default: the most frequent text in training.")
 
 
 def row_form(model: LoadedModel, *, key: str) -> None:
@@ -112,13 +117,13 @@ def row_result(model: LoadedModel, result: RowPrediction, *, key: str) -> None:
     kind = model.kind
     left, right = st.columns([1, 2])
     if kind == "regression":
-        left.metric("Prediction", f"{result.prediction:,.4g}")
+        left.metric("Prediction", format_number(result.prediction))
         interval = mf.residual_interval(model.card, float(result.prediction))
         if interval is None:
             left.caption("This model gives no prediction interval.")
         else:
             left.caption(f"This model gives no prediction interval of its own. 90% of its errors on the test rows "
-                         f"put the true value between {interval[0]:,.4g} and {interval[1]:,.4g}.")
+                         f"put the true value between {format_number(interval[0])} and {format_number(interval[1])}.")
     else:
         left.metric("Cluster" if kind == "clustering" else "Prediction", str(result.prediction))
     if result.probabilities:
@@ -194,9 +199,13 @@ def batch_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
         st.success("Every column matches what the model was trained on.")
     contributions = st.checkbox("Add each row's top-3 feature contributions (slower)", key=f"{key}.contributions",
                                 disabled=model.kind == "clustering")
+    with_inputs = st.checkbox("Include the input columns in the output", key=f"{key}.with_inputs",
+                              help="Without it, the output holds the rows' id columns (the training dataset's "
+                              "id role) and the predictions.")
     if st.button(f"Score {report.n_rows:,} rows", type="primary", key=f"{key}.start"):
         with guard("Starting the batch"):
-            job_id = submit_batch(ws, mv, path, contributions=contributions, source=source, discard=uploaded)
+            job_id = submit_batch(ws, mv, path, contributions=contributions, keep_columns=with_inputs,
+                                  source=source, discard=uploaded)
             watch(key, job_id)
             if uploaded:  # the job removes the staged copy: empty the uploader
                 st.session_state[f"{key}.round"] = st.session_state.get(f"{key}.round", 0) + 1
@@ -325,6 +334,7 @@ def deployment_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
     curl_tab, python_tab = st.tabs(["curl", "Python"])
     curl_tab.code(deployment.curl_example(schema, url, with_key=with_key), language="bash")
     python_tab.code(deployment.python_example(schema, url, with_key=with_key), language="python")
+    traffic_section(ws, mv)
     st.markdown("**API keys**: " + ("every request needs one." if with_key else
                                     "none yet, so the API answers anyone who can reach it. Create one to "
                                     "require keys."))

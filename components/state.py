@@ -34,3 +34,25 @@ def workspace() -> Workspace:
 def model_cache() -> ModelCache:
     """Loaded model versions shared by every session of this server (a version loads once)."""
     return ModelCache()
+
+
+def last_task(versions) -> tuple[str, str, str] | None:
+    """The task (dataset, target, problem kind) last worked on in this session, among ``versions``' tasks.
+
+    The dataset last opened on any page (with its target) comes first, then the model last
+    chosen; otherwise the task of the newest version.
+    """
+    from components.dataset_picker import CURRENT as DATASET
+    from components.model_picker import CURRENT as MODEL
+    from core.data import datasets
+    from core.models.ranking import choose_task
+    from core.platform.errors import AtelierError
+
+    name, number = st.session_state.get(DATASET, (None, None))
+    target = None
+    if name is not None and number is not None:
+        try:
+            target = datasets.get_version(workspace(), name, number).target
+        except AtelierError:  # deleted since: the dataset's name still says which task
+            target = None
+    return choose_task(versions, model=st.session_state.get(MODEL), dataset=name, target=target)

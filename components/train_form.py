@@ -8,7 +8,6 @@ import streamlit as st
 from core.data.datasets import VersionInfo
 from core.ml import config as ml_config
 from core.ml.catalogue import algorithms_for, default_algorithms
-from core.ml.estimate import estimate_cost
 
 _SPLIT_LABELS = {"auto": "auto (stratified for classification)", "random": "random", "stratified": "stratified",
                  "time": "time-based (train on the past)", "group": "grouped by an id column"}
@@ -18,7 +17,11 @@ def split_settings(version: VersionInfo, kind: str) -> dict:
     left, middle, right, far = st.columns(4)
     split_kind = left.selectbox("Split", ml_config.SPLIT_KINDS, format_func=_SPLIT_LABELS.get, key="train.split")
     test_size = middle.slider("Test fraction", 0.05, 0.5, 0.2, 0.05, key="train.test_size")
-    cv_folds = right.number_input("CV folds (0 = none)", 0, 20, 0 if kind == "clustering" else 5, key="train.cv")
+    # Keyed by the kind's family: a page first drawn without a target (clustering, 0 folds) gets 5 folds the
+    # moment a target is chosen, instead of keeping the clustering widget's 0.
+    supervised = kind != "clustering"
+    cv_folds = right.number_input("CV folds (0 = none)", 0, 20, 5 if supervised else 0,
+                                  key="train.cv" if supervised else "train.cv.clustering")
     seed = far.number_input("Seed", 0, 2**31 - 1, 0, key="train.seed")
     split = {"kind": split_kind, "test_size": float(test_size), "cv_folds": int(cv_folds), "seed": int(seed)}
     if split_kind == "time":
@@ -79,26 +82,3 @@ def algorithm_choice(kind: str) -> list[str]:
     with st.expander("About the algorithms"):
         st.dataframe(catalogue_table(kind), hide_index=True, width="stretch")
     return chosen
-
-
-@st.cache_data(max_entries=256, show_spinner="Estimating time and memory on a small sample…")
-def _estimate(version_id: int, sha256: str, algorithm: str, target: str | None, features: tuple[str, ...],
-              kind: str, n_rows: int, n_fits: int) -> dict:
-    from components import data_cache
-    from components.state import workspace
-    from core.data import datasets
-
-    version = datasets.get_version_by_id(workspace(), version_id)
-    sample = data_cache.sample(version)  # estimate_cost fits on a few thousand of these rows
-    y = None if target is None else sample[target]
-    result = estimate_cost(algorithm, sample[list(features)], y, n_rows, kind=kind, n_fits=n_fits).to_dict()
-    seconds = result["seconds"]
-    result["time"] = f"{seconds:,.1f} s" if seconds < 120 else f"{seconds / 60:,.1f} min"
-    result["peak_mb"] = round(result["peak_bytes"] / 2**20)
-    return result
-
-
-def estimate(version: VersionInfo, algorithm: str, target: str | None, features: tuple[str, ...], kind: str,
-             n_fits: int) -> dict:
-    """Estimated time and peak memory of one algorithm on the whole version (a quick fit on a sample, scaled)."""
-    return _estimate(version.id, version.sha256, algorithm, target, features, kind, version.n_rows, n_fits)

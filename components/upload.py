@@ -47,7 +47,7 @@ def _preview(staged: Path, options: dict, key: str):
     try:
         return files.read_preview(staged, options, n=20)
     except files.ColumnNameError as exc:
-        st.error(exc.message, icon="⚠️")
+        st.error(exc.message, icon=":material/error:")
         if not st.checkbox(f"Use these names instead: {', '.join(exc.suggested_names)}", key=f"{key}.rename"):
             return None
         options["rename_columns"] = True

@@ -1,4 +1,4 @@
-"""Benchmarks: every model version in one leaderboard, charts across models, export, compare, registry actions."""
+"""Benchmarks: one task's model versions in a leaderboard (every task on request), charts, export, compare, registry."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import streamlit as st
 
 from components import model_views, registry_views
 from components.guard import guard
-from components.state import workspace
+from components.state import last_task, workspace
 from core.data.target import CLASSIFICATION_KINDS
+from core.ml.catalogue import algorithm_label
 from core.models import comparison_figures as cf
 from core.models import figures as mf
 from core.models import leaderboard as lb
-from core.models import registry
+from core.models import ranking, registry
+from core.platform.chart_style import model_colours
+from core.platform.display import metric_label
 
 st.title("Benchmarks")
 ws = workspace()
@@ -25,6 +28,17 @@ if not versions:
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 by_id = {mv.id: mv for mv in versions}
+every_version = versions
+
+# -- scope: one dataset and target (the one last worked on); one click shows every task -------
+known_tasks = ranking.tasks(versions)
+scope_left, scope_right = st.columns([3, 2], vertical_alignment="bottom")
+widened = scope_right.toggle("All datasets and targets", key="benchmarks.all_tasks",
+                             help="Rank models of every task together; the best is still marked per task.")
+if not widened:
+    task = scope_left.selectbox("Dataset and target", known_tasks, format_func=ranking.task_label,
+                                index=known_tasks.index(last_task(versions)), key="benchmarks.task")
+    versions = ranking.in_task(versions, task)
 
 # -- filters ----------------------------------------------------------------------------
 with st.expander("Filters", expanded=False, icon=":material/filter_list:"):
@@ -32,7 +46,7 @@ with st.expander("Filters", expanded=False, icon=":material/filter_list:"):
     dataset_names = sorted({mv.dataset_label.rpartition("@")[0] or mv.dataset_label for mv in versions})
     chosen_datasets = a.multiselect("Dataset", dataset_names, key="benchmarks.datasets")
     chosen_algorithms = b.multiselect("Algorithm", sorted({mv.algorithm for mv in versions}),
-                                      key="benchmarks.algorithms")
+                                      key="benchmarks.algorithms", format_func=algorithm_label)
     chosen_problems = c.multiselect("Problem type", sorted({mv.problem_type for mv in versions}),
                                     key="benchmarks.problems")
     first, last = min(mv.created_at for mv in versions).date(), max(mv.created_at for mv in versions).date()
@@ -50,10 +64,13 @@ if frame is None or frame.empty:
         st.info("No model version matches these filters.")
     st.stop()
 
-labels = {row.id: f"{row.name}:{row.version}" for row in frame.itertuples()}
-st.caption(f"{len(frame)} of {len(versions)} model versions")
+labels = {row.id: mf.model_label(row.algorithm, row.name, row.version) for row in frame.itertuples()}
+colours = model_colours(list(labels.values()))  # one colour per model in every chart of the page
+scope = "every dataset and target" if widened else ranking.task_label(task)
+scope_key = "all" if widened else "|".join(task)  # model pickers start afresh in another scope
+st.caption(f"{len(frame)} of {len(versions)} model versions of {scope} ({len(every_version)} in all)")
 with guard("Showing the leaderboard"):
-    model_views.leaderboard_table(frame)
+    model_views.leaderboard_table(frame, groups=[ranking.task_of_version(by_id[i]) for i in frame["id"]])
 left, right, _ = st.columns([1, 1, 2])
 left.download_button("Download CSV", lambda: lb.to_csv_bytes(frame), file_name="leaderboard.csv",
                      mime="text/csv", key="benchmarks.csv", on_click="ignore", icon=":material/download:")
@@ -63,6 +80,8 @@ right.download_button("Download Excel", lambda: lb.to_excel_bytes(frame), file_n
 
 # -- charts -----------------------------------------------------------------------------
 st.subheader("Charts")
+if widened and len({ranking.task_of_version(by_id[i]) for i in frame["id"]}) > 1:
+    st.caption("The charts show models of several tasks: compare scores only within one dataset and target.")
 numeric = [c for c in lb.metric_columns(frame) if not c.endswith("_std")]
 metrics = [c for c in numeric if not c.endswith("_mean")] + [c.removesuffix("_mean") for c in numeric
                                                             if c.endswith("_mean")]
@@ -72,32 +91,32 @@ bar_tab, curves_tab, pareto_tab, scatter_tab = st.tabs(
     ["Metric", "ROC and PR curves", "Score vs training time", "Predicted vs actual"])
 with bar_tab, guard("Drawing the metric chart"):
     if metrics:
-        metric = st.selectbox("Metric", metrics, key="benchmarks.bar_metric")
-        st.plotly_chart(cf.metric_bar_figure(frame, metric), key="benchmarks.bar", width="stretch")
+        metric = st.selectbox("Metric", metrics, key="benchmarks.bar_metric", format_func=metric_label)
+        st.plotly_chart(cf.metric_bar_figure(frame, metric, colours), key="benchmarks.bar", width="stretch")
     else:
         st.info("The models shown have no metric with a known direction.")
 with curves_tab, guard("Drawing the curves"):
     chosen = st.multiselect("Models", classifiers, default=classifiers[:3], format_func=labels.get,
-                            key="benchmarks.curve_models")
+                            key=f"benchmarks.curve_models.{scope_key}")
     if not classifiers:
         st.info("No classification model is shown.")
     elif chosen:
         cards = {labels[i]: by_id[i].card for i in chosen}
         roc_col, pr_col = st.columns(2)
-        roc_col.plotly_chart(mf.roc_figure(cards), key="benchmarks.roc", width="stretch")
-        pr_col.plotly_chart(mf.pr_figure(cards), key="benchmarks.pr", width="stretch")
+        roc_col.plotly_chart(mf.roc_figure(cards, colours), key="benchmarks.roc", width="stretch")
+        pr_col.plotly_chart(mf.pr_figure(cards, colours), key="benchmarks.pr", width="stretch")
 with pareto_tab, guard("Drawing score against training time"):
     if metrics:
-        score = st.selectbox("Score", metrics, key="benchmarks.pareto_metric")
-        st.plotly_chart(cf.pareto_figure(frame, score), key="benchmarks.pareto", width="stretch")
+        score = st.selectbox("Score", metrics, key="benchmarks.pareto_metric", format_func=metric_label)
+        st.plotly_chart(cf.pareto_figure(frame, score, colours=colours), key="benchmarks.pareto", width="stretch")
         st.caption("Joined: the Pareto front, models no other beats on both the score and the training time.")
 with scatter_tab, guard("Drawing predicted against actual"):
     chosen = st.multiselect("Models", regressors, default=regressors[:2], format_func=labels.get,
-                            key="benchmarks.scatter_models")
+                            key=f"benchmarks.scatter_models.{scope_key}")
     if not regressors:
         st.info("No regression model is shown.")
     elif chosen:
-        st.plotly_chart(mf.predicted_vs_actual_figure({labels[i]: by_id[i].card for i in chosen}),
+        st.plotly_chart(mf.predicted_vs_actual_figure({labels[i]: by_id[i].card for i in chosen}, colours),
                         key="benchmarks.scatter", width="stretch")
 
 # -- one model, two side by side --------------------------------------------------------
@@ -123,7 +142,7 @@ else:
 
 # -- registry ---------------------------------------------------------------------------
 st.subheader("Registry")
-names = sorted({mv.name for mv in versions}, key=str.casefold)
+names = sorted({mv.name for mv in every_version}, key=str.casefold)  # any model, whatever the scope above
 name = st.selectbox("Model name", names, key="benchmarks.registry_name")
 with guard("Showing the registry"):
     registry_views.registry_actions(ws, name, key="benchmarks.registry")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import data_views, dataset_picker, remote_sources, upload
+from components import combine, data_views, dataset_picker, remote_sources, upload
 from components.guard import guard
 from components.job_panel import job_panel
 from components.state import workspace
 from core.data import datasets
-from core.data.ingest import IMPORT_JOB, import_sample
+from core.data.ingest import IMPORT_JOB, existing_sample, import_sample
 from core.data.remote import REMOTE_IMPORT_JOB
 from core.data.sources import samples
 
@@ -41,7 +41,7 @@ for kind, panel_key in ((IMPORT_JOB, "data.import"), (REMOTE_IMPORT_JOB, remote_
                          f"Imported {finished.title.removeprefix('Import ')} as {finished.result['label']}.")
 
 if view == "Add data":
-    sample_tab, upload_tab, sql_tab, s3_tab = st.tabs(["Samples", "Upload a file", "SQL", "S3"])
+    sample_tab, upload_tab, sql_tab, s3_tab, kaggle_tab = st.tabs(["Samples", "Upload a file", "SQL", "S3", "Kaggle"])
     with sample_tab:
         st.caption("Real, well-known tables bundled with Atelier: no network needed.")
         for info in samples.list_samples():
@@ -50,6 +50,9 @@ if view == "Add data":
                           f"{info.description}")
             if button.button("Load", key=f"data.sample.{info.key}", width="stretch"):
                 with guard(f"Loading the {info.title} sample"):
+                    if same := existing_sample(ws, info.key):  # loaded before, unchanged: open it, no copy
+                        show_dataset(same, f"The {info.title} sample is already loaded as {same.label}; "
+                                           "opened it.")
                     version = import_sample(ws, info.key)
                     show_dataset(version, f"Loaded the {info.title} sample as {version.label}.")
     with upload_tab:
@@ -58,10 +61,13 @@ if view == "Add data":
         remote_sources.sql_form(ws)
     with s3_tab:
         remote_sources.s3_form(ws)
+    with kaggle_tab:
+        remote_sources.kaggle_form(ws)
 
 else:
+    flash_box = st.container()  # always drawn, so the tabs below keep their place (and their open tab) once it empties
     if flash := st.session_state.pop("data.flash", None):
-        st.success(flash)
+        flash_box.success(flash)
     search = st.text_input("Search datasets", key="data.search", placeholder="name contains…")
     with guard("Listing datasets"):
         rows = datasets.list_datasets(ws, search)
@@ -78,7 +84,8 @@ else:
         st.subheader(version.label)
         st.caption(f"{version.note} · created {version.created_at:%Y-%m-%d %H:%M} · "
                    f"source: {version.provenance.get('source', '?')}")
-        preview_tab, schema_tab, quality_tab, manage_tab = st.tabs(["Preview", "Schema & roles", "Quality", "Manage"])
+        preview_tab, schema_tab, quality_tab, manage_tab, combine_tab = st.tabs(
+            ["Preview", "Schema & roles", "Quality", "Manage", "Combine"])
         with preview_tab, guard("Reading the preview"):
             st.caption("The first 100 rows; the whole table stays on the server.")
             st.dataframe(datasets.preview(ws, version, 100), width="stretch")
@@ -90,6 +97,8 @@ else:
                 st.session_state["data.flash"] = f"Saved {new.label} with the new roles."
                 st.rerun()
         with quality_tab:
-            data_views.quality_view(version)
+            data_views.quality_view(version, ws)
         with manage_tab:
             data_views.manage_actions(ws, version)
+        with combine_tab:
+            combine.combine_panel(ws, version)

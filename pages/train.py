@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import automl_form, data_cache, train_form
+from components import automl_form, data_cache, estimates, train_form
 from components.dataset_picker import pick_version
 from components.guard import guard
 from components.job_panel import job_panel, watch
@@ -24,12 +24,20 @@ ws = workspace()
 
 def results_table(info: JobInfo) -> None:
     rows = info.result.get("results", [])
+    estimated = st.session_state.get(f"train.estimated.{info.id}", {})  # set when this session started it
     if rows:
         st.dataframe(pd.DataFrame([
             {"algorithm": r["label"], "status": r["status"], "model": r["model"] or "—",
              **{k: v for k, v in r["metrics"].items() if isinstance(v, int | float)},
-             "train s": r["train_seconds"], "error": r["error"] or ""} for r in rows
+             "train s": r["train_seconds"],
+             **({"estimated s": _estimated(estimated, r)} if estimated else {}), "error": r["error"] or ""}
+            for r in rows
         ]), hide_index=True, width="stretch")
+
+
+def _estimated(estimated: dict, row: dict) -> float | None:
+    seconds = estimated.get(row.get("algorithm") or row.get("key") or "")
+    return None if seconds is None else round(float(seconds), 1)
 
 
 with st.container(border=True):
@@ -47,13 +55,13 @@ with guard("Reading the dataset"):
     kinds = list(ml_config.PROBLEM_KINDS)
     kind = st.selectbox("Problem type", kinds, index=kinds.index(detected.kind), key=f"train.kind.{target}",
                         help="Detected from the target; change it if the guess is wrong.")
-    st.caption(f"Detected: **{detected.kind}** — {detected.reason}")
+    st.caption(f"Detected: **{detected.kind}**, from {detected.evidence}")
     sample = data_cache.sample(version)
     candidates = [c for c in columns if c != target]
-    default = select_features(sample, target, None, version.roles)
+    default = select_features(sample, target, None, version.roles, drop_text=True)
     features = st.multiselect("Features", candidates, default=default, key=f"train.features.{version.id}.{target}")
     for warning in feature_warnings(sample, target, features) if features else []:
-        st.warning(warning, icon="⚠️")
+        st.warning(warning, icon=":material/warning:")
     if automl_form.auto_mode():
         automl_form.automl_section(ws, version, target, features, kind)
         st.stop()  # the manual settings below do not apply
@@ -67,25 +75,22 @@ with guard("Reading the dataset"):
     tuning = train_form.tuning_settings()
 
     n_fits = fits_in_run(split["cv_folds"], tuning)
-    estimates = {key: train_form.estimate(version, key, target, tuple(features), kind, n_fits)
-                 for key in algorithms} if features else {}
-    if estimates:
-        st.dataframe(pd.DataFrame([{"algorithm": k, "estimated time": e["time"], "peak memory MB": e["peak_mb"],
-                                    "fits in memory": e["fits_in_memory"], "how": e["reason"]}
-                                   for k, e in estimates.items()]), hide_index=True, width="stretch")
-    too_big = [k for k, e in estimates.items() if not e["fits_in_memory"]]
-    if too_big:
-        st.error(f"Not started, would not fit in memory: {', '.join(too_big)}.")
+    # Estimated in the background: the Train button never waits for them; the table fills in.
+    pending = estimates.request(version, sample, algorithms, target, tuple(features), kind, n_fits) if features else {}
+    estimates.table(pending)
 
     if st.button("Train", type="primary", disabled=not algorithms or not features, key="train.start"):
         config = {"target": target, "features": features, "problem_kind": kind, "split": split,
                   "preprocessing": preprocessing, "tuning": tuning, "seed": split["seed"]}
-        chosen = [k for k in algorithms if k not in too_big]
+        known = estimates.finished(pending)  # those still running cannot hold back a start
+        chosen = [k for k in algorithms if known.get(k, {}).get("fits_in_memory", True)]
         job_id = submit_training(ws, version, config, chosen)
+        st.session_state[f"train.estimated.{job_id}"] = {k: e["seconds"] for k, e in known.items()}
         watch("train.job", job_id)
         st.rerun()
 
-finished = job_panel(TRAIN_JOB, key="train.job", extra=results_table)
+finished = job_panel(TRAIN_JOB, key="train.job", extra=results_table,
+                     scope=lambda job: job.params.get("dataset_version_id") == version.id)
 
 st.subheader("Results")
 with guard("Showing the results"):
@@ -94,8 +99,11 @@ with guard("Showing the results"):
         st.info("No model has been trained on this dataset version yet.")
     else:
         from components.model_views import render_model_results
+        from core.ml.catalogue import algorithm_label
+        from core.models.ranking import best_first
 
-        models.sort(key=lambda m: m.created_at, reverse=True)
+        models = best_first(models)  # production, else the best by the task's primary metric, first
         model = st.selectbox("Model", models, key=f"train.result_model.{version.id}",
-                             format_func=lambda m: f"{m.label} · {m.algorithm} · {m.created_at:%Y-%m-%d %H:%M}")
+                             format_func=lambda m: f"{m.label} · {algorithm_label(m.algorithm)} · "
+                             f"{m.created_at:%Y-%m-%d %H:%M}")
         render_model_results(model.card, model.metrics, key=f"train.results.{model.id}")

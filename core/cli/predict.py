@@ -1,7 +1,8 @@
 """``python -m core predict`` and ``python -m core drift``: score a file, or check it for drift.
 
-``predict --model REF --input FILE --output FILE`` writes one row per input
-row, in input order, as CSV or Parquet by the output's extension; it runs in
+``predict --model REF --input FILE --output FILE [--with-inputs]`` writes one row per input
+row, in input order, as CSV or Parquet by the output's extension, starting with the rows' id
+columns (or every input column with ``--with-inputs``); it runs in
 this process (no job) and draws progress on stderr only when that is a
 terminal.  ``drift --model REF --input FILE [--json]`` compares the file with
 the model's training data; ``--json`` prints ``DriftReport.to_json()``.
@@ -32,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="CSV, TSV, Excel, Parquet, JSON or JSON Lines")
     pred.add_argument("--output", required=True, type=Path, metavar="FILE", help="a .csv or .parquet file to write")
     pred.add_argument("--contributions", action="store_true", help="add each row's top-3 feature contributions")
-    pred.add_argument("--keep-columns", action="store_true", help="copy the input columns into the output")
+    pred.add_argument("--with-inputs", "--keep-columns", dest="keep_columns", action="store_true",
+                      help="copy every input column into the output (without it, the output starts with the "
+                      "rows' id columns, those with the id role in the training dataset)")
     pred.set_defaults(handler=_predict)
 
     drift = sub.add_parser("drift", help="compare a file with a model's training data")
@@ -56,7 +59,7 @@ def _check_output(path: Path) -> Path:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from core.serve.batch import predict_file
+    from core.serve.batch_dask import score_file
     from core.serve.loaded import load_model
     from core.serve.outputs import write_output
 
@@ -65,8 +68,9 @@ def _predict(args: argparse.Namespace) -> int:
     ws = open_workspace()
     model = load_model(ws, args.model)
     progress = progress_printer(f"{model.version.label}: ") if sys.stderr.isatty() else None
-    run = predict_file(ws, model, source, contributions=args.contributions, keep_columns=args.keep_columns,
-                       progress=progress, source=source.name)
+    # by partition on the cluster when ATELIER_DASK_SCHEDULER is set (a Parquet input), else in this process
+    run = score_file(ws, model, source, contributions=args.contributions, keep_columns=args.keep_columns,
+                     progress=progress, source=source.name)
     if progress is not None:
         progress(1.0, "Writing the output")
     write_output(ws, run, target)

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError as DBIntegrityError
 from core.data.quality import quality_report_json
 from core.data.schema import infer_schema_json, suggest_roles, validate_roles
 from core.data.sources.files import suggest_column_names
+from core.platform import access, parts
 from core.platform.errors import ConflictError, InvalidInputError, NotFoundError
 from core.platform.metadata.models import Dataset, DatasetVersion
 from core.platform.progress import ProgressFn
@@ -144,6 +145,7 @@ def list_datasets(ws: Workspace, search: str = "") -> list[DatasetSummary]:
         .join(DatasetVersion, (DatasetVersion.dataset_id == Dataset.id) & (DatasetVersion.version == latest.c.v))
         .order_by(DatasetVersion.created_at.desc())
     )
+    query = query.where(access.in_project(Dataset.project_id, ws))
     if search.strip():
         query = query.where(Dataset.name.ilike(f"%{search.strip()}%"))
     with ws.db.session() as s:
@@ -155,7 +157,7 @@ def list_datasets(ws: Workspace, search: str = "") -> list[DatasetSummary]:
 
 def list_versions(ws: Workspace, name: str) -> list[VersionInfo]:
     with ws.db.session() as s:
-        dataset = _dataset(s, name)
+        dataset = _dataset(s, name, ws)
         return [_version_info(v, dataset.name) for v in dataset.versions]
 
 
@@ -164,7 +166,7 @@ def get_version(ws: Workspace, ref: str, version: int | None = None) -> VersionI
     name, parsed = parse_ref(ref)
     version = version if version is not None else parsed
     with ws.db.session() as s:
-        dataset = _dataset(s, name)
+        dataset = _dataset(s, name, ws)
         if not dataset.versions:
             raise NotFoundError(f"Dataset {name!r} has no versions.")
         if version is None:
@@ -179,13 +181,18 @@ def get_version(ws: Workspace, ref: str, version: int | None = None) -> VersionI
 def get_version_by_id(ws: Workspace, version_id: int) -> VersionInfo:
     with ws.db.session() as s:
         row = s.get(DatasetVersion, version_id)
-        if row is None:
+        if row is None or not _visible(ws, row.dataset):  # another project's: not found, no leak
             raise NotFoundError(f"There is no dataset version with id {version_id}; it may have been deleted.")
         return _version_info(row, row.dataset.name)
 
 
-def _dataset(s, name: str) -> Dataset:
-    dataset = s.scalar(select(Dataset).where(Dataset.name == name))
+def _visible(ws: Workspace, dataset: Dataset) -> bool:
+    project = access.current_project(ws)
+    return dataset.project_id == project.id or (dataset.project_id is None and project.is_default)
+
+
+def _dataset(s, name: str, ws: Workspace) -> Dataset:
+    dataset = s.scalar(select(Dataset).where(Dataset.name == name, access.in_project(Dataset.project_id, ws)))
     if dataset is None:
         raise NotFoundError(
             f"There is no dataset named {name!r}.", hint="List the datasets with `python -m core datasets list`."
@@ -194,12 +201,37 @@ def _dataset(s, name: str) -> Dataset:
 
 
 def parquet_path(ws: Workspace, version: VersionInfo) -> Path:
-    """A local, checksum-verified Parquet file of the version."""
+    """A local, checksum-verified Parquet file of the version (a partitioned one joined once, cached)."""
+    if parts.is_partitioned(version.artifact_key):
+        return _joined_parts(ws, version)
     return ws.local_path(version.artifact_key)
 
 
+def parquet_files(ws: Workspace, version: VersionInfo) -> list[Path]:
+    """The version's local, verified Parquet files in row order: one file, or its parts."""
+    return parts.local_files(ws, version.artifact_key)
+
+
+def _joined_parts(ws: Workspace, version: VersionInfo) -> Path:
+    target = ws.settings.home / "cache" / f"{version.sha256}.parquet"
+    if target.is_file():
+        return target
+    files = parquet_files(ws, version)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        out = Path(tmp) / "joined.parquet"
+        with pq.ParquetWriter(out, pq.read_schema(files[0]), compression=_PARQUET_COMPRESSION) as writer:
+            for f in files:
+                for batch in pq.ParquetFile(f).iter_batches(batch_size=_ROW_GROUP_ROWS):
+                    writer.write_batch(batch)
+        out.replace(target)
+    return target
+
+
 def load_table(ws: Workspace, version: VersionInfo, columns: Iterable[str] | None = None) -> pa.Table:
-    return pq.read_table(parquet_path(ws, version), columns=list(columns) if columns is not None else None)
+    files = parquet_files(ws, version)
+    return pq.read_table(files if len(files) > 1 else files[0],
+                         columns=list(columns) if columns is not None else None)
 
 
 def load_frame(ws: Workspace, version: VersionInfo, columns: Iterable[str] | None = None) -> pd.DataFrame:
@@ -218,11 +250,17 @@ def sample_rows(frame: pd.DataFrame, rows: int = QUICK_SAMPLE_ROWS, seed: int = 
 
 def preview(ws: Workspace, version: VersionInfo, rows: int = 50) -> pd.DataFrame:
     """The first rows only: reads one batch, never the whole file."""
-    reader = pq.ParquetFile(parquet_path(ws, version))
-    batch = next(reader.iter_batches(batch_size=rows), None)
-    if batch is None:
+    batches: list[pa.RecordBatch] = []
+    for path in parquet_files(ws, version):  # a partitioned version: parts until ``rows`` are in
+        reader = pq.ParquetFile(path)
+        batch = next(reader.iter_batches(batch_size=rows - sum(len(b) for b in batches)), None)
+        if batch is not None:
+            batches.append(batch)
+        if sum(len(b) for b in batches) >= rows:
+            break
+    if not batches:
         return reader.schema_arrow.empty_table().to_pandas()
-    return pa.Table.from_batches([batch]).to_pandas()
+    return pa.Table.from_batches(batches).to_pandas()
 
 
 # -- writing ---------------------------------------------------------------------------
@@ -243,6 +281,7 @@ def save_version(
     adds a version to it.  Nothing is stored unless every step succeeds.
     """
     name = validate_name(name)
+    access.require(ws, "import")  # every import, refresh and transform lands here
     if if_exists not in {"error", "new_version"}:
         raise InvalidInputError(f"if_exists must be 'error' or 'new_version', got {if_exists!r}.")
     table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
@@ -262,10 +301,12 @@ def save_version(
         report(0.6, "Writing Parquet")
         ref = stored()
     report(0.9, "Recording the version")
-    return _insert_version(
+    saved = _insert_version(
         ws, name, ref, table.num_rows, table.num_columns, schema, roles, quality, dict(provenance), note, None,
         if_exists,
     )
+    access.audit(ws, "import", saved.label)
+    return saved
 
 
 # Parquet settings, measured on 2M rows × 20 columns (10 random doubles): LZ4 writes in 0.66 s
@@ -320,6 +361,38 @@ def _store_table(ws: Workspace, table: pa.Table) -> Iterator[Callable[[], Any]]:
         yield finish
 
 
+def content_sha256(ws: Workspace, table: pa.Table) -> str:
+    """The sha256 that ``table`` would be stored under (the same Parquet settings as a saved version)."""
+    table = table.replace_schema_metadata(None)
+    ws.settings.staging_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ws.settings.staging_dir) as tmp:
+        path = Path(tmp) / "data.parquet"
+        pq.write_table(table, str(path), compression=_PARQUET_COMPRESSION, row_group_size=_ROW_GROUP_ROWS,
+                       use_dictionary=_dictionary_columns(table))
+        digest = hashlib.sha256()
+        with open(path, "rb") as written:
+            for chunk in iter(lambda: written.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+
+def identical_latest(ws: Workspace, name: str, table: pa.Table, roles: Mapping[str, str] | None) -> VersionInfo | None:
+    """The latest version of ``name`` when it holds exactly ``table`` with ``roles`` (else ``None``)."""
+    try:
+        name = validate_name(name)
+        versions = list_versions(ws, name)
+    except (InvalidInputError, NotFoundError):
+        return None
+    if not versions:
+        return None
+    latest = max(versions, key=lambda v: v.version)
+    if latest.columns != list(table.column_names) or latest.n_rows != table.num_rows:
+        return None
+    if roles is not None and validate_roles(dict(roles), table.column_names) != latest.roles:
+        return None
+    return latest if content_sha256(ws, table) == latest.sha256 else None
+
+
 def _dictionary_columns(table: pa.Table) -> list[str]:
     """Columns worth dictionary pages: categoricals, and flat columns whose evenly spaced sample
     has at most half as many distinct values as values."""
@@ -364,7 +437,7 @@ def _check_name_free(ws: Workspace, name: str, if_exists: str) -> None:
     if if_exists != "error":
         return
     with ws.db.session() as s:
-        dataset = s.scalar(select(Dataset).where(Dataset.name == name))
+        dataset = s.scalar(select(Dataset).where(Dataset.name == name, access.in_project(Dataset.project_id, ws)))
         if dataset is not None:
             raise ConflictError(
                 f"A dataset named {name!r} already exists ({len(dataset.versions)} version(s)).",
@@ -375,9 +448,9 @@ def _check_name_free(ws: Workspace, name: str, if_exists: str) -> None:
 def _insert_version(ws, name, ref, n_rows, n_cols, schema, roles, quality, provenance, note, parent_id, if_exists):
     try:
         with ws.db.session() as s:
-            dataset = s.scalar(select(Dataset).where(Dataset.name == name))
+            dataset = s.scalar(select(Dataset).where(Dataset.name == name, access.in_project(Dataset.project_id, ws)))
             if dataset is None:
-                dataset = Dataset(name=name)
+                dataset = Dataset(name=name, project_id=access.project_id(ws))
                 s.add(dataset)
                 s.flush()
             elif if_exists == "error":
@@ -469,8 +542,9 @@ def delete_dataset(ws: Workspace, name: str) -> int:
     With a Parquet file go the files derived from it alone (its profiling
     report lives under ``reports/<sha256>/``).
     """
+    access.require(ws, "delete_dataset")
     with ws.db.session() as s:
-        dataset = _dataset(s, name)
+        dataset = _dataset(s, name, ws)
         files = {v.artifact_key: v.sha256 for v in dataset.versions}
         count = len(dataset.versions)
         s.delete(dataset)
@@ -479,5 +553,6 @@ def delete_dataset(ws: Workspace, name: str) -> int:
     for key in files.keys() - used:
         for derived in ws.artifact_keys(keys.reports_prefix(files[key])):
             ws.delete_artifact(derived)
-        ws.delete_artifact(key)
+        parts.delete(ws, key)  # a single file, or a manifest and its parts
+    access.audit(ws, "delete_dataset", name)
     return count

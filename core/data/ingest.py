@@ -13,10 +13,10 @@ import uuid
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from core.data.datasets import VersionInfo, _check_name_free, save_version, validate_name
+from core.data.datasets import VersionInfo, _check_name_free, identical_latest, save_version, validate_name
 from core.data.sources import samples
 from core.data.sources.registry import read_source
-from core.platform import jobs
+from core.platform import access, jobs
 from core.platform.config import Settings
 from core.platform.errors import InvalidInputError
 from core.platform.progress import ProgressFn
@@ -107,6 +107,7 @@ def submit_import(ws: Workspace, staged: Path, name: str, *, options: dict[str, 
     params = {"path": str(staged), "name": name, "options": dict(options or {}),
               "original_name": original_name or Path(staged).name,
               "if_exists": "new_version" if new_version else "error"}
+    access.require(ws, "import")  # fail now, in the page; the job's save checks again
     return jobs.submit(ws, IMPORT_JOB, params, title=f"Import {original_name or Path(staged).name} as {name!r}")
 
 
@@ -127,10 +128,24 @@ def import_file_job(
     return {"version_id": version.id, "label": version.label}
 
 
-def import_sample(ws: Workspace, key: str, name: str | None = None, if_exists: str = "new_version") -> VersionInfo:
-    """Load a bundled sample into the catalogue with its suggested roles."""
+def existing_sample(ws: Workspace, key: str, name: str | None = None) -> VersionInfo | None:
+    """The latest version of the sample's dataset when it already holds this sample unchanged."""
     info = samples.get_sample(key)
     source = read_source(f"sample:{key}")
+    return identical_latest(ws, name or info.key, source.table, source.roles or None)
+
+
+def import_sample(ws: Workspace, key: str, name: str | None = None, if_exists: str = "new_version") -> VersionInfo:
+    """Load a bundled sample into the catalogue with its suggested roles.
+
+    Loading it again into a dataset whose latest version is this very sample (same data, same roles)
+    makes no identical second version: that latest version is returned (see :func:`existing_sample`).
+    """
+    info = samples.get_sample(key)
+    source = read_source(f"sample:{key}")
+    if if_exists == "new_version" and (same := identical_latest(ws, name or info.key, source.table,
+                                                               source.roles or None)):
+        return same
     return save_version(
         ws, name or info.key, source.table, provenance=source.provenance, roles=source.roles,
         note=f"Bundled sample: {info.title}", if_exists=if_exists,

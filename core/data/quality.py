@@ -2,8 +2,9 @@
 
 Checks: missing values per column, duplicate rows, constant columns,
 high-cardinality categoricals and free text, columns mixing numbers and text
-(or mostly numbers with a few text markers), suspected identifiers, and column
-names that LightGBM or XGBoost refuse.  Counts come from the schema
+(or mostly numbers with a few text markers), suspected identifiers, placeholders
+for missing values (``?``, ``NA``, ``-``, blank) and whitespace-padded text
+(:mod:`core.data.placeholders`), and column names that LightGBM or XGBoost refuse.  Counts come from the schema
 (:func:`core.data.schema.infer_schema`), so the report adds only a duplicate-row
 pass and the mixed-type check on an evenly spaced sample of 10,000 values.
 An Arrow table is checked as it is, never converted to pandas: its duplicate
@@ -23,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from core.data.duplicates import duplicate_row_count
+from core.data.placeholders import ColumnPlaceholders, find_placeholders
 from core.data.schema import ColumnInfo, infer_schema
 from core.data.types import MAX_CATEGORIES, SAMPLE_SIZE, arrow_sample
 
@@ -48,7 +50,7 @@ class QualityIssue:
     Attributes
     ----------
     check : which check found it (``missing``, ``duplicates``, ``constant``, ``high_cardinality``,
-        ``free_text``, ``mixed_types``, ``id_like``, ``column_name``).
+        ``free_text``, ``mixed_types``, ``id_like``, ``column_name``, ``placeholders``).
     column : the column, or None for a finding about the whole table.
     severity : ``info``, ``warning`` or ``error``.
     detail : what was found, with numbers.
@@ -112,8 +114,11 @@ def quality_report(
             "Remove the duplicates unless repeated rows are real observations; they can leak between train and test.",
         ))
     names = [c.name for c in columns]
+    placeholders = {p.column: p for p in find_placeholders(df)} if rows else {}
     for info in columns:
         issues.extend(_column_issues(df, info, rows, max_categories))
+        if info.name in placeholders:
+            issues.append(_placeholder_issue(placeholders[info.name]))
         issues.extend(_name_issues(info.name, names))
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     issues.sort(key=lambda i: order[i.severity])  # stable: column order kept within a severity
@@ -270,6 +275,15 @@ def _mixed_types(present: pd.Series, info: ColumnInfo) -> QualityIssue | None:
             "Turn those text markers into missing values so the column becomes numeric.",
         )
     return None
+
+
+def _placeholder_issue(found: ColumnPlaceholders) -> QualityIssue:
+    if found.placeholders:
+        action = ("Use 'Turn placeholders into missing values': a new version gets them as missing values "
+                  "(models then impute them) and the spaces stripped.")
+    else:
+        action = "Use 'Turn placeholders into missing values' to strip the spaces in a new version."
+    return QualityIssue("placeholders", found.column, "warning", found.describe(), action)
 
 
 def _name_issues(name: str, names: list[str]) -> list[QualityIssue]:

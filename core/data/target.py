@@ -62,6 +62,11 @@ class ProblemDetection:
     def is_classification(self) -> bool:
         return self.kind.is_classification
 
+    @property
+    def evidence(self) -> str:
+        """The reason without its ``→ kind`` ending, for text that already names the kind (no "binary … → binary")."""
+        return self.reason.removesuffix(f" → {self.kind.value}").strip()
+
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind.value, "reason": self.reason}
 

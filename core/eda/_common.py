@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.data.types import MAX_CATEGORIES, dtype_kind, string_kind
+from core.platform.chart_style import style
 from core.platform.errors import InvalidInputError
 
 SAMPLE_ROWS = 100_000
@@ -42,6 +43,10 @@ class Chart:
     figure: go.Figure | None
     notes: list[str] = field(default_factory=list)
     sampled_rows: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.figure is not None:
+            style(self.figure)  # one legible style for every EDA chart
 
 
 def check_frame(df: Any, what: str, *, need_rows: bool = True) -> pd.DataFrame:

@@ -25,6 +25,17 @@ A feature is a suspect when, alone, it reaches :data:`LEAK_SCORE` (0.98) on one 
   value for the in-sample estimate to be fair): its mutual information as a share of the
   target's entropy.
 
+Two more signs, weaker than "almost perfect" but still worth a look before training:
+
+* classification, categorical feature: mutual information at least :data:`LEAK_ENTROPY_SHARE`
+  (80%) of the target's entropy.  Titanic's ``boat`` (the lifeboat, known only for survivors)
+  reaches 85%, while ``sex``, the strongest honest feature, reaches 21%;
+* classification, any screened feature that is present in some rows and missing in others:
+  whether it is missing alone gives the target away, i.e. the rows where it is present (or
+  missing), at least 5% of the rows and :data:`MIN_ROWS`, are :data:`MISSING_PURITY` (98%) or
+  more one class that is at most 80% of all rows.  Titanic's ``body`` (the number of a
+  recovered body) is filled in only for passengers who died.
+
 Not screened: free text, columns missing in every row, constant columns (missing counts as a
 value, so a column that is present only sometimes is screened), and everything when fewer than
 :data:`MIN_ROWS` rows have a target or the target has a single class or value.  Column kinds are
@@ -35,7 +46,7 @@ judges them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -52,9 +63,14 @@ from core.eda._common import (
     take,
 )
 
-__all__ = ["LEAK_ROWS", "LEAK_SCORE", "MIN_ROWS", "LeakageCheck", "screen_leakage"]
+__all__ = ["LEAK_ENTROPY_SHARE", "LEAK_ROWS", "LEAK_SCORE", "MIN_ROWS", "MISSING_PURITY", "LeakageCheck",
+           "screen_leakage"]
 
 LEAK_SCORE = 0.98
+LEAK_ENTROPY_SHARE = 0.8
+MISSING_PURITY = 0.98
+_MISSING_MIN_SHARE = 0.05
+_MISSING_MAX_BASE = 0.8  # the class must be rarer than this overall: else "mostly one class" says nothing
 LEAK_ROWS = 5_000
 MIN_ROWS = 20  # fewer labelled rows than this: 3 folds of a handful of rows score anything as perfect
 _FOLDS = 3
@@ -70,6 +86,8 @@ class LeakageCheck:
     feature alone; ``rank_correlation`` the Spearman ρ with the target (regression, numeric or
     datetime features, else ``None``); ``entropy_share`` the mutual information as a share of
     the target's entropy (classification, categoricals with few values, else ``None``).
+    ``missing_side`` is ``'present'`` or ``'missing'`` when the rows where the feature is so
+    (``missing_rows`` of them) are ``missing_purity`` one class, ``missing_class``, else ``None``.
     """
 
     feature: Any
@@ -78,6 +96,10 @@ class LeakageCheck:
     score: float
     rank_correlation: float | None = None
     entropy_share: float | None = None
+    missing_side: str | None = None
+    missing_rows: int = 0
+    missing_class: Any = None
+    missing_purity: float | None = None
 
     @property
     def reasons(self) -> list[str]:
@@ -87,9 +109,23 @@ class LeakageCheck:
             reasons.append(f"{self._measure} {self.score:.3f} from this feature alone, {_FOLDS}-fold cross-validated")
         if self.rank_correlation is not None and abs(self.rank_correlation) >= LEAK_SCORE:
             reasons.append(f"Spearman rank correlation {self.rank_correlation:.3f}")
-        if self.entropy_share is not None and self.entropy_share >= LEAK_SCORE:
+        if self.entropy_share is not None and self.entropy_share >= LEAK_ENTROPY_SHARE:
             reasons.append(f"mutual information {self.entropy_share:.0%} of the target's entropy")
+        if self.missing_side is not None:
+            reasons.append(self._missing_reason)
         return reasons
+
+    @property
+    def _almost_perfect(self) -> bool:
+        return bool(self.score >= LEAK_SCORE
+                    or (self.rank_correlation is not None and abs(self.rank_correlation) >= LEAK_SCORE)
+                    or (self.entropy_share is not None and self.entropy_share >= LEAK_SCORE))
+
+    @property
+    def _missing_reason(self) -> str:
+        where = "filled in" if self.missing_side == "present" else "missing"
+        return (f"it is {where} on {self.missing_rows:,} rows and {self.missing_purity:.0%} of them have the "
+                f"target {str(self.missing_class)!r}")
 
     @property
     def suspect(self) -> bool:
@@ -104,16 +140,21 @@ class LeakageCheck:
     def short_message(self) -> str:
         """The warning with the strongest measure only, two decimals (the Train page's wording)."""
         rho = abs(self.rank_correlation) if self.rank_correlation is not None else None
+        share = self.entropy_share if self.entropy_share is not None else 0.0
         if rho is not None and rho >= LEAK_SCORE and not self.score >= rho:
             strongest = f"|Spearman ρ| {rho:.2f}"
-        elif self.score >= LEAK_SCORE or self.entropy_share is None:
+        elif self.score >= LEAK_SCORE or (share < LEAK_ENTROPY_SHARE and self.missing_side is None):
             strongest = f"{self._measure} {self.score:.2f}"
+        elif share >= LEAK_ENTROPY_SHARE:
+            strongest = f"mutual information {share:.0%} of the target's entropy"
         else:
-            strongest = f"mutual information {self.entropy_share:.0%} of the target's entropy"
+            strongest = self._missing_reason
         return self._sentence(strongest)
 
     def _sentence(self, evidence: str) -> str:
-        return f"{str(self.feature)!r} alone predicts the target almost perfectly ({evidence}): {_ADVICE}"
+        if self._almost_perfect:
+            return f"{str(self.feature)!r} alone predicts the target almost perfectly ({evidence}): {_ADVICE}"
+        return f"{str(self.feature)!r} alone gives much of the target away ({evidence}): {_ADVICE}"
 
     @property
     def _measure(self) -> str:
@@ -166,8 +207,10 @@ def screen_leakage(
         return []
     positions = sample_positions(len(labelled), rows, seed)
     picked = labelled if positions is None else labelled[positions]
+    labels = None
     if classify:
-        y = np.asarray(pd.factorize(y_all.iloc[picked])[0], dtype=np.int64)
+        codes, labels = pd.factorize(y_all.iloc[picked])
+        y = np.asarray(codes, dtype=np.int64)
         if y.max() < 1:
             return []  # a single class: every feature would "predict" it
     else:
@@ -180,10 +223,36 @@ def screen_leakage(
     for name in features:
         if name == target:
             continue
-        check = _check(name, column_kind(take(df[name], judged)), df[name].iloc[picked], y, classify, folds, seed)
+        x = df[name].iloc[picked]
+        check = _check(name, column_kind(take(df[name], judged)), x, y, classify, folds, seed)
+        if check is not None and classify:
+            tell = _missing_tell(x.isna().to_numpy(), y)
+            if tell is not None:
+                side, count, code, purity = tell
+                check = replace(check, missing_side=side, missing_rows=count, missing_class=labels[code],
+                                missing_purity=purity)
         if check is not None:
             checks.append(check)
     return checks
+
+
+def _missing_tell(missing: np.ndarray, y: np.ndarray) -> tuple[str, int, int, float] | None:
+    """``(side, rows, class code, purity)`` when the rows where the feature is present (or missing) are
+    nearly all one class that is not already most rows; ``None`` otherwise."""
+    n = len(y)
+    if not missing.any() or missing.all():
+        return None
+    overall = np.bincount(y) / n
+    for side, mask in (("present", ~missing), ("missing", missing)):
+        count = int(mask.sum())
+        if count < max(MIN_ROWS, _MISSING_MIN_SHARE * n):
+            continue
+        counts = np.bincount(y[mask], minlength=len(overall))
+        top = int(counts.argmax())
+        purity = counts[top] / count
+        if purity >= MISSING_PURITY and overall[top] <= _MISSING_MAX_BASE:
+            return side, count, top, float(purity)
+    return None
 
 
 def _check(

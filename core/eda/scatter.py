@@ -155,12 +155,18 @@ def target_figure(
             return Chart(None, [f"{str(name)!r} is missing in every row: there is nothing to draw."])
     if feature_kind == "text":
         return Chart(None, [f"{str(feature)!r} is free text: it has no distribution to compare with the target."])
-    rows = df[feature].notna().to_numpy() & df[target].notna().to_numpy()
-    if not rows.any():
+    numeric_feature = feature_kind in ("numeric", "datetime")
+    has_target, has_feature = df[target].notna().to_numpy(), df[feature].notna().to_numpy()
+    # A category chart draws missing feature values as a category of their own: being missing can
+    # itself tell the target (Titanic's body, filled in only for passengers who died).
+    rows = has_target & has_feature if numeric_feature else has_target
+    if not (rows & has_feature).any():
         return Chart(None, [f"No row has both {str(feature)!r} and {str(target)!r}: there is nothing to draw."])
     frame = df.loc[rows, [feature, target]]
-    notes = [f"{int((~rows).sum()):,} rows missing the feature or the target are not drawn."] if not rows.all() else []
-    numeric_feature = feature_kind in ("numeric", "datetime")
+    left_out = "the feature or the target" if numeric_feature else "the target"
+    notes = [f"{int((~rows).sum()):,} rows missing {left_out} are not drawn."] if not rows.all() else []
+    if not numeric_feature and not has_feature[rows].all():
+        notes.append(f"Rows where {str(feature)!r} is missing are drawn as their own category, '{MISSING}'.")
     if kind == "regression":
         if target_kind not in ("numeric", "boolean"):
             return Chart(None, [f"Regression needs a numeric target; {str(target)!r} is {target_kind}."])
@@ -171,8 +177,33 @@ def target_figure(
     if classes.capped:
         notes.append(f"Showing the {top_n} most frequent of {classes.distinct:,} classes; the rest are '{OTHER}'.")
     if numeric_feature:
+        notes.extend(_missing_by_class(df, feature, target, has_target))
         return _class_histograms(frame, feature, target, classes, bins, notes)
     return _class_shares(frame, feature, target, classes, top_n, notes)
+
+
+def _missing_by_class(df, feature, target, has_target) -> list[str]:
+    """How often a numeric feature is missing in each class: a histogram cannot draw it."""
+    rows = df.loc[has_target, [feature, target]]
+    missing = rows[feature].isna()
+    if not missing.any():
+        return []
+    classes = capped_categories(rows[target], _COLOURS)
+    shares = []
+    for code, label in enumerate(classes.labels):
+        in_class = classes.codes == code
+        if in_class.any():
+            shares.append(f"{missing.to_numpy()[in_class].mean():.0%} of {label!r}")
+    return [f"{str(feature)!r} is missing in {int(missing.sum()):,} rows with a target: "
+            f"{', '.join(shares)}."]
+
+
+def _with_missing(cats):
+    """Missing values (code -1) as a last category, ``(missing)``."""
+    missing = cats.codes < 0
+    if not missing.any():
+        return cats.codes, list(cats.labels)
+    return np.where(missing, len(cats.labels), cats.codes), [*cats.labels, MISSING]
 
 
 def _trend(df, feature, target, frame, max_points, seed, notes) -> Chart:
@@ -210,9 +241,10 @@ def _boxes(frame, feature, target, top_n, notes) -> Chart:
         notes.append(f"Showing the {top_n} most frequent of {cats.distinct:,} values of {str(feature)!r}; the rest "
                      f"are '{OTHER}'.")
     y = numeric_values(frame[target])
+    codes, labels = _with_missing(cats)
     figure = go.Figure()
-    for code, label in enumerate(cats.labels):
-        values = y[(cats.codes == code) & ~np.isnan(y)]
+    for code, label in enumerate(labels):
+        values = y[(codes == code) & ~np.isnan(y)]
         if not len(values):
             continue
         q1, median, q3 = np.quantile(values, [0.25, 0.5, 0.75])
@@ -250,11 +282,12 @@ def _class_shares(frame, feature, target, classes, top_n, notes) -> Chart:
     if cats.capped:
         notes.append(f"Showing the {top_n} most frequent of {cats.distinct:,} values of {str(feature)!r}; the rest "
                      f"are '{OTHER}'.")
-    table = np.zeros((len(cats.labels), len(classes.labels)))
-    np.add.at(table, (cats.codes, classes.codes), 1)
+    codes, labels = _with_missing(cats)
+    table = np.zeros((len(labels), len(classes.labels)))
+    np.add.at(table, (codes, classes.codes), 1)
     shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
     figure = go.Figure([
-        go.Bar(x=cats.labels, y=shares[:, j], name=label, customdata=table[:, j], marker={"color": _colour(j, label)},
+        go.Bar(x=labels, y=shares[:, j], name=label, customdata=table[:, j], marker={"color": _colour(j, label)},
                hovertemplate=f"{label}: %{{y:.1%}} (%{{customdata:,}} rows)<extra></extra>")
         for j, label in enumerate(classes.labels)
     ])

@@ -8,7 +8,8 @@ median, datetimes count as seconds since 1970, free text is left out.
 
 Likely leakage comes from :func:`core.eda.leakage.screen_leakage`, the screen the Train page's
 feature warnings use too: a feature that on its own predicts the target almost perfectly (an
-out-of-fold score, a Spearman rank correlation or a share of the target's entropy of at least 0.98).
+out-of-fold score or a Spearman rank correlation of at least 0.98), holds 80% or more of the
+target's entropy, or whose missingness alone gives the target away.
 The ranking's ``correlation`` column stays Pearson's r on the mutual-information sample: it
 describes the feature; the screen decides.
 """

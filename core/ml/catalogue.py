@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.data.target import CLASSIFICATION_KINDS, ProblemKind
+from core.platform.display import humanize
 from core.platform.errors import InvalidInputError
 
-__all__ = ["ALGORITHMS", "Algorithm", "algorithms_for", "get_algorithm", "task_of"]
+__all__ = ["ALGORITHMS", "Algorithm", "algorithm_label", "algorithms_for", "get_algorithm", "task_of"]
 
 CLASSIFICATION = CLASSIFICATION_KINDS
 REGRESSION = frozenset({ProblemKind.REGRESSION})
@@ -45,6 +46,8 @@ class Algorithm:
     ``memory_exponent`` the same for peak memory.  ``handles_categorical`` means ordinal codes
     suffice (trees split on them), so categories need no one-hot columns.  ``defaults`` apply to
     every task, ``task_defaults`` to one task (``classification``, ``regression`` or ``clustering``).
+    ``size_defaults(rows)`` gives defaults that depend on the training rows (boosters: smaller
+    trees and larger leaves on small data); ``params`` passed to :meth:`make` win over all of them.
     """
 
     key: str
@@ -65,6 +68,7 @@ class Algorithm:
     memory_exponent: float = 1.0
     description: str = ""
     uses_n_jobs: bool = True
+    size_defaults: Callable[[int], dict[str, Any]] | None = None
 
     def supports(self, kind: str) -> bool:
         return kind in self.kinds
@@ -73,8 +77,10 @@ class Algorithm:
         """Estimator parameters drawn from an Optuna ``trial`` (or ``optuna.trial.FixedTrial``)."""
         return self.space(trial, task_of(kind))
 
-    def default_params(self, kind: str) -> dict[str, Any]:
-        return {**self.defaults, **self.task_defaults.get(task_of(kind), {})}
+    def default_params(self, kind: str, n_rows: int | None = None) -> dict[str, Any]:
+        """The defaults for ``kind``; with ``n_rows`` (training rows) also those scaled to the data."""
+        sized = self.size_defaults(n_rows) if self.size_defaults is not None and n_rows else {}
+        return {**self.defaults, **self.task_defaults.get(task_of(kind), {}), **sized}
 
     def estimator_class(self, kind: str) -> type:
         self._check_kind(kind)
@@ -90,15 +96,17 @@ class Algorithm:
         n_jobs: int = 2,
         use_gpu: bool = False,
         balanced: bool = False,
+        n_rows: int | None = None,
     ) -> Any:
         """A fresh unfitted estimator for ``kind`` with defaults, then ``params``, applied.
 
         ``seed`` and ``n_jobs`` are set wherever the class takes them; ``use_gpu`` switches XGBoost
-        and LightGBM to CUDA; ``balanced`` sets ``class_weight='balanced'`` where the class takes it.
+        and LightGBM to CUDA; ``balanced`` sets ``class_weight='balanced'`` where the class takes it;
+        ``n_rows`` (the training rows) adds the defaults scaled to the data (:attr:`size_defaults`).
         """
         cls = self.estimator_class(kind)
         accepted = set(cls().get_params())
-        values: dict[str, Any] = self.default_params(kind)
+        values: dict[str, Any] = self.default_params(kind, n_rows)
         if "random_state" in accepted:
             values["random_state"] = seed
         if "n_jobs" in accepted and self.uses_n_jobs:
@@ -216,6 +224,38 @@ def _lightgbm(trial: Any, task: str) -> dict[str, Any]:
             "reg_lambda": trial.suggest_float("reg_lambda", 1e-3, 10.0, log=True)}
 
 
+# -- defaults scaled to the training rows: (rows) -> estimator params ---------------------------
+# On small tables the libraries' defaults (LightGBM: 31 leaves of at least 20 rows, 200 rounds)
+# memorise the training rows: on Titanic's 1,047 training rows LightGBM gave the median test
+# passenger 7% survival (logistic regression 29%) and a Brier score 14% worse.  Fewer leaves on
+# small data and leaves that grow with the rows (plus early stopping, core.ml.fitting) bring it
+# level with logistic regression: median 19%, Brier 0.130 against 0.135.
+EARLY_STOPPING_ROWS = 200  # fewer rows: a 10% validation split is too few rows to stop on
+
+
+def _leaves(rows: int) -> int:
+    return 8 if rows < 2_000 else 15 if rows < 20_000 else 31
+
+
+def _min_leaf(rows: int) -> int:
+    return int(min(100, max(20, rows // 200)))
+
+
+def _lightgbm_sized(rows: int) -> dict[str, Any]:
+    return {"num_leaves": _leaves(rows), "min_child_samples": _min_leaf(rows)}
+
+
+def _xgboost_sized(rows: int) -> dict[str, Any]:
+    return {"max_depth": 3 if rows < 2_000 else 4 if rows < 20_000 else 6,
+            "min_child_weight": float(max(1, _min_leaf(rows) // 4))}
+
+
+def _hgb_sized(rows: int) -> dict[str, Any]:
+    # scikit-learn stops early by itself only above 10,000 rows; small data needs it most.
+    return {"max_leaf_nodes": _leaves(rows), "min_samples_leaf": _min_leaf(rows),
+            "early_stopping": rows >= EARLY_STOPPING_ROWS}
+
+
 def _mlp(trial: Any, task: str) -> dict[str, Any]:
     units = trial.suggest_int("n_units", 16, 256, log=True)
     layers = trial.suggest_int("n_layers", 1, 3)
@@ -305,16 +345,17 @@ _ENTRIES = [
               {"classification": _SK + "ensemble:HistGradientBoostingClassifier",
                "regression": _SK + "ensemble:HistGradientBoostingRegressor"},
               _hgb, speed=4, interpretability=2, handles_missing=True, handles_categorical=True,
-              description="scikit-learn's LightGBM-style booster; handles missing values."),
+              size_defaults=_hgb_sized, description="scikit-learn's LightGBM-style booster; handles missing values."),
     Algorithm("xgboost", "XGBoost", SUPERVISED, "boosting",
               {"classification": "xgboost.sklearn:XGBClassifier", "regression": "xgboost.sklearn:XGBRegressor"},
               _xgboost, {"n_estimators": 200, "learning_rate": 0.1, "max_depth": 6, "tree_method": "hist"},
               speed=4, interpretability=2, handles_missing=True, handles_categorical=True, gpu=True,
-              description="Gradient-boosted trees; often the most accurate on tables."),
+              size_defaults=_xgboost_sized, description="Gradient-boosted trees; often the most accurate on tables."),
     Algorithm("lightgbm", "LightGBM", SUPERVISED, "boosting",
               {"classification": "lightgbm.sklearn:LGBMClassifier", "regression": "lightgbm.sklearn:LGBMRegressor"},
               _lightgbm, {"n_estimators": 200, "learning_rate": 0.1, "num_leaves": 31, "verbose": -1},
               speed=5, interpretability=2, handles_missing=True, handles_categorical=True, gpu=True,
+              size_defaults=_lightgbm_sized,
               description="Fast leaf-wise gradient boosting; the quickest booster on large tables."),
     Algorithm("mlp", "Neural network (MLP)", SUPERVISED, "mlp",
               {"classification": _SK + "neural_network:MLPClassifier",
@@ -361,6 +402,17 @@ def get_algorithm(key: str) -> Algorithm:
         raise InvalidInputError(
             f"Unknown algorithm {key!r}. Valid algorithms: {', '.join(sorted(ALGORITHMS))}."
         ) from None
+
+
+def algorithm_label(key: str | None) -> str:
+    """An algorithm's name in words (``"logistic_regression"`` → ``"Logistic regression"``).
+
+    Unknown keys (an ensemble, an older catalogue's entry) are put in words from the key itself.
+    """
+    entry = ALGORITHMS.get(key) if isinstance(key, str) else None
+    if entry is not None:
+        return entry.label
+    return humanize(key or "") or "model"
 
 
 # What a user who has not chosen trains first: a fast linear baseline, then strong trees.

@@ -2,7 +2,9 @@
 
 Metric names are lower-case and stable (they key the leaderboard): classification gives
 accuracy, balanced_accuracy, precision/recall/f1 (binary), *_macro and *_weighted, roc_auc,
-pr_auc (average precision) and log_loss; regression rmse, mae, r2, mape; clustering silhouette
+pr_auc (average precision), log_loss and, binary with probabilities, brier (the mean squared
+error of the positive class's probability: 0 is perfect, 0.25 what always saying 50% scores);
+regression rmse, mae, r2, mape; clustering silhouette
 (on a capped sample), davies_bouldin, calinski_harabasz.  Curves are thinned to at most 200
 points, scatter data to at most 2,000 rows, so they can be stored and drawn without thought.
 Models without ``predict_proba`` (linear SVM, SVC) are scored with ``decision_function``:
@@ -23,7 +25,7 @@ __all__ = ["LOWER_IS_BETTER", "Evaluation", "classification_curves", "classifica
            "clustering_curves", "clustering_metrics", "evaluate", "model_scores", "regression_curves",
            "regression_metrics"]
 
-LOWER_IS_BETTER = frozenset({"rmse", "mae", "mape", "log_loss", "davies_bouldin"})
+LOWER_IS_BETTER = frozenset({"rmse", "mae", "mape", "log_loss", "brier", "davies_bouldin"})
 MAX_CURVE_POINTS = 200
 MAX_SCATTER_POINTS = 2000
 SILHOUETTE_ROWS = 5000
@@ -114,6 +116,8 @@ def classification_metrics(
             else:
                 out["roc_auc"] = m.roc_auc_score(truth, positive_scores)
                 out["pr_auc"] = m.average_precision_score(truth, positive_scores)
+            if is_proba:
+                out["brier"] = m.brier_score_loss(truth, positive_scores)
         else:
             per_class = [(m.roc_auc_score(y_true == c, scores[:, i]),
                           m.average_precision_score(y_true == c, scores[:, i]))
@@ -232,13 +236,17 @@ def _threshold_table(truth: np.ndarray, s: np.ndarray, is_proba: bool) -> list[d
 
 
 def _calibration(truth: np.ndarray, probability: np.ndarray, bins: int = 10) -> dict[str, Any]:
+    """The reliability curve: per probability bin of width 1/``bins`` (empty bins left out), the mean
+    predicted probability, the observed share of positives and the rows; with the Brier score."""
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(probability, edges[1:-1]), 0, bins - 1)
     counts = np.bincount(which, minlength=bins)
     used = counts > 0
     observed = np.bincount(which, weights=truth.astype(float), minlength=bins)[used] / counts[used]
     predicted = np.bincount(which, weights=probability, minlength=bins)[used] / counts[used]
-    return {"predicted": _floats(predicted), "observed": _floats(observed), "count": counts[used].tolist()}
+    brier = float(np.mean((probability - truth.astype(float)) ** 2))
+    return {"predicted": _floats(predicted), "observed": _floats(observed), "count": counts[used].tolist(),
+            "bin_low": _floats(edges[:-1][used]), "bin_high": _floats(edges[1:][used]), "brier": round(brier, 6)}
 
 
 def _sample(n: int, limit: int, seed: int) -> np.ndarray:

@@ -60,9 +60,14 @@ def _input_columns(pipeline: Any) -> list[str]:
 
 
 def _to_inputs(pipeline: Any, model_columns: list[str]) -> tuple[list[str], np.ndarray]:
-    """Input columns and the (model columns × input columns) 0/1 matrix that sums contributions back."""
-    inputs = _input_columns(pipeline)
+    """Input columns and the (model columns × input columns) 0/1 matrix that sums contributions back.
+
+    Input columns the model never sees (free text or datetimes that preprocessing drops, columns
+    feature selection removed) are left out: they would only show as zero bars.
+    """
     origin = model_input_origin(pipeline)
+    used = set(origin.values())
+    inputs = [c for c in _input_columns(pipeline) if c in used]
     position = {c: i for i, c in enumerate(inputs)}
     matrix = np.zeros((len(model_columns), len(inputs)))
     for row, column in enumerate(model_columns):
@@ -101,7 +106,8 @@ def feature_importances(
     rows = _sample_rows(len(X), max_rows, seed)
     result = permutation_importance(pipeline, X.iloc[rows], y.iloc[rows], n_repeats=3, random_state=seed)
     values = np.clip(result.importances_mean, 0.0, None)
-    return _normalised(dict(zip(map(str, X.columns), values, strict=True))), "permutation"
+    used = set(model_input_origin(pipeline).values())  # columns preprocessing drops: no zero bars
+    return _normalised({c: v for c, v in zip(map(str, X.columns), values, strict=True) if c in used}), "permutation"
 
 
 def _normalised(values: dict[str, float]) -> dict[str, float]:

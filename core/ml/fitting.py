@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.target import ProblemKind
-from core.ml.catalogue import Algorithm
+from core.ml.catalogue import EARLY_STOPPING_ROWS, Algorithm
 from core.ml.evaluate import (
     LOWER_IS_BETTER,
     classification_metrics,
@@ -34,7 +34,7 @@ DEFAULT_METRIC = {ProblemKind.BINARY: "roc_auc", ProblemKind.MULTICLASS: "f1_mac
                   ProblemKind.CLUSTERING: "silhouette"}
 METRICS = {
     ProblemKind.BINARY: ("accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_macro", "roc_auc",
-                         "pr_auc", "log_loss"),
+                         "pr_auc", "log_loss", "brier"),
     ProblemKind.MULTICLASS: ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro",
                              "precision_weighted", "recall_weighted", "f1_weighted", "roc_auc", "pr_auc", "log_loss"),
     ProblemKind.REGRESSION: ("rmse", "mae", "r2", "mape"),
@@ -71,7 +71,8 @@ def make_pipeline(
 ) -> tuple[Any, bool, list[str]]:
     """Unfitted pipeline, whether it must be fitted with balanced sample weights, and notes."""
     balanced = resolved.imbalance == "class_weight"
-    estimator = entry.make(kind, params, seed=seed, n_jobs=n_jobs, use_gpu=use_gpu, balanced=balanced)
+    estimator = entry.make(kind, params, seed=seed, n_jobs=n_jobs, use_gpu=use_gpu, balanced=balanced,
+                           n_rows=None if y is None else len(y))
     pipeline, notes = build_pipeline(types, resolved, estimator, kind, y=y, seed=seed, n_jobs=n_jobs)
     weigh = False
     if balanced and "class_weight" not in estimator.get_params():
@@ -85,18 +86,62 @@ def make_pipeline(
 
 def fit_pipeline(
     pipeline: Any, X: pd.DataFrame, y: pd.Series | None, *, weigh: bool = False,
-    log: Callable[[str], None] | None = None,
+    log: Callable[[str], None] | None = None, early_stopping: bool = True,
 ) -> list[str]:
-    """Fit in place; return (and log) the distinct warnings the libraries raised while fitting."""
-    params: dict[str, Any] = {}
+    """Fit in place; return (and log) the distinct warnings the libraries raised while fitting.
+
+    LightGBM stops early where it can (``early_stopping``, at least ``EARLY_STOPPING_ROWS`` rows,
+    no resampling step): preprocessing is fitted on every row, the booster on 90% of them while
+    its loss on the other 10% (stratified for classifiers, seed 0) is watched, and it keeps the
+    best round once ``STOPPING_ROUNDS`` rounds bring no gain.  Predictions use that round.
+    """
+    weights = None
     if weigh and y is not None:
         from sklearn.utils.class_weight import compute_sample_weight
 
-        params["model__sample_weight"] = compute_sample_weight("balanced", y)
+        weights = compute_sample_weight("balanced", y)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        pipeline.fit(X, y, **params)
+        if early_stopping and _stops_early(pipeline, y):
+            _fit_with_early_stopping(pipeline, X, y, weights)
+        else:
+            pipeline.fit(X, y, **({} if weights is None else {"model__sample_weight": weights}))
     return _report(caught, log)
+
+
+STOPPING_ROUNDS = 20
+_VALIDATION_SHARE = 0.1
+
+
+def _stops_early(pipeline: Any, y: pd.Series | None) -> bool:
+    model = pipeline.steps[-1][1]
+    return (y is not None and len(y) >= EARLY_STOPPING_ROWS and type(model).__module__.startswith("lightgbm")
+            and "resample" not in pipeline.named_steps)
+
+
+def _fit_with_early_stopping(pipeline: Any, X: pd.DataFrame, y: pd.Series, weights: np.ndarray | None) -> None:
+    import lightgbm
+    from sklearn.model_selection import train_test_split
+
+    head, model = pipeline[:-1], pipeline.steps[-1][1]
+    Xm = head.fit_transform(X, y)  # as Pipeline.fit does: fit_transform step by step
+    positions = np.arange(len(y))
+    stratify = None
+    if hasattr(model, "classes_") or type(model).__name__.endswith("Classifier"):
+        counts = y.value_counts()
+        stratify = y.to_numpy() if len(counts) > 1 and counts.min() >= 2 else None
+    try:
+        fit_rows, held = train_test_split(positions, test_size=_VALIDATION_SHARE, random_state=0, stratify=stratify)
+    except ValueError:  # a class too rare to stratify on this split
+        fit_rows, held = train_test_split(positions, test_size=_VALIDATION_SHARE, random_state=0)
+    fit_params: dict[str, Any] = {
+        "eval_set": [(Xm.iloc[held], y.iloc[held])],
+        "callbacks": [lightgbm.early_stopping(STOPPING_ROUNDS, first_metric_only=True, verbose=False)],
+    }
+    if weights is not None:
+        fit_params["sample_weight"] = weights[fit_rows]
+        fit_params["eval_sample_weight"] = [weights[held]]
+    model.fit(Xm.iloc[fit_rows], y.iloc[fit_rows], **fit_params)
 
 
 def quietly(function: Callable[[], Any], log: Callable[[str], None] | None = None) -> tuple[Any, list[str]]:
@@ -125,11 +170,11 @@ def score(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, metric
     if kind == "regression":
         return regression_metrics(y, predicted).get(metric, float("nan"))
     scores, is_proba = (None, False)
-    if metric in ("roc_auc", "pr_auc", "log_loss"):
+    if metric in ("roc_auc", "pr_auc", "log_loss", "brier"):
         scores, is_proba = model_scores(pipeline, X)
-        if metric == "log_loss" and not is_proba:
+        if metric in ("log_loss", "brier") and not is_proba:
             raise InvalidInputError(
-                "The metric 'log_loss' needs probabilities, which this model does not give.",
+                f"The metric {metric!r} needs probabilities, which this model does not give.",
                 hint="Optimise roc_auc or f1 instead.",
             )
     values, _ = classification_metrics(y, predicted, scores, np.asarray(pipeline.classes_), is_proba=is_proba,

@@ -29,8 +29,14 @@ def select_features(
     target: str | None,
     features: Sequence[str] | None = None,
     roles: Mapping[str, str] | None = None,
+    *,
+    drop_text: bool = False,
 ) -> list[str]:
     """The model's input columns: the given ones, or every column but the target and excluded roles.
+
+    ``drop_text`` leaves free-text columns out of the default too (the Train page's pre-selection:
+    with the default ``text='drop'`` preprocessing they would be dropped, and then show as zero bars
+    in importance charts); columns named in ``features`` are always kept.
 
     Raises
     ------
@@ -46,6 +52,8 @@ def select_features(
     roles = dict(roles or {})
     if features is None:
         chosen = [c for c in df.columns if c != target and roles.get(str(c), "feature") not in EXCLUDED_ROLES]
+        if drop_text:
+            chosen = [c for c in chosen if logical_type(df[c]) != "text"] or chosen
     else:
         chosen = list(dict.fromkeys(features))
         absent = [f for f in chosen if f not in df.columns]

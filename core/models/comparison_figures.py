@@ -5,15 +5,17 @@ with the Pareto front, and a model's stage history.  Same conventions as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.models.figures import ACCENT, MUTED, _finish
+from core.models.figures import MUTED, _finish, model_label
 from core.models.leaderboard import metric_direction, pareto_front
+from core.platform.chart_style import model_colours
+from core.platform.display import format_number, metric_label
 from core.platform.errors import InvalidInputError
 
 __all__ = ["metric_bar_figure", "pareto_figure", "stage_history_figure", "stage_history_table"]
@@ -23,8 +25,12 @@ STAGE_COLOURS = {"none": "#b0b7c0", "staging": "#f2a541", "production": "#2e86ab
 
 
 def _labels(frame: pd.DataFrame) -> list[str]:
+    """Each row's model label, as every chart of a page names (and colours) it: the algorithm in words."""
     if "model" in frame.columns:
         return frame["model"].astype(str).tolist()
+    if "algorithm" in frame.columns:
+        return [model_label(a, n, v) for a, n, v in zip(frame["algorithm"], frame["name"], frame["version"],
+                                                       strict=True)]
     return [f"{n}:{v}" for n, v in zip(frame["name"], frame["version"], strict=True)]
 
 
@@ -37,7 +43,7 @@ def _numeric_metric(frame: pd.DataFrame, metric: str) -> str:
     return metric
 
 
-def metric_bar_figure(frame: pd.DataFrame, metric: str) -> go.Figure:
+def metric_bar_figure(frame: pd.DataFrame, metric: str, colours: Mapping[str, str] | None = None) -> go.Figure:
     """One bar per model version for ``metric`` (cross-validated ones with ± std error bars), the best highlighted."""
     column = _numeric_metric(frame, metric)
     values = pd.to_numeric(frame[column], errors="coerce")
@@ -52,16 +58,21 @@ def metric_bar_figure(frame: pd.DataFrame, metric: str) -> go.Figure:
     error = None
     if column.endswith("_mean") and std_column in frame.columns:
         error = {"type": "data", "array": pd.to_numeric(frame[std_column], errors="coerce")[keep].fillna(0).tolist()}
-    colours = [ACCENT if i == best else MUTED for i in range(len(shown))]
-    fig = go.Figure(go.Bar(x=labels.tolist(), y=shown, marker_color=colours, error_y=error,
-                           text=[f"{v:.3f}" for v in shown], textposition="outside"))
+    by_model = {**model_colours(labels.tolist()), **(colours or {})}  # the page's colours win
+    colours = [by_model[label] for label in labels]
+    outline = {"color": ["#222" if i == best else "rgba(0,0,0,0)" for i in range(len(shown))], "width": 3}
+    text = [format_number(v) + (" (best)" if i == best else "") for i, v in enumerate(shown)]
+    fig = go.Figure(go.Bar(x=labels.tolist(), y=shown, marker={"color": colours, "line": outline}, error_y=error,
+                           text=text, textposition="outside",
+                           hovertemplate="%{x}<br>%{text}<extra></extra>"))
     fig.update_xaxes(type="category", title="model")
-    fig.update_yaxes(title=metric)
+    fig.update_yaxes(title=metric_label(metric))
     better = {"max": " (higher is better)", "min": " (lower is better)"}.get(direction or "", "")
-    return _finish(fig, f"{metric}{better}", showlegend=False)
+    return _finish(fig, f"{metric_label(metric)}{better}", showlegend=False)
 
 
-def pareto_figure(frame: pd.DataFrame, score: str, cost: str = "train_seconds") -> go.Figure:
+def pareto_figure(frame: pd.DataFrame, score: str, cost: str = "train_seconds",
+                  colours: Mapping[str, str] | None = None) -> go.Figure:
     """``score`` against ``cost`` for every model; the Pareto front (nothing both better and cheaper) is joined."""
     column = _numeric_metric(frame, score)
     front = pareto_front(frame, column, cost)
@@ -70,19 +81,24 @@ def pareto_figure(frame: pd.DataFrame, score: str, cost: str = "train_seconds") 
     y = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     on = front.to_numpy()
     fig = go.Figure()
-    fig.add_scatter(x=x[~on], y=y[~on], mode="markers", name="other models", text=labels[~on].tolist(),
-                    marker={"color": MUTED, "size": 9}, hovertemplate="%{text}<br>%{x:.3g}<br>%{y:.4f}<extra></extra>")
     order = np.argsort(x[on], kind="stable")
-    fig.add_scatter(x=x[on][order], y=y[on][order], mode="lines+markers", name="Pareto front",
-                    text=labels[on][order].tolist(), marker={"color": ACCENT, "size": 11},
-                    line={"shape": "hv", "color": ACCENT},
-                    hovertemplate="%{text}<br>%{x:.3g}<br>%{y:.4f}<extra></extra>")
+    fig.add_scatter(x=x[on][order], y=y[on][order], mode="lines", name="Pareto front", hoverinfo="skip",
+                    line={"shape": "hv", "color": MUTED, "dash": "dot"})
+    colours = {**model_colours(labels.tolist()), **(colours or {})}
+    cost_words = metric_label(cost)
+    for i, label in enumerate(labels):  # one trace per model: its colour, its name in the legend and on the point
+        fig.add_scatter(x=[x[i]], y=[y[i]], mode="markers+text", name=label, text=[label],
+                        textposition="top center", marker={"color": colours[label], "size": 14 if on[i] else 10,
+                                                           "symbol": "circle" if on[i] else "circle-open"},
+                        customdata=[[format_number(x[i]), format_number(y[i]), "on the front" if on[i] else ""]],
+                        hovertemplate=f"%{{text}}<br>{cost_words}: %{{customdata[0]}}<br>{metric_label(score)}: "
+                        "%{customdata[1]}<br>%{customdata[2]}<extra></extra>")
     finite = x[np.isfinite(x) & (x > 0)]
     if len(finite) > 1 and finite.max() / finite.min() > 100:
         fig.update_xaxes(type="log")
-    fig.update_xaxes(title=cost.replace("_", " "))
-    fig.update_yaxes(title=score)
-    return _finish(fig, f"{score} against {cost.replace('_', ' ')}")
+    fig.update_xaxes(title=cost_words)
+    fig.update_yaxes(title=metric_label(score))
+    return _finish(fig, f"{metric_label(score)} against {cost_words.lower()}")
 
 
 # -- registry history -------------------------------------------------------------------

@@ -27,14 +27,16 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.ml.catalogue import algorithm_label
 from core.models.card import ModelCard
 from core.models.leaderboard import metric_direction
+from core.platform.chart_style import model_colours, style
 from core.platform.errors import InvalidInputError
 
 __all__ = [
     "calibration_figure", "cluster_sizes_figure", "confusion_matrix_figure",
-    "importance_figure", "importance_series", "metrics_at_threshold", "metrics_table",
-    "pca_figure", "pr_figure", "predicted_vs_actual_figure", "probability_figure",
+    "importance_figure", "importance_series", "metrics_at_threshold", "metrics_table", "model_label",
+    "pca_figure", "pr_figure", "predicted_vs_actual_figure", "probability_figure", "reliability_figure",
     "residual_interval", "residuals_figure", "roc_figure", "shap_figure", "threshold_table", "waterfall_figure",
 ]
 
@@ -61,9 +63,22 @@ def _cards(cards: Mapping[str, Card]) -> Mapping[str, Card]:
     return cards
 
 
+def model_label(algorithm: str, name: str, version: int | str) -> str:
+    """How charts and pickers name a model version: ``"Logistic regression (titanic-survived:3)"``.
+
+    The same label gives the same colour (:func:`core.platform.chart_style.model_colour`) in every chart.
+    """
+    return f"{algorithm_label(algorithm)} ({name}:{version})"
+
+
+def _colour(colours: Mapping[str, str], model: str, n_models: int, n_classes: int) -> dict[str, Any]:
+    """A model's line colour: its own when models are compared; plotly's per class for one multiclass model."""
+    return {"line": {"color": colours[model]}} if n_models > 1 or n_classes == 1 else {}
+
+
 def _finish(fig: go.Figure, title: str, **layout: Any) -> go.Figure:
     fig.update_layout(title=title, **{**_LAYOUT, **layout})
-    return fig
+    return style(fig)  # text at least 14 px: legible on a projector
 
 
 # -- classification ---------------------------------------------------------------------
@@ -87,30 +102,34 @@ def _line_name(model: str, cls: str, n_models: int, n_classes: int, score: str) 
     return f"{model} ({score})" if n_classes == 1 else f"{model} · {cls} ({score})"
 
 
-def roc_figure(cards: Mapping[str, Card]) -> go.Figure:
+def roc_figure(cards: Mapping[str, Card], colours: Mapping[str, str] | None = None) -> go.Figure:
     """ROC curves of one or several models; multiclass models draw one one-vs-rest line per class."""
     cards = _cards(cards)
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dot", "color": MUTED}))
+    colours = {**model_colours(list(cards)), **(colours or {})}  # the page's colours win
     for model, card in cards.items():
         roc = _curves(card).get("roc") or {}
         for cls, curve in roc.items():
             name = _line_name(model, str(cls), len(cards), len(roc), f"AUC {curve['auc']:.3f}")
-            fig.add_scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name=name)
+            fig.add_scatter(x=curve["fpr"], y=curve["tpr"], mode="lines", name=name,
+                            **_colour(colours, model, len(cards), len(roc)))
     _need(len(fig.data) > 1, "ROC curve")
     fig.update_xaxes(title="false positive rate", range=[0, 1])
     fig.update_yaxes(title="true positive rate", range=[0, 1.02])
     return _finish(fig, "ROC curve" + ("s" if len(fig.data) > 2 else ""))
 
 
-def pr_figure(cards: Mapping[str, Card]) -> go.Figure:
+def pr_figure(cards: Mapping[str, Card], colours: Mapping[str, str] | None = None) -> go.Figure:
     """Precision-recall curves, as :func:`roc_figure`; a single binary model also shows the no-skill line."""
     cards = _cards(cards)
     fig = go.Figure()
+    colours = {**model_colours(list(cards)), **(colours or {})}  # the page's colours win
     for model, card in cards.items():
         pr = _curves(card).get("pr") or {}
         for cls, curve in pr.items():
             name = _line_name(model, str(cls), len(cards), len(pr), f"AP {curve['average_precision']:.3f}")
-            fig.add_scatter(x=curve["recall"], y=curve["precision"], mode="lines", name=name)
+            fig.add_scatter(x=curve["recall"], y=curve["precision"], mode="lines", name=name,
+                            **_colour(colours, model, len(cards), len(pr)))
     _need(fig.data, "precision-recall curve")
     if len(cards) == 1 and len(fig.data) == 1:
         share = _positive_share(next(iter(cards.values())))
@@ -132,21 +151,58 @@ def _positive_share(card: Card) -> float | None:
     return float(counts[cm["labels"].index(positive)].sum() / total) if total else None
 
 
-def calibration_figure(cards: Mapping[str, Card]) -> go.Figure:
+def calibration_figure(cards: Mapping[str, Card], colours: Mapping[str, str] | None = None) -> go.Figure:
     """Observed share of positives against the mean predicted probability, per probability bin."""
     cards = _cards(cards)
     fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
                                line={"dash": "dot", "color": MUTED}))
+    colours = {**model_colours(list(cards)), **(colours or {})}  # the page's colours win
     for model, card in cards.items():
         cal = _curves(card).get("calibration")
         if cal:
             fig.add_scatter(x=cal["predicted"], y=cal["observed"], mode="lines+markers", name=model,
-                            customdata=cal["count"],
+                            customdata=cal["count"], marker={"color": colours[model]},
+                            line={"color": colours[model]},
                             hovertemplate="predicted %{x:.2f}<br>observed %{y:.2f}<br>%{customdata} rows")
     _need(len(fig.data) > 1, "calibration curve")
     fig.update_xaxes(title="mean predicted probability", range=[0, 1])
     fig.update_yaxes(title="observed share of positives", range=[0, 1.02])
     return _finish(fig, "Calibration")
+
+
+def reliability_figure(card: Card) -> go.Figure:
+    """One binary model's reliability curve over the rows in each probability bin, titled with its Brier score.
+
+    The line is the observed share of positives against the mean predicted probability per bin
+    (on the diagonal: a predicted 30% comes true 30% of the time); the bars, on the right axis,
+    how many test rows each bin holds, so a bend drawn from a handful of rows reads as such.
+    """
+    one = ModelCard.of(card)
+    cal = _need(one.curves.get("calibration"), "calibration curve")
+    predicted = np.asarray(cal["predicted"], dtype=float)
+    counts = np.asarray(cal["count"], dtype=float)
+    if cal.get("bin_low") is not None and cal.get("bin_high") is not None:
+        low, high = np.asarray(cal["bin_low"], dtype=float), np.asarray(cal["bin_high"], dtype=float)
+    else:  # stored before the bins were: tenths, as evaluate has always binned
+        low = np.clip(np.floor(predicted * 10) / 10, 0.0, 0.9)
+        high = low + 0.1
+    fig = go.Figure()
+    fig.add_bar(x=(low + high) / 2, y=counts, width=high - low, name="test rows in the bin", yaxis="y2",
+                marker={"color": MUTED, "opacity": 0.25},
+                hovertemplate="%{y:,} rows predicted %{customdata}<extra></extra>",
+                customdata=[f"{a:.0%}–{b:.0%}" for a, b in zip(low, high, strict=True)])
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfectly calibrated",
+                    line={"dash": "dot", "color": MUTED})
+    fig.add_scatter(x=predicted, y=cal["observed"], mode="lines+markers", name="observed share", customdata=counts,
+                    line={"color": ACCENT}, marker={"color": ACCENT},
+                    hovertemplate="predicted %{x:.0%}<br>observed %{y:.0%}<br>%{customdata:,} rows<extra></extra>")
+    brier = cal.get("brier", one.metrics.get("brier"))
+    title = "Calibration" + (f": Brier score {float(brier):.3f} (0 is perfect, 0.25 a coin toss)"
+                             if isinstance(brier, int | float) else "")
+    return _finish(fig, title, xaxis={"title": "predicted probability", "range": [0, 1], "tickformat": ".0%"},
+                   yaxis={"title": "observed share of positives", "range": [0, 1.02], "tickformat": ".0%"},
+                   yaxis2={"title": "test rows", "overlaying": "y", "side": "right", "showgrid": False,
+                           "rangemode": "tozero"})
 
 
 def threshold_table(card: Card) -> pd.DataFrame:
@@ -185,11 +241,12 @@ def _sample_note(card: Card, shown: int) -> str:
     return f" ({shown:,} of {total:,} test rows)" if total and total > shown else ""
 
 
-def predicted_vs_actual_figure(cards: Mapping[str, Card]) -> go.Figure:
+def predicted_vs_actual_figure(cards: Mapping[str, Card], colours: Mapping[str, str] | None = None) -> go.Figure:
     """Predicted against actual values of one or several regression models, with the ideal diagonal."""
     cards = _cards(cards)
     fig = go.Figure()
     low, high = np.inf, -np.inf
+    colours = {**model_colours(list(cards)), **(colours or {})}  # the page's colours win
     for model, card in cards.items():
         scatter = _curves(card).get("scatter")
         if not scatter:
@@ -199,7 +256,7 @@ def predicted_vs_actual_figure(cards: Mapping[str, Card]) -> go.Figure:
         low = min(low, np.nanmin(actual), np.nanmin(predicted))
         high = max(high, np.nanmax(actual), np.nanmax(predicted))
         fig.add_trace(go.Scattergl(x=actual, y=predicted, mode="markers", name=model,
-                                   marker={"size": 5, "opacity": 0.6}))
+                                   marker={"size": 5, "opacity": 0.6, "color": colours[model]}))
     _need(fig.data, "predicted-vs-actual data (regression only)")
     fig.add_scatter(x=[low, high], y=[low, high], mode="lines", name="perfect", line={"dash": "dot", "color": MUTED})
     fig.update_xaxes(title="actual")

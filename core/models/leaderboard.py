@@ -203,6 +203,20 @@ def best_per_metric(frame: pd.DataFrame) -> dict[str, Hashable]:
     return best
 
 
+def best_within(frame: pd.DataFrame, groups: Sequence[Hashable]) -> dict[str, list[Hashable]]:
+    """``{metric: [index of the best row of each group]}``: a best per task, never one across unrelated tasks.
+
+    ``groups`` gives each row's group (its dataset and target), in the frame's order; rows of
+    a group compete only with each other.  Ties go to a group's first row.
+    """
+    keys = pd.Series(list(groups), index=frame.index)
+    best: dict[str, list[Hashable]] = {}
+    for _, part in frame.groupby(keys, sort=False):
+        for column, index in best_per_metric(part).items():
+            best.setdefault(column, []).append(index)
+    return best
+
+
 def pareto_front(frame: pd.DataFrame, score: str, cost: str = "train_seconds", *,
                  higher_is_better: bool | None = None) -> pd.Series:
     """``True`` for rows no other row beats on both ``score`` and ``cost``.
@@ -345,6 +359,6 @@ def _better(metric: str, a: float | None, b: float | None, la: str, lb: str) -> 
 
 
 __all__ = [
-    "best_per_metric", "compare", "flatten_metrics", "leaderboard", "metric_columns", "metric_direction",
+    "best_per_metric", "best_within", "compare", "flatten_metrics", "leaderboard", "metric_columns", "metric_direction",
     "pareto_front", "to_csv_bytes", "to_excel_bytes",
 ]

@@ -342,9 +342,11 @@ def _text(series: pd.Series) -> dict:
     sample = stride_sample(series).dropna()
     n_unique = int(sample.nunique())
     mean_length = float(sample.astype(str).str.len().mean()) if len(sample) else 0.0
+    # The form starts at a real training value: the most frequent text of the sample.
+    default = str(sample.astype(str).value_counts(sort=True).index[0]) if len(sample) else ""
     return {
         "stats": {"sample_size": int(len(sample)), "sample_unique": n_unique, "mean_length": mean_length},
-        "form": _form("text", ""),
+        "form": _form("text", default),
     }
 
 

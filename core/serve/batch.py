@@ -36,6 +36,7 @@ from core.serve.compiled_trees import CHECK_ROWS, CompiledTrees, compiled_trees
 from core.serve.drift import DRIFT_ROWS, detect_drift
 from core.serve.loaded import LoadedModel, load_model
 from core.serve.outputs import output_table
+from core.serve.row_ids import id_columns_in
 from core.serve.validation import ValidationReport, validate_and_coerce
 
 __all__ = ["BATCH_JOB", "batch_predict_job", "predict_file", "run_of_job", "submit_batch", "validate_file"]
@@ -87,6 +88,10 @@ def predict_file(
     missing column, too many unreadable values) stops the scoring; the rest
     is only validated, so that the error lists the same problems, with the
     same counts, as ``validate_file``.  Nothing is stored or recorded then.
+
+    The output starts with the rows' id columns (the training dataset's ``id``
+    role, when the file has them), or with every input column when
+    ``keep_columns``, so that it joins back to the rows it scored.
     """
     report_progress = progress or (lambda _f, _m: None)
     check = check_cancelled or (lambda: None)
@@ -94,7 +99,8 @@ def predict_file(
     scorer = model.scorer
     contributions = contributions and model.kind != "clustering"
     data = InputFile.open(check_input_file(path))
-    only = None if keep_columns else data.columns_to_read(model.features)
+    ids = [] if keep_columns else id_columns_in(ws, model.version, data.columns, model.features)
+    only = None if keep_columns else data.columns_to_read(model.features + ids)
     trees = _trees(ws, model, data.rows)
     started = time.perf_counter()
     reports: list[ValidationReport] = []
@@ -117,7 +123,8 @@ def predict_file(
                         not trees.matches(scorer.model, scorer.model_input(X.iloc[:CHECK_ROWS])):
                     trees = None
                 scores = scorer.score(X, trees=trees)
-                table = output_table(scorer, chunk if keep_columns else None, X, scores, contributions)
+                table = output_table(scorer, chunk if keep_columns else chunk[ids] if ids else None, X,
+                                     scores, contributions)
                 if writer is None:
                     writer = pq.ParquetWriter(out_path, table.schema, compression="zstd")
                 writer.write_table(table.cast(writer.schema))

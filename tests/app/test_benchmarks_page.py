@@ -64,7 +64,52 @@ def test_no_models_points_to_train(app):
     assert "No model has been trained yet" in texts(app.info)
 
 
+def widen(at: AppTest) -> None:
+    at.toggle(key="benchmarks.all_tasks").set_value(True).run()
+    assert not at.exception, at.exception
+
+
+def scope_to(at: AppTest, dataset: str) -> None:
+    task = next(t for t in at.selectbox(key="benchmarks.task").options if t.startswith(dataset))
+    at.selectbox(key="benchmarks.task").set_value(task).run()
+    assert not at.exception, at.exception
+
+
+def open_on_dataset(app_home: Path, name: str, version: int) -> AppTest:
+    """The page as a session that last worked on dataset ``name``@``version`` (as the Train page leaves it)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.session_state["dataset.current"] = (name, version)
+    at.switch_page("pages/benchmarks.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_opens_scoped_to_the_task_last_worked_on_and_widens_in_one_click(template, app_home):
+    copy_home(template, app_home)
+    at = open_on_dataset(app_home, "titanic", 1)
+    assert at.selectbox(key="benchmarks.task").value == ("titanic", "survived", "binary")
+    assert at.dataframe[0].value["model"].tolist() == [f"{TITANIC}:1", f"{TITANIC}:2"]  # no mpg model beside them
+    assert "2 of 2 model versions of titanic · survived (binary) (3 in all)" in texts(at.caption)
+    widen(at)
+    assert len(at.dataframe[0].value) == 3
+    assert "best value of each metric within each dataset and target" in texts(at.caption)
+    fresh = open_page(app_home)  # a session that worked on nothing yet: the newest task, alone
+    assert fresh.dataframe[0].value["model"].tolist() == [f"{MPG}:1"]
+
+
+def test_the_widened_board_marks_a_best_per_task_never_one_across_tasks(page):
+    widen(page)
+    board = page.dataframe[0]
+    frame = board.value
+    column = list(frame.columns).index("train_seconds")
+    assert not any(c == column for _, c in highlighted(board))  # a cost, not a score: never "best"
+    marked_rows = {r for r, _ in highlighted(board)}
+    assert 0 in marked_rows and marked_rows & {1, 2}  # mpg's best and titanic's best, each in its own task
+
+
 def test_leaderboard_lists_every_version_with_cv_and_highlights_the_best(page):
+    widen(page)
     board = page.dataframe[0]
     frame = board.value
     assert frame["model"].tolist() == [f"{MPG}:1", f"{TITANIC}:1", f"{TITANIC}:2"]
@@ -76,10 +121,11 @@ def test_leaderboard_lists_every_version_with_cv_and_highlights_the_best(page):
     assert (0, list(frame.columns).index("rmse")) in highlighted(board)  # the only regression model
     labels = [b.label for b in page.get("download_button")]
     assert labels == ["Download CSV", "Download Excel"]
-    assert "3 of 3 model versions" in texts(page.caption)
+    assert "3 of 3 model versions of every dataset and target" in texts(page.caption)
 
 
 def test_filters_narrow_the_leaderboard(page):
+    widen(page)
     page.multiselect(key="benchmarks.algorithms").set_value(["lightgbm"]).run()
     assert page.dataframe[0].value["model"].tolist() == [f"{TITANIC}:2"]
     page.multiselect(key="benchmarks.algorithms").set_value([]).run()
@@ -95,17 +141,19 @@ def test_filters_narrow_the_leaderboard(page):
 
 
 def test_charts_for_a_metric_curves_pareto_and_regression(page):
+    widen(page)
     page.selectbox(key="benchmarks.bar_metric").set_value("cv_roc_auc").run()
     page.selectbox(key="benchmarks.pareto_metric").set_value("roc_auc").run()
     assert not page.exception and not page.error
     charts = page.get("plotly_chart")
     assert len(charts) >= 5  # metric bars, ROC, PR, Pareto, predicted vs actual
-    assert page.multiselect(key="benchmarks.curve_models").value == [
+    assert page.multiselect(key="benchmarks.curve_models.all").value == [
         mv.id for mv in registry.list_versions(workspace(), TITANIC)]
 
 
 def test_two_models_side_by_side(page):
     ids = {mv.label: mv.id for mv in registry.list_versions(workspace())}
+    scope_to(page, "titanic")
     page.selectbox(key="benchmarks.compare_a").set_value(ids[f"{TITANIC}:1"]).run()
     page.selectbox(key="benchmarks.compare_b").set_value(ids[f"{TITANIC}:2"]).run()
     frames = [df.value for df in page.dataframe]

@@ -10,14 +10,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.data import datasets
-from core.data.ingest import import_sample
 from core.models import registry
+from core.models.ranking import best_version
+from core.models.training_stats import feature_specs
 from core.platform import jobs
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
 from core.serve import prediction_runs
 from core.serve.loaded import load_model
 from core.serve.one_row import predict_one
+from core.serve.outputs import output_bytes
 from tests.app.conftest import ROOT, texts
 from tests.support.models import copy_home, template_home, train_sample
 
@@ -73,19 +75,27 @@ def test_no_models_points_to_train(app):
     assert "There are no models yet" in texts(app.info)
 
 
-def test_the_default_version_is_production_else_the_latest(page):
-    assert page.selectbox(key=f"predict.version.{TITANIC}").value == 2
-    assert f"Using {TITANIC}:2, the latest version (none is in production)." in texts(page.caption)
-    registry.promote(workspace(), TITANIC, 1)
+def shown() -> registry.ModelVersionInfo:
+    """The version the page opens on: production, else the best by the primary metric."""
+    return best_version(registry.list_versions(workspace(), TITANIC))
+
+
+def test_the_default_version_is_production_else_the_best_by_the_primary_metric(page):
+    v1, v2 = registry.list_versions(workspace(), TITANIC)
+    assert v1.metrics["roc_auc"] > v2.metrics["roc_auc"]  # logistic regression beats the newer decision tree
+    assert page.selectbox(key=f"predict.version.{TITANIC}").value == 1
+    assert f"Using {TITANIC}:1, the best by ROC AUC (none is in production)." in texts(page.caption)
+    assert "v1 · none · Logistic regression" in page.selectbox(key=f"predict.version.{TITANIC}").options
+    registry.promote(workspace(), TITANIC, 2)
     fresh = open_page()  # a new browser session
-    assert fresh.selectbox(key=f"predict.version.{TITANIC}").value == 1
-    assert f"Using {TITANIC}:1, the production version." in texts(fresh.caption)
-    fresh.selectbox(key=f"predict.version.{TITANIC}").set_value(2).run()
-    assert f"Using {TITANIC}:2 (none); the default would be {TITANIC}:1 (production)." in texts(fresh.caption)
+    assert fresh.selectbox(key=f"predict.version.{TITANIC}").value == 2
+    assert f"Using {TITANIC}:2, the production version." in texts(fresh.caption)
+    fresh.selectbox(key=f"predict.version.{TITANIC}").set_value(1).run()
+    assert f"Using {TITANIC}:1 (none); the default would be {TITANIC}:2 (production)." in texts(fresh.caption)
 
 
 def test_one_row_form_predicts_and_explains(page):
-    mv = registry.get_version(workspace(), TITANIC)
+    mv = shown()
     page.selectbox(key=f"predict.row.{mv.id}.sex").set_value("female")
     page.number_input(key=f"predict.row.{mv.id}.pclass").set_value(1)
     page.button(key=f"FormSubmitter:predict.row.form.{mv.id}-Predict").click().run()
@@ -98,14 +108,14 @@ def test_one_row_form_predicts_and_explains(page):
     assert text and not set(text) & set(form)
     assert (form["sex"], form["pclass"], len(form)) == ("female", 1, 11 - len(text))
     assert f"Not asked: {', '.join(text)} (free text, which this model does not use)." in texts(page.caption)
-    expected = predict_one(load_model(workspace(), TITANIC), {**form, **dict.fromkeys(text, "")})
+    expected = predict_one(load_model(workspace(), mv), {**form, **dict.fromkeys(text, "")})
     metric = next(m for m in page.metric if m.label == "Prediction")
     assert metric.value == str(expected.prediction)
     assert len(page.get("plotly_chart")) >= 2  # the probability bars and the SHAP waterfall
 
 
 def test_an_out_of_range_value_is_predicted_with_a_warning(page):
-    mv = registry.get_version(workspace(), TITANIC)
+    mv = shown()
     page.number_input(key=f"predict.row.{mv.id}.age").set_value(900.0)
     page.button(key=f"FormSubmitter:predict.row.form.{mv.id}-Predict").click().run()
     assert not page.exception
@@ -166,10 +176,10 @@ def test_drift_of_an_uploaded_file(page):
 
 
 def test_a_tampered_model_is_refused_with_a_clear_message(page):
-    mv = registry.get_version(workspace(), f"{TITANIC}:1")
+    mv = registry.get_version(workspace(), f"{TITANIC}:2")  # not the one the page opened on (and loaded)
     path = Path(workspace().settings.home) / "artifacts" / mv.artifact_key
     path.write_bytes(path.read_bytes()[:-5] + b"xxxxx")
-    page.selectbox(key=f"predict.version.{TITANIC}").set_value(1).run()
+    page.selectbox(key=f"predict.version.{TITANIC}").set_value(2).run()
     assert not page.exception
     assert "does not match its recorded checksum" in texts(page.error)
     assert "Traceback" not in texts(page.error)
@@ -177,8 +187,10 @@ def test_a_tampered_model_is_refused_with_a_clear_message(page):
 
 def test_retrain_on_a_newer_version_then_compare_and_promote(page):
     ws = workspace()
-    import_sample(ws, "titanic")  # titanic@2
-    page.run()
+    first = datasets.get_version(ws, "titanic@1")  # titanic@2: the same rows again (a sample loaded twice no longer is)
+    datasets.save_version(ws, "titanic", datasets.load_table(ws, first), provenance=first.provenance,
+                          roles=first.roles, if_exists="new_version")
+    page.selectbox(key=f"predict.version.{TITANIC}").set_value(2).run()  # retrain the decision tree
     page.button(key="predict.retrain.start").click().run()
     assert not page.exception
     [job] = jobs.list_jobs(ws, kind="train")
@@ -190,3 +202,32 @@ def test_retrain_on_a_newer_version_then_compare_and_promote(page):
     page.button(key="predict.retrain.promote").click().run()
     assert f"Promoted {TITANIC}:3 to production." in texts(page.success)
     assert registry.get_version(ws, f"{TITANIC}@production").version == 3
+
+
+def test_a_batch_with_the_input_columns_on_request_joins_back(page):
+    people = rows()
+    upload(page, "predict.batch", "people.csv", csv_bytes(people))
+    page.checkbox(key="predict.batch.with_inputs").check().run()
+    page.button(key="predict.batch.start").click().run()
+    assert not page.exception
+    ws = workspace()
+    [job] = jobs.list_jobs(ws, kind="predict_batch")
+    assert job.params["keep_columns"] is True
+    assert jobs.wait(ws, job.id, timeout=120).status == "succeeded", jobs.get(ws, job.id).error
+    [run] = prediction_runs.list_runs(ws, TITANIC)
+    out = pd.read_parquet(io.BytesIO(output_bytes(ws, run, "parquet")))
+    assert list(out.columns)[: len(people.columns)] == list(people.columns)
+    assert out["name"].tolist() == people["name"].tolist() and "prediction" in out.columns
+
+
+def test_every_field_of_the_one_row_form_starts_at_a_training_value(page):
+    mv = shown()
+    specs = {s.name: s for s in feature_specs(load_model(workspace(), mv).reference)}
+    fields = [w for w in [*page.selectbox, *page.number_input, *page.text_input, *page.checkbox, *page.date_input]
+              if w.key and w.key.startswith(f"predict.row.{mv.id}.")]
+    assert fields
+    for widget in fields:
+        spec = specs[widget.key.removeprefix(f"predict.row.{mv.id}.")]
+        assert widget.value not in (None, ""), spec.name
+        if spec.widget in ("select", "text"):
+            assert widget.value == spec.default, spec.name  # the most frequent value

@@ -17,9 +17,22 @@ def workspace() -> Workspace:
     return Workspace.open(Settings.load())
 
 
+def wait_for_estimates(at, tries: int = 120) -> list[pd.DataFrame]:
+    """The estimates tables once every row has filled in (they are computed in the background)."""
+    import time
+
+    for _ in range(tries):
+        tables = [df.value for df in at.dataframe if "estimated time" in df.value.columns]
+        if tables and "estimating…" not in tables[0]["estimated time"].tolist():
+            return tables
+        time.sleep(0.5)
+        at.run()
+    raise AssertionError("the estimates never filled in")
+
+
 def run_training(at, algorithms: list[str], kind: str) -> jobs.JobInfo:
     at.multiselect(key=f"train.algorithms.{kind}").set_value(algorithms).run()
-    [estimates] = [df.value for df in at.dataframe if "estimated time" in df.value.columns]
+    [estimates] = wait_for_estimates(at)
     assert estimates["algorithm"].tolist() == algorithms  # shown for each choice before anything starts
     assert estimates["fits in memory"].all()
     at.button(key="train.start").click().run()

@@ -117,7 +117,10 @@ def test_every_sample_loads_with_its_roles(ws):
         version = import_sample(ws, info.key)
         assert version.n_rows == info.rows and version.target == info.target
     again = import_sample(ws, "titanic")
-    assert again.version == 2  # loading a sample twice adds a version, never fails
+    assert again.version == 1  # loading a sample twice never fails, nor makes an identical second version
+    assert [v.version for v in datasets.list_versions(ws, "titanic")] == [1]
+    changed = datasets.set_roles(ws, again, {**again.roles, "name": "ignore"})
+    assert import_sample(ws, "titanic").version == changed.version + 1  # the latest differs: a new version
 
 
 def test_a_table_is_described_without_pandas_and_written_compactly(ws):

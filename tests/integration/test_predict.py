@@ -349,3 +349,25 @@ def test_drift_flags_the_feature_shifted_on_purpose_and_not_the_others(ws, tmp_p
 def _write(tmp_path: Path, frame: pd.DataFrame) -> Path:
     frame.to_parquet(tmp_path / "same.parquet")
     return tmp_path / "same.parquet"
+
+
+# -- joining back: the rows' ids --------------------------------------------------------------
+def test_a_batch_output_starts_with_the_rows_id_column_and_keeps_the_inputs_on_request(ws, tmp_path):
+    rows = _rows(ws, "mpg", n=120)  # Auto MPG's "Name" has the id role
+    assert datasets.get_version(ws, "mpg").roles["Name"] == "id"
+    rows.to_parquet(tmp_path / "cars.parquet")
+    rows.to_csv(tmp_path / "cars.csv", index=False)
+    model = load_model(ws, MPG)
+    assert "Name" not in model.features
+    for name in ("cars.parquet", "cars.csv"):
+        out = _scored(ws, predict_file(ws, model, tmp_path / name, chunk_rows=50))
+        assert list(out.columns) == ["Name", "prediction"]
+        assert out["Name"].tolist() == rows["Name"].tolist()  # joins back row by row
+    kept = _scored(ws, predict_file(ws, model, tmp_path / "cars.parquet", keep_columns=True))
+    assert list(kept.columns) == [*rows.columns, "prediction"]
+
+
+def test_a_file_without_the_id_column_is_scored_without_it(ws, tmp_path):
+    _rows(ws, "mpg").drop(columns=["Name"]).to_parquet(tmp_path / "anonymous.parquet")
+    out = _scored(ws, predict_file(ws, load_model(ws, MPG), tmp_path / "anonymous.parquet"))
+    assert list(out.columns) == ["prediction"] and len(out) == 300

@@ -75,7 +75,9 @@ def test_retraining_plans_newer_versions_and_compares_with_production(ws):
     plan = plan_retraining(ws, first)
     assert plan.dataset == "titanic" and plan.newer == []
     assert plan.blocked == "There is no version of 'titanic' newer than titanic@1."
-    newer = import_sample(ws, "titanic")  # a second version of the same dataset
+    old = datasets.get_version(ws, "titanic@1")  # a second version of the same dataset (same rows, made anew)
+    newer = datasets.save_version(ws, "titanic", datasets.load_table(ws, old), provenance=old.provenance,
+                                  roles=old.roles, if_exists="new_version")
     plan = plan_retraining(ws, first)
     assert [v.label for v in plan.newer] == [newer.label] and plan.blocked is None
     with pytest.raises(InvalidInputError, match="is not a newer version of 'titanic' than titanic@1"):

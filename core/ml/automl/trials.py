@@ -153,8 +153,8 @@ def fit_trial(data: SearchData, config: TrialConfig, *, deadline: float | None =
                  pipeline.named_steps and not weigh)
     if stops:
         params["n_estimators"] = _fit_early_stopped(pipeline, X, y, data, deadline)
-    else:
-        fit_pipeline(pipeline, X, y, weigh=weigh)
+    else:  # the search stops boosters on its own validation rows, or was told not to: no second split
+        fit_pipeline(pipeline, X, y, weigh=weigh, early_stopping=False)
     predictions = predict_scores(pipeline, data.X_val, data.task)
     metrics = metrics_of(data, predictions, np.asarray(pipeline.classes_) if data.task == "classification" else None)
     return TrialOutcome(pipeline, predictions, metrics, params, time.perf_counter() - started)

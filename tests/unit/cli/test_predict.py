@@ -70,6 +70,17 @@ def test_predict_csv_writes_one_row_per_input_row_in_order(cli_ws, rows, tmp_pat
     assert (run.n_rows, run.source) == (60, "in.csv")
 
 
+def test_predict_with_inputs_copies_every_input_column_before_the_predictions(cli_ws, rows, tmp_path, capsys):
+    rows.to_csv(tmp_path / "in.csv", index=False)
+    for flag in ("--with-inputs", "--keep-columns"):  # the old name still works
+        code, _, err = _run(capsys, "predict", "--model", NAME, "--input", tmp_path / "in.csv",
+                            "--output", tmp_path / "out.csv", flag)
+        assert code == 0, err
+        written = pd.read_csv(tmp_path / "out.csv")
+        assert list(written.columns) == [*rows.columns, "prediction", "probability_0", "probability_1"]
+        assert written["name"].tolist() == rows["name"].tolist()
+
+
 def test_predict_parquet_by_extension_and_a_versioned_reference(cli_ws, rows, tmp_path, capsys):
     rows.to_parquet(tmp_path / "in.parquet")
     code, _, err = _run(capsys, "predict", "--model", f"{NAME}:1", "--input", tmp_path / "in.parquet",

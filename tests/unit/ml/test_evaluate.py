@@ -43,6 +43,7 @@ def test_binary_metrics_match_sklearn():
         "roc_auc": m.roc_auc_score(truth, proba[:, 1]),
         "pr_auc": m.average_precision_score(truth, proba[:, 1]),
         "log_loss": m.log_loss(y, proba, labels=["neg", "pos"]),
+        "brier": m.brier_score_loss(truth, proba[:, 1]),
     }
     assert got == pytest.approx(expected)
     assert notes == []

@@ -12,6 +12,7 @@ from core.models import comparison_figures as cf
 from core.models import figures as mf
 from core.models.leaderboard import leaderboard
 from core.models.registry import ModelVersionInfo, Transition
+from core.platform.chart_style import model_colours
 from core.platform.errors import InvalidInputError
 
 UTC = dt.UTC
@@ -234,17 +235,22 @@ def board() -> pd.DataFrame:
     ])
 
 
-def test_metric_bars_highlight_the_best_in_the_right_direction(board):
+LABELS = ["Alg1 (m:1)", "Alg2 (m:2)", "Alg3 (m:3)"]  # the algorithm in words, then the version
+
+
+def test_metric_bars_mark_the_best_in_the_right_direction_in_each_models_own_colour(board):
     auc = cf.metric_bar_figure(board, "roc_auc").data[0]
-    assert list(auc.x) == ["m:1", "m:2", "m:3"] and list(auc.marker.color) == [mf.ACCENT, mf.MUTED, mf.MUTED]
+    assert list(auc.x) == LABELS
+    assert list(auc.marker.color) == list(model_colours(LABELS).values())
+    assert list(auc.text) == ["0.900 (best)", "0.800", "0.700"]  # the mark is in words, not colour alone
     loss = cf.metric_bar_figure(board, "log_loss")
-    assert list(loss.data[0].marker.color) == [mf.MUTED, mf.ACCENT, mf.MUTED]
-    assert loss.layout.title.text == "log_loss (lower is better)"
+    assert list(loss.data[0].text) == ["0.400", "0.300 (best)", "0.500"]
+    assert loss.layout.title.text == "Log loss (lower is better)"
 
 
 def test_cross_validated_metric_bars_carry_std_error_bars(board):
     bars = cf.metric_bar_figure(board, "cv_roc_auc").data[0]
-    assert list(bars.x) == ["m:1", "m:2"]  # m:3 was not cross-validated
+    assert list(bars.x) == LABELS[:2]  # m:3 was not cross-validated
     assert list(bars.y) == [0.88, 0.81] and list(bars.error_y.array) == [0.02, 0.01]
     assert list(cf.metric_bar_figure(board, "cv_roc_auc_mean").data[0].error_y.array) == [0.02, 0.01]
 
@@ -259,10 +265,14 @@ def test_metric_bars_refuse_unknown_or_empty_metrics(board):
 
 def test_pareto_figure_joins_the_models_nothing_beats_on_score_and_time(board):
     fig = cf.pareto_figure(board, "roc_auc")
-    others, front = fig.data
-    assert list(front.text) == ["m:2", "m:1"]  # ordered by training time: 1 s then 10 s
-    assert list(front.x) == [1.0, 10.0] and list(others.text) == ["m:3"]  # 0.7 in 5 s loses to 0.8 in 1 s
-    assert fig.layout.xaxis.title.text == "train seconds"
+    front, *points = fig.data
+    assert front.name == "Pareto front" and list(front.x) == [1.0, 10.0]  # m:2 in 1 s, then m:1 in 10 s
+    assert list(front.y) == [0.8, 0.9]
+    assert [p.name for p in points] == LABELS and [list(p.text) for p in points] == [[x] for x in LABELS]
+    assert all("text" in p.mode for p in points)  # every point carries its model's name on the chart
+    assert [p.marker.color for p in points] == list(model_colours(LABELS).values())
+    assert [p.marker.symbol for p in points] == ["circle", "circle", "circle-open"]  # 0.7 in 5 s loses to 0.8 in 1 s
+    assert fig.layout.xaxis.title.text == "Training time (s)"
 
 
 # -- registry history ---------------------------------------------------------------------

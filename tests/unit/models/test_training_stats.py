@@ -233,3 +233,12 @@ def test_duplicate_feature_column_names() -> None:
     df = pd.DataFrame([[1, 2], [3, 4]], columns=["a", "a"])
     with pytest.raises(InvalidInputError, match=r"Column names must be unique; repeated: a"):
         build_reference(df, ["a"])
+
+
+def test_a_text_field_starts_at_the_most_frequent_training_text() -> None:
+    notes = ["call back", "no answer", "call back", None, "wrong number", "call back"] * 30
+    frame = pd.DataFrame({"notes": notes + [f"one-off remark number {i}" for i in range(200)]})
+    [spec] = feature_specs(build_reference(frame, ["notes"]))
+    assert spec.widget == "text" and spec.default == "call back"
+    [empty] = feature_specs(build_reference(pd.DataFrame({"notes": pd.Series([None] * 5, dtype=object)}), ["notes"]))
+    assert empty.default in ("", None)  # no training text: nothing to start at

@@ -38,7 +38,8 @@ def test_recommendations_are_ranked_from_the_measured_priors(titanic):
     assert all(r.evidence > 0 and r.why and 0 < r.expected_score <= 1 for r in ranking)
     assert ranking[0].why.startswith(f"{ranking[0].label} first:")
     scores = [r.expected_score for r in ranking]
-    assert scores == sorted(scores, reverse=True)
+    # best expected first; scores equal to 3 decimals count as a tie, which the faster one wins
+    assert all(a >= b - 0.001 for a, b in zip(scores, scores[1:], strict=False))
 
 
 def test_a_budget_below_one_cheap_fit_says_so_and_suggests_one(titanic):
