@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from core.data.ingest import discard_staged
 from core.data.sources.input_chunks import CHUNK_ROWS, InputFile, check_input_file
 from core.data.target import ProblemKind
 from core.models import registry
@@ -34,12 +33,12 @@ from core.platform.workspace import Workspace
 from core.serve import prediction_runs
 from core.serve.compiled_trees import CHECK_ROWS, CompiledTrees, compiled_trees
 from core.serve.drift import DRIFT_ROWS, detect_drift
-from core.serve.loaded import LoadedModel, load_model
+from core.serve.loaded import LoadedModel
 from core.serve.outputs import output_table
 from core.serve.row_ids import id_columns_in
 from core.serve.validation import ValidationReport, validate_and_coerce
 
-__all__ = ["BATCH_JOB", "batch_predict_job", "predict_file", "run_of_job", "submit_batch", "validate_file"]
+__all__ = ["BATCH_JOB", "predict_file", "run_of_job", "submit_batch", "validate_file"]
 
 
 
@@ -253,19 +252,3 @@ def run_of_job(ws: Workspace, job: jobs.JobInfo) -> prediction_runs.PredictionRu
     name = registry.parse_ref(job.params["model"])[0]
     run_id = job.result.get("run_id")
     return next((r for r in prediction_runs.list_runs(ws, name) if r.id == run_id), None)
-
-
-def batch_predict_job(ctx, model: str, path: str, contributions: bool = False, keep_columns: bool = False,
-                      source: str = "", discard: bool = True) -> dict[str, Any]:
-    """Job body: score a staged file with ``model`` (a registry reference)."""
-    try:
-        loaded = load_model(ctx.ws, model)
-        ctx.log(f"Scoring {source or Path(path).name} with {loaded.version.label}")
-        run = predict_file(ctx.ws, loaded, Path(path), contributions=contributions, keep_columns=keep_columns,
-                           progress=ctx.progress, check_cancelled=ctx.check_cancelled, source=source,
-                           job_id=ctx.job_id)
-    finally:
-        if discard:
-            discard_staged(Path(path), ctx.ws.settings)
-    ctx.log(f"Scored {run.n_rows:,} rows")
-    return {"run_id": run.id, "artifact_key": run.artifact_key, "rows": run.n_rows}

@@ -259,7 +259,7 @@ def predict_partitioned(
 
 def batch_predict_job(ctx, model: str, path: str, contributions: bool = False, keep_columns: bool = False,
                       source: str = "", discard: bool = True) -> dict[str, Any]:
-    """Job body (kind ``predict_batch``): as ``core.serve.batch.batch_predict_job``, by partition on a cluster."""
+    """Job body (kind ``predict_batch``): score a staged file with ``model``, by partition on a cluster."""
     try:
         loaded = load_model(ctx.ws, model)
         ctx.log(f"Scoring {source or Path(path).name} with {loaded.version.label}")
