@@ -33,8 +33,8 @@ import pandas as pd
 
 from core.data.target import CLASSIFICATION_KINDS
 from core.ml.evaluate import predicts_argmax
-from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, explain_rows
-from core.ml.preprocessing import model_input_frame, model_input_origin
+from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, contribution_inputs, explain_rows
+from core.ml.preprocessing import model_input_frame
 from core.ml.steps import CategoryCleaner, FeatureNamer, LabelEncodedClassifier, NumericCaster, factorizes_like_cleaner
 
 if TYPE_CHECKING:
@@ -180,15 +180,9 @@ class Scorer:
         return out
 
     def _inputs(self, model_columns: list[str]) -> tuple[list[str], np.ndarray]:
-        # explain's sum-back matrix: model column -> the input column it came from
+        # explain's sum-back matrix (model column -> its input column), built once per loaded model
         if self._origin is None:
-            inputs = [str(c) for c in self.pipeline.named_steps["prep"].feature_names_in_]
-            origin = model_input_origin(self.pipeline)
-            position = {c: i for i, c in enumerate(inputs)}
-            matrix = np.zeros((len(model_columns), len(inputs)))
-            for row, column in enumerate(model_columns):
-                matrix[row, position[origin[column]]] = 1.0
-            self._origin = (inputs, matrix)
+            self._origin = contribution_inputs(self.pipeline, model_columns)
         return self._origin
 
 
