@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from core.eda._common import fmt_number
 from core.eda.overview import ColumnSummary, Overview
+from core.platform.display import format_bytes
 
 __all__ = ["format_overview"]
 
@@ -20,7 +21,7 @@ _TOP_WIDTH = 70
 def format_overview(overview: Overview) -> str:
     """The overview as text: dataset figures, a statistics table, a values table, then the notes."""
     o = overview
-    memory = _bytes(o.memory_bytes) + (" (estimated)" if o.memory_estimated else "")
+    memory = format_bytes(o.memory_bytes) + (" (estimated)" if o.memory_estimated else "")
     types = ", ".join(f"{kind} {count}" for kind, count in sorted(o.types.items(), key=lambda kv: -kv[1]))
     lines = [
         f"Rows: {o.rows:,}    Columns: {o.columns:,}    Memory: {memory}",
@@ -76,12 +77,3 @@ def _share(share: float) -> str:
 
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1024
-    return f"{n} B"

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ["METRIC_LABELS", "format_number", "humanize", "metric_label"]
+__all__ = ["METRIC_LABELS", "format_bytes", "format_number", "humanize", "metric_label"]
 
 METRIC_LABELS: dict[str, str] = {
     "accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "precision": "Precision",
@@ -80,3 +80,13 @@ def format_number(value: Any, *, significant: int = 3) -> str:
     digits = math.floor(math.log10(abs(number))) + 1
     decimals = max(0, significant - digits)
     return f"{number:,.{decimals}f}"
+
+
+def format_bytes(n: int) -> str:
+    """A size in binary units: ``812 B``, ``14.2 KB``, ``3.1 MB``, ``1.2 GB``."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

@@ -35,7 +35,7 @@ from core.serve.compiled_trees import CHECK_ROWS, CompiledTrees, compiled_trees
 from core.serve.drift import DRIFT_ROWS, detect_drift
 from core.serve.loaded import LoadedModel
 from core.serve.outputs import output_table
-from core.serve.row_ids import id_columns_in
+from core.serve.row_ids import carried_columns
 from core.serve.validation import ValidationReport, validate_and_coerce
 
 __all__ = ["BATCH_JOB", "predict_file", "run_of_job", "submit_batch", "validate_file"]
@@ -98,8 +98,7 @@ def predict_file(
     scorer = model.scorer
     contributions = contributions and model.kind != "clustering"
     data = InputFile.open(check_input_file(path))
-    ids = [] if keep_columns else id_columns_in(ws, model.version, data.columns, model.features)
-    only = None if keep_columns else data.columns_to_read(model.features + ids)
+    ids, only = carried_columns(ws, model, data, keep_columns)
     trees = _trees(ws, model, data.rows)
     started = time.perf_counter()
     reports: list[ValidationReport] = []

@@ -42,7 +42,7 @@ from core.serve.compiled_trees import CHECK_ROWS, CompiledTrees
 from core.serve.drift import DRIFT_ROWS, detect_drift
 from core.serve.loaded import LoadedModel, load_model
 from core.serve.outputs import output_table
-from core.serve.row_ids import id_columns_in
+from core.serve.row_ids import carried_columns
 from core.serve.validation import ValidationReport, validate_and_coerce
 
 __all__ = ["batch_predict_job", "parquet_inputs", "predict_partitioned", "score_file"]
@@ -209,8 +209,7 @@ def predict_partitioned(
         if _footer(f).schema_arrow.names != first.names:
             raise InvalidInputError(f"The Parquet part {f.name!r} has other columns than {files[0].name!r}.",
                                     hint="Every part of one input must have the same columns.")
-    ids = [] if keep_columns else id_columns_in(ws, model.version, file_columns, model.features)
-    only = None if keep_columns else opened.columns_to_read(model.features + ids)
+    ids, only = carried_columns(ws, model, opened, keep_columns)
     pieces = _pieces(files, chunk_rows)
     name = source or files[0].name
     if not pieces:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.data import datasets
+from core.data.sources.input_chunks import InputFile
 from core.models.registry import ModelVersionInfo
 from core.platform.errors import NotFoundError
 from core.platform.workspace import Workspace
+from core.serve.loaded import LoadedModel
 
-__all__ = ["id_columns", "id_columns_in"]
+__all__ = ["carried_columns", "id_columns", "id_columns_in"]
 
 
 def id_columns(ws: Workspace, version: ModelVersionInfo) -> list[str]:
@@ -33,3 +35,15 @@ def id_columns_in(ws: Workspace, version: ModelVersionInfo, file_columns: Iterab
     """The id columns a file to score holds, in the dataset's order, leaving out the model's own features."""
     present, used = {str(c) for c in file_columns}, set(features)
     return [c for c in id_columns(ws, version) if c in present and c not in used]
+
+
+def carried_columns(ws: Workspace, model: LoadedModel, data: InputFile,
+                    keep_columns: bool) -> tuple[list[str], list[str] | None]:
+    """The id columns a batch output starts with, and the columns to read (``None``: all of them).
+
+    ``keep_columns`` carries every input column, so no id column is picked and everything is read.
+    """
+    if keep_columns:
+        return [], None
+    ids = id_columns_in(ws, model.version, data.columns, model.features)
+    return ids, data.columns_to_read(model.features + ids)

@@ -26,6 +26,15 @@ def app(app_home: Path) -> AppTest:
     return at
 
 
+def open_on(page: str, timeout: int = 60) -> AppTest:
+    """The app, run once and switched to ``page`` (e.g. ``"pages/predict.py"``), with no exception."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
 def texts(elements) -> str:
     """All the visible text of a list of elements, joined, for `in` checks."""
     return "\n".join(str(e.value) for e in elements)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from core.models import registry
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
-from tests.app.conftest import ROOT, texts
+from tests.app.conftest import ROOT, open_on, texts
 from tests.support.models import copy_home, template_home, train_sample
 
 TITANIC = registry.default_model_name("titanic", "survived")
@@ -30,11 +30,7 @@ def template(tmp_path_factory) -> Path:
 
 
 def open_page(app_home: Path) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/benchmarks.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_on("pages/benchmarks.py")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from core.data import datasets
 from core.models import registry
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
-from tests.app.conftest import ROOT
+from tests.app.conftest import open_on
 from tests.support.models import copy_home, template_home, train_sample
 
 TITANIC = registry.default_model_name("titanic", "survived")
@@ -24,11 +24,7 @@ def template(tmp_path_factory) -> Path:
 
 
 def open_train() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/train.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_on("pages/train.py")
 
 
 def test_train_results_open_on_the_best_model_then_on_the_production_one(template, app_home):

@@ -11,7 +11,7 @@ from core.models import registry
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
 from core.serve import alerts
-from tests.app.conftest import ROOT, texts
+from tests.app.conftest import open_on, texts
 from tests.support.models import copy_home, template_home, train_sample
 
 TITANIC = registry.default_model_name("titanic", "survived")
@@ -28,11 +28,7 @@ def template(tmp_path_factory) -> Path:
 
 
 def _open() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/predict.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_on("pages/predict.py")
 
 
 def test_no_alerts_says_so_with_the_thresholds(template, app_home):

@@ -20,7 +20,7 @@ from core.serve import prediction_runs
 from core.serve.loaded import load_model
 from core.serve.one_row import predict_one
 from core.serve.outputs import output_bytes
-from tests.app.conftest import ROOT, texts
+from tests.app.conftest import open_on, texts
 from tests.support.models import copy_home, template_home, train_sample
 
 TITANIC = registry.default_model_name("titanic", "survived")
@@ -33,11 +33,7 @@ def template(tmp_path_factory) -> Path:
 
 
 def open_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.run()
-    at.switch_page("pages/predict.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_on("pages/predict.py")
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from core.data.sources.kaggle_refs import TOKEN_HELP, KaggleCredentials, KaggleR
 from core.data.sources.registry import SourceTable, register_reader
 from core.data.sources.s3 import _unpack  # the same .gz/.zip handling as bucket objects
 from core.data.sources.sniff import SUPPORTED_EXTENSIONS
+from core.platform.display import format_bytes
 from core.platform.errors import AtelierError, InvalidInputError, NotFoundError, StorageError
 from core.platform.progress import ProgressFn
 
@@ -42,12 +43,7 @@ class KaggleFile:
 
     @property
     def size_text(self) -> str:
-        """``812 B``, ``14.2 KB``, ``3.1 MB``, ``1.20 GB``."""
-        if self.size < 1024:
-            return f"{self.size} B"
-        if self.size < 2**20:
-            return f"{self.size / 1024:,.1f} KB"
-        return f"{self.size / 2**20:,.1f} MB" if self.size < 2**30 else f"{self.size / 2**30:,.2f} GB"
+        return format_bytes(self.size)
 
     @property
     def is_table(self) -> bool:
