@@ -1,4 +1,4 @@
-"""Run every benchmark and print its table:  python benchmarks/run.py [--quick]
+"""Run every benchmark (or the ones named) and print its table:  python -m benchmarks.run [NAME…] [--quick]
 
 Each bench_*.py is a script of its own (runnable alone, same flags); this
 runs them one after another so a single command gives every number.
@@ -14,8 +14,12 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
-    only = [a for a in argv if not a.startswith("-")]
-    flags = [a for a in argv if a.startswith("-")]
+    names = {script.stem.removeprefix("bench_") for script in HERE.glob("bench_*.py")}
+    # Leading bench names pick benchmarks; everything else (flags and their values) goes to each.
+    only = []
+    while argv and argv[0] in names:
+        only.append(argv.pop(0))
+    flags = argv
     failed = []
     for script in sorted(HERE.glob("bench_*.py")):
         if only and script.stem.removeprefix("bench_") not in only:

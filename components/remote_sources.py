@@ -11,7 +11,7 @@ import streamlit as st
 
 from components.guard import guard
 from components.job_panel import watch
-from core.data.remote import submit_kaggle_import, submit_s3_import, submit_sql_import
+from core.data.remote import submit_kaggle_import, submit_kaggle_imports, submit_s3_import, submit_sql_import
 from core.data.sources import kaggle as kaggle_source
 from core.data.sources import s3 as s3_source
 from core.data.sources import sql
@@ -118,9 +118,26 @@ def kaggle_form(ws: Workspace, key: str = "data.kaggle") -> None:
         st.warning("This handle has no CSV, Parquet, JSON or Excel file (nor a zip of one) to import.")
         return
     sizes = {f["file"]: f["size"] for f in listing["files"]}
-    file = st.selectbox("File to import", tables, key=f"{key}.file", format_func=lambda n: f"{n} ({sizes[n]})")
-    member = st.text_input("File inside the zip (optional)", key=f"{key}.member") if file.endswith(".zip") else ""
-    name = st.text_input("Dataset name", value=file.rsplit("/", 1)[-1].split(".")[0][:100], key=f"{key}.name")
-    if st.button("Import", type="primary", key=f"{key}.import"):
-        with guard("Starting the import"):
-            _submitted(submit_kaggle_import(ws, handle.strip(), name, file=file, member=member.strip() or None))
+    picked = st.multiselect("Files to import (each becomes a dataset of its own)", tables, default=tables[:1],
+                            key=f"{key}.files", format_func=lambda n: f"{n} ({sizes[n]})")
+    if not picked:
+        st.info("Pick the file, or files, to import.")
+        return
+    if len(picked) == 1:
+        file = picked[0]
+        member = st.text_input("File inside the zip (optional)", key=f"{key}.member") if file.endswith(".zip") else ""
+        name = st.text_input("Dataset name", value=_default_name(file), key=f"{key}.name")
+        if st.button("Import", type="primary", key=f"{key}.import"):
+            with guard("Starting the import"):
+                _submitted(submit_kaggle_import(ws, handle.strip(), name, file=file, member=member.strip() or None))
+        return
+    names = [st.text_input(f"Dataset name for {file}", value=_default_name(file), key=f"{key}.name.{file}")
+             for file in picked]
+    if st.button(f"Import {len(picked)} files", type="primary", key=f"{key}.import"):
+        with guard("Starting the imports"):
+            job_ids = submit_kaggle_imports(ws, handle.strip(), picked, names)
+            _submitted(job_ids[-1])  # the others show in the panel as running imports
+
+
+def _default_name(file: str) -> str:
+    return file.rsplit("/", 1)[-1].split(".")[0][:100]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.cli.common import open_workspace, print_json, print_table, progress_printer
 from core.data import datasets
+from core.platform.errors import InvalidInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,9 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     kg = cmds.add_parser("import-kaggle", help="import a file of a Kaggle dataset or competition")
     kg.add_argument("handle", metavar="OWNER/SLUG[/versions/N] | competitions/NAME")
-    kg.add_argument("--file", help="the file to import (default: the only table file)")
-    kg.add_argument("--member", help="file inside a .zip")
-    kg.add_argument("--name", required=True)
+    kg.add_argument("--file", action="append",
+                    help="the file to import (default: the only table file); repeat it to import several files, "
+                    "each as its own dataset")
+    kg.add_argument("--member", help="file inside a .zip (one --file only)")
+    kg.add_argument("--name", required=True, action="append",
+                    help="the dataset name; with several --file, one --name per file or one to prefix them all")
     kg.add_argument("--new-version", action="store_true", help="add a version when the name exists")
     kg.set_defaults(handler=_import_kaggle)
 
@@ -183,16 +187,29 @@ def _filter(args: argparse.Namespace) -> int:
 
 
 def _import_kaggle(args: argparse.Namespace) -> int:
-    from core.data.remote import import_remote, kaggle_source
+    from core.data.remote import import_kaggle_files, import_remote, kaggle_source
 
-    url, options = kaggle_source(args.handle, file=args.file, member=args.member)
-    version = import_remote(open_workspace(), url, args.name, options=options,
-                            if_exists="new_version" if args.new_version else "error",
-                            progress=progress_printer() if sys.stderr.isatty() else None)
-    prov = version.provenance
-    where = f"{prov.get('file')} of {prov.get('handle')}"
-    where += f" (version {prov['version']})" if prov.get("version") else ""
-    print(f"Imported {where} as {version.label}: {version.n_rows:,} rows × {version.n_columns} columns.")
+    def said(version) -> None:
+        prov = version.provenance
+        where = f"{prov.get('file')} of {prov.get('handle')}"
+        where += f" (version {prov['version']})" if prov.get("version") else ""
+        print(f"Imported {where} as {version.label}: {version.n_rows:,} rows × {version.n_columns} columns.",
+              flush=True)
+
+    files = args.file or []
+    progress = progress_printer() if sys.stderr.isatty() else None
+    if len(files) > 1:
+        if args.member:
+            raise InvalidInputError("--member names a file inside one zip; it cannot go with several --file.",
+                                    hint="Import the zip on its own with --file and --member.")
+        import_kaggle_files(open_workspace(), args.handle, files, args.name, new_version=args.new_version,
+                            progress=progress, on_saved=said)
+        return 0
+    if len(args.name) != 1:
+        raise InvalidInputError(f"One file is imported, so one --name is needed, not {len(args.name)}.")
+    url, options = kaggle_source(args.handle, file=files[0] if files else None, member=args.member)
+    said(import_remote(open_workspace(), url, args.name[0], options=options,
+                       if_exists="new_version" if args.new_version else "error", progress=progress))
     return 0
 
 

@@ -9,6 +9,8 @@ carries a password inline is refused for a job: the password must be referenced 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from core.data.datasets import VersionInfo, _check_name_free, get_version, save_version, validate_name
@@ -60,6 +62,62 @@ def submit_kaggle_import(ws: Workspace, handle: str, name: str, *, file: str | N
     """Import one file of a Kaggle dataset or competition as a background job; returns the job id."""
     source, options = kaggle_source(handle, file=file, member=member)
     return submit_remote_import(ws, source, name, options=options, new_version=new_version)
+
+
+def kaggle_names(files: Sequence[str], names: Sequence[str]) -> list[str]:
+    """One dataset name per Kaggle file: the names given one per file, or one name as the prefix of
+    every file's stem (``sales`` with ``train.csv``, ``test.csv``: ``sales-train``, ``sales-test``)."""
+    files, names = list(files), [n.strip() for n in names]
+    if len(files) <= 1 or len(names) == len(files):
+        chosen = names
+    elif len(names) == 1:
+        chosen = [f"{names[0]}-{Path(f).name.split('.')[0]}" for f in files]
+    else:
+        raise InvalidInputError(f"{len(files)} files were given with {len(names)} names.",
+                                hint="Give one name per file, in the same order, or one name to prefix them all.")
+    chosen = [validate_name(n) for n in chosen]
+    if len({n.lower() for n in chosen}) != len(chosen):
+        raise InvalidInputError(f"Two files would get the same dataset name ({', '.join(chosen)}).",
+                                hint="Give each file its own name.")
+    return chosen
+
+
+def _kaggle_plan(ws: Workspace, handle: str, files: Sequence[str], names: Sequence[str],
+                 new_version: bool) -> list[tuple[str, str]]:
+    if len(set(files)) != len(files):
+        raise InvalidInputError("The same Kaggle file is named twice.", hint="Name each file once.")
+    chosen = kaggle_names(files, names)
+    if not new_version:
+        for name in chosen:  # all or none: refuse before anything is fetched
+            _check_name_free(ws, name, "error")
+    kaggle_source(handle)  # a bad handle is refused before any import starts
+    return list(zip(files, chosen, strict=True))
+
+
+def submit_kaggle_imports(ws: Workspace, handle: str, files: Sequence[str], names: Sequence[str], *,
+                          new_version: bool = False) -> list[str]:
+    """Import several files of one Kaggle dataset or competition, each as its own dataset, as one
+    background job per file; returns the job ids.  Every name is checked before any job starts."""
+    return [submit_kaggle_import(ws, handle, name, file=file, new_version=new_version)
+            for file, name in _kaggle_plan(ws, handle, files, names, new_version)]
+
+
+def import_kaggle_files(ws: Workspace, handle: str, files: Sequence[str], names: Sequence[str], *,
+                        new_version: bool = False, progress: ProgressFn | None = None,
+                        on_saved: Callable[[VersionInfo], None] | None = None) -> list[VersionInfo]:
+    """:func:`submit_kaggle_imports` in this process, one file after the other (the command line's form).
+
+    ``on_saved`` hears of each version as it is saved.  A failure stops there and raises; the files
+    imported before it stay imported, each a whole version.
+    """
+    saved = []
+    for file, name in _kaggle_plan(ws, handle, files, names, new_version):
+        url, options = kaggle_source(handle, file=file)
+        saved.append(import_remote(ws, url, name, options=options, if_exists="new_version" if new_version else "error",
+                                   progress=progress))
+        if on_saved is not None:
+            on_saved(saved[-1])
+    return saved
 
 
 def _stored_url(url: str) -> str:

@@ -24,3 +24,9 @@ def test_uploaded_kaggle_json_is_stored_as_a_secret(app, app_home, tmp_path, mon
     app.run()
     assert "the stored kaggle.json" in texts(app.caption)
     assert "very-secret-key" not in texts(app.caption) + texts(app.table) + texts(app.success)
+    app.button(key="settings.kaggle.remove").click().run()
+    assert not app.exception, app.exception
+    assert "Removed the stored kaggle.json." in texts(app.success)
+    assert not kaggle_json_path(app_home).exists()
+    app.run()
+    assert "No Kaggle credentials yet" in texts(app.caption)

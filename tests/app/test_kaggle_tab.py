@@ -24,7 +24,7 @@ def test_kaggle_tab_lists_files_and_imports_one_as_a_job(kaggle, app):  # noqa: 
     app.text_input(key="data.kaggle.handle").set_value("https://www.kaggle.com/datasets/alice/people").run()
     app.button(key="data.kaggle.list").click().run()
     assert not app.exception, app.exception
-    assert app.selectbox(key="data.kaggle.file").options == [f"people.csv ({len(CSV)} B)"]
+    assert app.multiselect(key="data.kaggle.files").options == [f"people.csv ({len(CSV)} B)"]
     app.text_input(key="data.kaggle.name").set_value("people").run()
     app.button(key="data.kaggle.import").click().run()
     assert not app.exception, app.exception
@@ -34,5 +34,23 @@ def test_kaggle_tab_lists_files_and_imports_one_as_a_job(kaggle, app):  # noqa: 
         assert jobs.wait(ws, job.id, timeout=120).status == "succeeded"
         version = datasets.get_version(ws, "people")
         assert version.n_rows == 3 and version.provenance["version"] == 2
+    finally:
+        ws.db.dispose()
+
+
+def test_kaggle_tab_imports_several_files_as_separate_datasets(kaggle, app):  # noqa: F811
+    kaggle.competitions["titanic"] = (True, {"train.csv": CSV, "test.csv": CSV + b"4,50\n", "notes.txt": b"x"})
+    app.text_input(key="data.kaggle.handle").set_value("competitions/titanic").run()
+    app.button(key="data.kaggle.list").click().run()
+    assert not app.exception, app.exception
+    app.multiselect(key="data.kaggle.files").set_value(["train.csv", "test.csv"]).run()
+    app.text_input(key="data.kaggle.name.test.csv").set_value("titanic-test").run()
+    app.button(key="data.kaggle.import").click().run()
+    assert not app.exception, app.exception
+    ws = Workspace.open(Settings.load())
+    try:
+        found = jobs.list_jobs(ws, kind=REMOTE_IMPORT_JOB)
+        assert len(found) == 2 and all(jobs.wait(ws, j.id, timeout=120).status == "succeeded" for j in found)
+        assert (datasets.get_version(ws, "train").n_rows, datasets.get_version(ws, "titanic-test").n_rows) == (3, 4)
     finally:
         ws.db.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import socket
 import threading
 import uuid
@@ -266,7 +267,159 @@ def test_the_database_going_away_mid_import_fails_cleanly(pg_url, tmp_path):
 
     try:
         with pytest.raises(StorageError, match="was lost after 10 rows"):
-            read_sql(SqlConnection(pg_url), table="big", batch_rows=10, staging_dir=tmp_path, progress=kill_the_reader)
+            read_sql(SqlConnection(pg_url), table="big", batch_rows=10, staging_dir=tmp_path, progress=kill_the_reader,
+                     reader="rows")
         assert list(tmp_path.iterdir()) == []  # the spool is gone too
     finally:
         engine.dispose()
+
+
+# -------------------------------------------------------------------- PostgreSQL through ADBC (Arrow batches)
+
+needs_adbc = pytest.mark.skipif(not __import__("core.data.sources.sql_adbc", fromlist=["available"]).available(),
+                                reason="adbc-driver-postgresql is not installed (pip install adbc-driver-postgresql)")
+
+_TYPED = """CREATE TABLE typed (
+    i2 SMALLINT, i4 INTEGER, i8 BIGINT, r REAL, f DOUBLE PRECISION, amount NUMERIC(12, 3), free NUMERIC,
+    ok BOOLEAN, t TEXT, v VARCHAR(8), ts TIMESTAMP, tz TIMESTAMPTZ, d DATE, tm TIME, j JSON, jb JSONB,
+    u UUID, raw BYTEA)"""
+
+
+def _typed(pg_url: str, rows: int = 300) -> None:
+    engine = create_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(text(_TYPED))
+        c.execute(text(
+            "INSERT INTO typed SELECT CASE WHEN g % 5 = 0 THEN NULL ELSE g % 30000 END, g, "
+            "CASE WHEN g % 3 = 0 THEN NULL ELSE g * 1000000000::bigint END, g / 7.0, g / 3.0, "
+            "(g * 1.125)::numeric(12, 3), CASE WHEN g % 4 = 0 THEN NULL ELSE g / 8.0 END, g % 2 = 0, "
+            "'row ' || g, left(md5(g::text), 8), TIMESTAMP '2024-03-01 08:00' + g * INTERVAL '1 hour', "
+            "TIMESTAMPTZ '2024-03-01 08:00+05' + g * INTERVAL '1 minute', DATE '2020-01-01' + g, "
+            "TIME '00:00' + g * INTERVAL '1 second', json_build_object('g', g), jsonb_build_object('k', g), "
+            "md5(g::text)::uuid, decode(lpad(to_hex(g), 8, '0'), 'hex') FROM generate_series(1, :n) g"), {"n": rows})
+    engine.dispose()
+
+
+@needs_adbc
+@pytest.mark.parametrize("how", [dict(table="typed"), dict(query="SELECT * FROM typed WHERE i4 > 10 ORDER BY i4")])
+def test_the_arrow_reader_gives_the_same_table_as_the_row_reader(pg_url, tmp_path, how):
+    _typed(pg_url)
+    arrow = read_sql(SqlConnection(pg_url), reader="arrow", batch_bytes=4096, staging_dir=tmp_path, **how)
+    rows = read_sql(SqlConnection(pg_url), reader="rows", batch_rows=64, staging_dir=tmp_path, **how)
+    assert (arrow.provenance["reader"], rows.provenance["reader"]) == ("adbc", "sqlalchemy")
+    assert arrow.table.schema.equals(rows.table.schema), (arrow.table.schema, rows.table.schema)
+    # JSON (not JSONB) keeps the server's own text on the Arrow path; the row path re-serialises it.
+    assert arrow.table.drop_columns(["j"]).equals(rows.table.drop_columns(["j"]))
+    assert [json.loads(v) for v in arrow.table.column("j").to_pylist()] == \
+        [json.loads(v) for v in rows.table.column("j").to_pylist()]
+    schema = arrow.table.schema
+    assert schema.field("amount").type == pa.decimal128(12, 3) and schema.field("i2").type == pa.int64()
+    assert schema.field("tz").type == pa.timestamp("ns", tz="UTC") and schema.field("j").type == pa.string()
+    assert arrow.table.column("i8").null_count == (100 if "table" in how else 97)
+    assert list(tmp_path.iterdir()) == []  # both spools are gone
+
+
+@needs_adbc
+def test_auto_reads_postgresql_through_arrow_and_types_it_cannot_map_through_rows(pg_url, ws):
+    _fill(pg_url, "postgresql")
+    assert _import(ws, pg_url, "orders", table="orders").provenance["reader"] == "adbc"
+    mixed = read_sql(SqlConnection(pg_url), query="SELECT id, INTERVAL '1 day' * id AS wait FROM orders")
+    assert mixed.provenance["reader"] == "sqlalchemy" and mixed.table.schema.field("wait").type == pa.duration("us")
+
+
+@needs_adbc
+def test_bad_input_on_the_arrow_reader_is_refused_and_leaves_nothing(pg_url, tmp_path):
+    from core.platform.errors import ResourceError
+
+    _fill(pg_url, "postgresql")
+    engine = create_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(text("CREATE SEQUENCE s"))
+    engine.dispose()
+    conn = SqlConnection(pg_url)
+    cases = [
+        (dict(query="SELECT * FROM orders", row_cap=10), InvalidInputError, "more than 10 rows, the row cap"),
+        (dict(table="orders", row_cap=49), InvalidInputError, "more than 49 rows, the row cap"),
+        (dict(query="SELECT * FROM orders WHERE id > 1000"), InvalidInputError, "returned no rows"),
+        (dict(table="empty_t"), InvalidInputError, "has no rows"),
+        (dict(query="SELECT nope FROM orders"), InvalidInputError, r'(refused the query|says): column "nope" does not'),
+        (dict(query="SELECT nextval('s')"), InvalidInputError, "refused a write"),
+        (dict(query="SELECT pg_sleep(3)", statement_timeout_s=0.5), ResourceError, "statement timeout"),
+    ]
+    for kwargs, error, match in cases:
+        with pytest.raises(error, match=match):
+            read_sql(conn, reader="arrow", staging_dir=tmp_path, **kwargs)
+        assert list(tmp_path.iterdir()) == [], kwargs
+    capped = read_sql(conn, query="SELECT * FROM orders ORDER BY id", reader="arrow", row_cap=50)
+    assert capped.table.num_rows == 50 and capped.provenance["reader"] == "adbc"
+    engine = create_engine(pg_url)
+    with engine.connect() as c:
+        assert c.execute(text("SELECT last_value, is_called FROM s")).one() == (1, False)  # nextval never ran
+    engine.dispose()
+
+
+@needs_adbc
+def test_unreachable_hosts_and_unknown_roles_on_the_arrow_reader(silent_server, monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        refused = s.getsockname()[1]
+    for port in (silent_server, refused):
+        conn = SqlConnection(f"postgresql+psycopg://u@127.0.0.1:{port}/db", connect_timeout_s=2)
+        with pytest.raises(StorageError, match="cannot be reached"):
+            read_sql(conn, query="SELECT 1", reader="arrow")
+    # The test server trusts every login, so a wrong password cannot be refused here; a role that
+    # does not exist is, and the password sent for it never shows.
+    monkeypatch.setenv("PG_PASSWORD_SECRET", "s3cret-pw")
+    conn = SqlConnection("postgresql+psycopg://nobody_here@127.0.0.1:5432/test", password_secret="PG_PASSWORD_SECRET")
+    for reader in ("arrow", "rows"):
+        with pytest.raises(InvalidInputError, match='refused the login: .*role "nobody_here" does not exist') as err:
+            read_sql(conn, query="SELECT 1", reader=reader)
+        assert "s3cret-pw" not in err.value.user_text() and "PG_PASSWORD_SECRET" in err.value.user_text()
+
+
+@pytest.fixture
+def big_pg(pg_url) -> Iterator[str]:
+    engine = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:  # ~60 MB as COPY: far more than the socket buffers hold
+        c.execute(text("CREATE TABLE big AS SELECT g AS id, repeat('x', 50) AS pad FROM generate_series(1, 1000000) g"))
+    yield pg_url
+    engine.dispose()
+
+
+@needs_adbc
+def test_the_arrow_reader_losing_its_connection_midway_fails_cleanly(big_pg, tmp_path):
+    engine = create_engine(big_pg, isolation_level="AUTOCOMMIT")
+    seen: list[str] = []
+
+    def kill_the_reader(_fraction, message):
+        if message.startswith("Fetched") and not seen:
+            seen.append(message)
+            with engine.connect() as c:
+                c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+
+    try:
+        with pytest.raises(StorageError, match=r"was lost after [\d,]+ rows.*Nothing was saved"):
+            read_sql(SqlConnection(big_pg), table="big", reader="arrow", batch_bytes=64 * 1024, staging_dir=tmp_path,
+                     progress=kill_the_reader)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        engine.dispose()
+
+
+@needs_adbc
+def test_cancelling_an_arrow_read_stops_it_and_leaves_nothing(big_pg, tmp_path):
+    from core.platform.errors import JobCancelledError
+
+    fetched: list[str] = []
+
+    def cancel_after_two(_fraction, message):
+        if message.startswith("Fetched"):
+            fetched.append(message)
+            if len(fetched) == 2:
+                raise JobCancelledError("cancelled")
+
+    with pytest.raises(JobCancelledError):
+        read_sql(SqlConnection(big_pg), table="big", reader="arrow", batch_bytes=64 * 1024, staging_dir=tmp_path,
+                 progress=cancel_after_two)
+    assert len(fetched) == 2 and fetched[0].endswith("of 1,000,000") and list(tmp_path.iterdir()) == []

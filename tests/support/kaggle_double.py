@@ -3,7 +3,8 @@ points the client at ``http://localhost:7777``, base path ``/api``).
 
 Every call is ``POST /api/v1/<service>/<Method>`` with camelCase JSON; the download methods answer
 302 to a ``GET /files/…`` URL on the double.  It checks the bearer token (or basic user:key), answers
-401/403/404 as Kaggle does, streams a large generated CSV, and can cut a download halfway.
+401/403/404 as Kaggle does, streams a large generated CSV, can cut a download halfway, and answers
+a ``Range`` request for the rest of a file with 206 (``ranges=False``: it never resumes).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class KaggleDouble:
     # name -> (rules accepted, {file name: bytes})
     competitions: dict[str, tuple[bool, dict[str, bytes]]] = field(default_factory=dict)
     cut: set[str] = field(default_factory=set)  # file names whose download stops halfway
+    ranges: bool = True  # answer ``Range: bytes=N-`` with 206 and the rest (as Kaggle's file storage does)
     calls: list[str] = field(default_factory=list)
     url: str = f"http://localhost:{PORT}"
 
@@ -134,10 +136,23 @@ class _Handler(BaseHTTPRequestHandler):
                 body = self.state.competitions[parts[1]][1][parts[2]]
         except (KeyError, IndexError, ValueError):
             return self._error(404, "No such file")
-        self.state.calls.append(f"GET {parts[-1]}")
+        ranged = self.headers.get("Range", "")
+        self.state.calls.append(f"GET {parts[-1]}" + (f" {ranged}" if ranged else ""))
+        resumable = self.state.ranges and body is not BIG  # the generated CSV is streamed, not sliced
+        if ranged and resumable and ranged.startswith("bytes=") and ranged.endswith("-"):
+            start = int(ranged[6:-1])
+            self.send_response(206)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+            self.send_header("Content-Length", str(len(body) - start))
+            self.end_headers()
+            self.wfile.write(body[start:])
+            return
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(_size(body)))
+        if resumable:
+            self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
         if parts[-1] in self.state.cut:
             self.wfile.write(body[: len(body) // 2])
@@ -191,6 +206,7 @@ def kaggle(tmp_path, monkeypatch) -> KaggleDouble:
     state.datasets.clear()
     state.competitions.clear()
     state.cut.clear()
+    state.ranges = True
     state.calls.clear()
     for name in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR"):
         monkeypatch.delenv(name, raising=False)

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.data.sources.archives import unpack
 from core.data.sources.files import read_table
 from core.data.sources.kaggle_refs import TOKEN_HELP, KaggleCredentials, KaggleRef, find_credentials, parse_ref
 from core.data.sources.registry import SourceTable, register_reader
-from core.data.sources.s3 import _unpack  # the same .gz/.zip handling as bucket objects
 from core.data.sources.sniff import SUPPORTED_EXTENSIONS
 from core.platform.display import format_bytes
 from core.platform.errors import AtelierError, InvalidInputError, NotFoundError, StorageError
@@ -30,8 +30,9 @@ from core.platform.progress import ProgressFn
 
 __all__ = ["KaggleFile", "list_files", "read_kaggle"]
 
-_CHUNK = 1 << 20
+_CHUNK = 256 << 10  # a cut loses the chunk being read: resuming starts before it
 _TIMEOUT = (10, 60)  # connect, between bytes
+_RESUMES = 3  # a download cut this many times more is given up
 
 
 @dataclass(frozen=True)
@@ -196,26 +197,55 @@ def _download(client, ref: KaggleRef, version: int | None, file: str, dest: Path
     with response:
         total = int(response.headers["Content-Length"]) if "Content-Length" in response.headers else None
         _check_size(total, max_bytes, f"{file} of {ref}")
-        done = 0
-        with open(dest, "wb") as out:
-            try:
-                for chunk in response.iter_content(_CHUNK):
-                    out.write(chunk)
-                    done += len(chunk)
-                    _check_size(done, max_bytes, f"{file} of {ref}")
-                    shown = f" of {total / 2**20:,.1f}" if total else ""
-                    progress(share * done / max(total or done, 1),
-                             f"Downloaded {done / 2**20:,.1f}{shown} MB from Kaggle")
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
-                    requests.exceptions.Timeout) as exc:
-                raise StorageError(f"The download of {file} from Kaggle was cut after {done:,} bytes"
-                                   + (f" of {total:,}" if total else "") + f" ({type(exc).__name__}).",
-                                   hint="Try again; nothing was saved.") from exc
-        if total is not None and done != total:
-            raise StorageError(f"The download of {file} from Kaggle was cut after {done:,} of {total:,} bytes.",
-                               hint="Try again; nothing was saved.")
         served = response.url.rsplit("/", 1)[-1].split("?", 1)[0]
+        resumable = total is not None and response.headers.get("Accept-Ranges", "").lower() == "bytes"
+        file_url = response.url  # where the redirect led: resuming asks it again, for the rest
+
+        def report(done: int) -> None:
+            shown = f" of {total / 2**20:,.1f}" if total else ""
+            progress(share * done / max(total or done, 1), f"Downloaded {done / 2**20:,.1f}{shown} MB from Kaggle")
+
+        with open(dest, "wb") as out:
+            done, cut = _stream(response, out, 0, report, lambda n: _check_size(n, max_bytes, f"{file} of {ref}"))
+            resumes = 0
+            while (cut or (total is not None and done < total)) and resumable and resumes < _RESUMES:
+                resumes += 1
+                progress(share * done / total, f"The download was cut at {done / 2**20:,.1f} MB; resuming")
+                try:
+                    rest = requests.get(file_url, headers={"Range": f"bytes={done}-"}, stream=True, timeout=_TIMEOUT)
+                except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                    cut = exc
+                    continue
+                with rest:
+                    if rest.status_code != 206 or not rest.headers.get("Content-Range", "").startswith(
+                            f"bytes {done}-"):
+                        break  # the server ignored the range: the bytes it sends would not fit on
+                    done, cut = _stream(rest, out, done, report,
+                                        lambda n: _check_size(n, max_bytes, f"{file} of {ref}"))
+        if cut is not None or (total is not None and done != total):
+            how = f" ({type(cut).__name__})" if cut is not None else ""
+            tried = f"; resuming failed after {resumes} tries" if resumes else (
+                "; the server does not resume downloads" if not resumable else "")
+            raise StorageError(f"The download of {file} from Kaggle was cut after {done:,} bytes"
+                               + (f" of {total:,}" if total else "") + f"{how}{tried}.",
+                               hint="Try again; nothing was saved.")
     return done, served
+
+
+def _stream(response, out, done: int, report, check) -> tuple[int, Exception | None]:
+    """Append ``response``'s body to ``out``; returns the bytes written so far and what cut it (or ``None``)."""
+    import requests
+
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            out.write(chunk)
+            done += len(chunk)
+            check(done)
+            report(done)
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError,
+            requests.exceptions.Timeout) as exc:
+        return done, exc
+    return done, None
 
 
 def read_kaggle(handle: str, *, file: str | None = None, member: str | None = None, home: Path | None = None,
@@ -252,7 +282,7 @@ def read_kaggle(handle: str, *, file: str | None = None, member: str | None = No
             # Kaggle serves some files zipped (train.csv as train.csv.zip)
             dest = dest.rename(dest.with_name(dest.name + ".zip"))
             member = member or (dest.name[:-4] if served.endswith(".zip") else None)
-        path, member = _unpack(dest, member)
+        path, member = unpack(dest, member)
         result = read_table(path, reader_options, max_bytes=max_bytes,
                             progress=lambda f, m: report(0.6 + 0.4 * f, m))
     finally:

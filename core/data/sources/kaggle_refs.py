@@ -21,7 +21,7 @@ from core.platform.config import read_secret
 from core.platform.errors import InvalidInputError
 
 __all__ = ["KaggleCredentials", "KaggleRef", "TOKEN_HELP", "find_credentials", "kaggle_json_path", "parse_ref",
-           "store_kaggle_json"]
+           "remove_kaggle_json", "store_kaggle_json"]
 
 TOKEN_HELP = ("Create an API token at https://www.kaggle.com/settings (API → Create New Token), then set "
               "KAGGLE_API_TOKEN (or KAGGLE_USERNAME and KAGGLE_KEY), or upload the kaggle.json on the Settings page.")
@@ -132,6 +132,20 @@ def store_kaggle_json(home: Path, content: bytes | str) -> KaggleCredentials:
         handle.write(text)
     tmp.replace(path)
     return KaggleCredentials("the stored kaggle.json", creds.token, creds.username, creds.key)
+
+
+def remove_kaggle_json(home: Path) -> bool:
+    """Delete the workspace's stored ``kaggle.json``; ``False`` when there was none.
+
+    Credentials from the environment, the secrets file or ``~/.kaggle`` are not touched (they are
+    not Atelier's to delete): :func:`find_credentials` says which, if any, remain.
+    """
+    path = kaggle_json_path(home)
+    path.with_suffix(".tmp").unlink(missing_ok=True)  # a half-written upload too
+    if not path.is_file():
+        return False
+    path.unlink()
+    return True
 
 
 def find_credentials(home: Path | None = None) -> KaggleCredentials | None:

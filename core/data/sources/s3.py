@@ -11,10 +11,8 @@ bucket, key, ETag and size, never a credential.
 
 from __future__ import annotations
 
-import gzip
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,9 +21,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from core.data.sources.archives import unpack
 from core.data.sources.files import read_table
 from core.data.sources.registry import SourceTable, register_reader
-from core.data.sources.sniff import SUPPORTED_EXTENSIONS
 from core.platform.errors import AtelierError, InvalidInputError, NotFoundError, StorageError
 from core.platform.progress import ProgressFn
 from core.platform.storage.s3 import s3_client
@@ -119,43 +117,6 @@ def _download(client, bucket: str, key: str, size: int, dest: Path, progress: Pr
     client.download_file(bucket, key, str(dest), Callback=callback)
 
 
-def _unpack(path: Path, member: str | None = None) -> tuple[Path, str | None]:
-    """A ``.gz`` unpacked, or the one table file of a ``.zip`` extracted; other files as they are."""
-    name = path.name.lower()
-    if name.endswith(".gz"):
-        out = path.with_name(path.name[:-3])
-        try:
-            with gzip.open(path, "rb") as src, open(out, "wb") as dst:
-                shutil.copyfileobj(src, dst, 8 << 20)
-        except (OSError, EOFError) as exc:
-            raise InvalidInputError(f"{path.name} is not a readable gzip file: {exc}.") from exc
-        return out, None
-    if name.endswith(".zip"):
-        try:
-            with zipfile.ZipFile(path) as archive:
-                tables = [n for n in archive.namelist() if not n.endswith("/")
-                          and Path(n).suffix.lower().lstrip(".") in SUPPORTED_EXTENSIONS]
-                if member is None:
-                    if len(tables) > 1 and len(data := [n for n in tables if not n.lower().endswith(".txt")]) == 1:
-                        tables = data  # a README.txt beside the one data file
-                    if len(tables) != 1:
-                        raise InvalidInputError(
-                            f"{path.name} holds {len(tables)} table files, so which to import is unclear"
-                            + (f": {', '.join(tables[:10])}." if tables else "."),
-                            hint="Name the file inside the zip to import." if tables else
-                            "The archive has no CSV, Excel, Parquet or JSON file in it.")
-                    member = tables[0]
-                out = path.parent / Path(member).name
-                with archive.open(member) as src, open(out, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 8 << 20)
-        except zipfile.BadZipFile as exc:
-            raise InvalidInputError(f"{path.name} is not a readable zip file: {exc}.") from exc
-        except KeyError as exc:
-            raise InvalidInputError(f"{path.name} has no file named {member!r}.") from exc
-        return out, member
-    return path, None
-
-
 def read_s3(bucket: str, key: str, *, endpoint_url: str | None = None, region: str | None = None,
             staging_dir: Path | None = None, progress: ProgressFn | None = None, max_bytes: int | None = None,
             options: Mapping[str, Any] | None = None) -> SourceTable:
@@ -206,7 +167,7 @@ def read_s3(bucket: str, key: str, *, endpoint_url: str | None = None, region: s
         _check_size(size, max_bytes, f"s3://{bucket}/{key}")
         dest = folder / Path(key).name
         _download(client, bucket, key, size, dest, report, 0.6)
-        path, member = _unpack(dest, (options or {}).get("member"))
+        path, member = unpack(dest, (options or {}).get("member"))
         result = read_table(path, reader_options, progress=lambda f, m: report(0.6 + 0.4 * f, m))
         provenance = {"source": "s3", "bucket": bucket, "key": key, "etag": str(head.get("ETag", "")).strip('"'),
                       "size_bytes": size, "endpoint_url": endpoint_url, "filename": Path(key).name,

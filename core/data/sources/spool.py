@@ -224,6 +224,30 @@ class RowSpool:
         self._writer.write_batch(batch)
         self.rows += len(rows)
 
+    def append_batch(self, batch: pa.RecordBatch) -> None:
+        """Write a batch that is already Arrow (an Arrow-native reader's), under the same rules:
+        a column whose type changes widens, or becomes text with a warning."""
+        if batch.num_rows == 0:
+            return
+        if batch.schema.names != self.columns:
+            raise ValueError(f"batch columns {batch.schema.names} are not the spool's {self.columns}")
+        batch = batch.replace_schema_metadata(None)
+        schema = pa.schema([pa.field(f.name, f.type) for f in batch.schema])
+        if self._schema is None or not schema.equals(self._schema):
+            for old, new in zip(self._schema or (), schema, strict=False):
+                if _wider(old.type, new.type) is None and old.name not in self._texted:
+                    self._texted.add(old.name)
+                    self.warnings.append(f"Column {old.name!r} mixes values of different kinds ({old.type} and "
+                                         f"{new.type}); it was kept as text.")
+            unified = self._unify(schema)
+            if self._schema is None or not unified.equals(self._schema):
+                self._schema = unified
+                self._start_file(self._schema)
+        columns = [c if c.type == f.type else c.cast(f.type) for c, f in zip(batch.columns, self._schema,
+                                                                              strict=True)]
+        self._writer.write_batch(pa.record_batch(columns, schema=self._schema))
+        self.rows += batch.num_rows
+
     def _unify(self, schema: pa.Schema) -> pa.Schema:
         if self._schema is None:
             return schema

@@ -15,15 +15,15 @@ some of this off again, so the only real boundary is a database role that may on
 so wherever a connection is set up.
 
 Rows stream through a server-side cursor, batch by batch, into :class:`~.spool.RowSpool` (Arrow
-files on local disk), so memory holds one batch of Python rows at a time.
+files on local disk), so memory holds one batch of Python rows at a time.  PostgreSQL goes through
+ADBC's Arrow batches instead when ``adbc-driver-postgresql`` is installed (:mod:`.sql_adbc`, same
+guarantees, no Python rows at all).  Connecting lives in :mod:`.sql_engine`, error messages in
+:mod:`.sql_errors`.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import tempfile
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,53 +31,32 @@ from typing import Any
 
 import pyarrow as pa
 
+from core.data.sources import sql_adbc
 from core.data.sources.files import _normalise_datetimes
 from core.data.sources.registry import SourceTable, register_reader
 from core.data.sources.spool import RowSpool
 from core.data.sources.sql_check import BOUNDARY_NOTE, check_select
+from core.data.sources.sql_engine import (
+    DEFAULT_CONNECT_TIMEOUT_S,
+    SqlConnection,
+    begin_read_only,
+    make_engine,
+    public_url,
+)
+from core.data.sources.sql_errors import arrow_errors, translate
 from core.platform.config import read_secret
-from core.platform.errors import AtelierError, InvalidInputError, NotFoundError, ResourceError, StorageError
+from core.platform.errors import AtelierError, InvalidInputError, NotFoundError
 from core.platform.progress import ProgressFn
 
 __all__ = [
-    "DEFAULT_ROW_CAP", "DEFAULT_STATEMENT_TIMEOUT_S", "ConnectionCheck", "SqlConnection", "TableInfo",
+    "BOUNDARY_NOTE", "DEFAULT_ROW_CAP", "DEFAULT_STATEMENT_TIMEOUT_S", "ConnectionCheck", "SqlConnection", "TableInfo",
     "check_connection", "check_select", "list_tables", "preview_query", "public_url", "read_sql",
 ]
 
 DEFAULT_ROW_CAP = 5_000_000
 DEFAULT_STATEMENT_TIMEOUT_S = 300.0
-DEFAULT_CONNECT_TIMEOUT_S = 10.0
 BATCH_ROWS = 50_000
-_DIALECT_PACKAGES = {
-    "bigquery": "sqlalchemy-bigquery", "snowflake": "snowflake-sqlalchemy", "duckdb": "duckdb-engine",
-    "redshift": "sqlalchemy-redshift", "clickhouse": "clickhouse-sqlalchemy", "databricks": "databricks-sqlalchemy",
-    "trino": "trino[sqlalchemy]", "cockroachdb": "sqlalchemy-cockroachdb", "hana": "sqlalchemy-hana",
-}
-_DRIVER_PACKAGES = {
-    "psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "pg8000": "pg8000", "pymysql": "pymysql",
-    "mysqldb": "mysqlclient", "mysqlconnector": "mysql-connector-python", "mariadbconnector": "mariadb",
-    "pyodbc": "pyodbc", "pymssql": "pymssql", "oracledb": "oracledb", "cx_oracle": "cx_Oracle",
-}
-_MODULE_PACKAGES = {"psycopg2": "psycopg2-binary", "MySQLdb": "mysqlclient", "mysql": "mysql-connector-python",
-                    "cx_Oracle": "cx_Oracle", "psycopg": "psycopg[binary]"}
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_toast", "mysql", "performance_schema", "sys"}
-_SECRET_QUERY_KEYS = re.compile(r"pass|secret|token|key|credential", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class SqlConnection:
-    """Where the database is and how to log in; holds the *name* of the password's secret only.
-
-    Parameters
-    ----------
-    url : a SQLAlchemy URL, normally without a password.
-    password_secret : name of the environment variable or secrets key holding the password.
-    connect_timeout_s : give up connecting after this long.
-    """
-
-    url: str
-    password_secret: str | None = None
-    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -109,206 +88,12 @@ class _Plan:
     label: str = "query"
 
 
-# -------------------------------------------------------------------- URLs and engines
-
-
-def public_url(url: str) -> str:
-    """``url`` with its password (and any secret-looking query parameter) removed, safe to store or show."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        parsed = make_url(url)
-    except Exception:  # not a URL: show nothing of it that could be a secret
-        return re.sub(r"//[^@/]*@", "//", str(url))
-    query = {k: v for k, v in parsed.query.items() if not _SECRET_QUERY_KEYS.search(k)}
-    return parsed.set(password=None, query=query).render_as_string(hide_password=False)
-
-
-def _parse(url: str):
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url((url or "").strip())
-    except ArgumentError as exc:
-        raise InvalidInputError(
-            f"{public_url(url)!r} is not a database URL.",
-            hint="Write it as SQLAlchemy does: postgresql+psycopg://user@host:5432/db, "
-            "mysql+pymysql://user@host:3306/db or sqlite:///path/to/file.db.",
-        ) from exc
-
-
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
-
-
-def _with_default_driver(parsed):
-    """``postgresql://`` and ``mysql://`` pick drivers that may be missing (psycopg2, mysqlclient);
-    use the ones Atelier installs instead when the default is absent."""
-    name = parsed.drivername
-    if name == "postgresql" and not _installed("psycopg2") and _installed("psycopg"):
-        return parsed.set(drivername="postgresql+psycopg")
-    if name in ("mysql", "mariadb") and not _installed("MySQLdb") and _installed("pymysql"):
-        return parsed.set(drivername=f"{name}+pymysql")
-    return parsed
-
-
-def _engine(conn: SqlConnection):
-    from sqlalchemy import create_engine, event
-    from sqlalchemy.exc import NoSuchModuleError
-    from sqlalchemy.pool import NullPool
-
-    parsed = _with_default_driver(_parse(conn.url))
-    if conn.password_secret:
-        password = read_secret(conn.password_secret)
-        if password is None:
-            raise InvalidInputError(
-                f"No secret named {conn.password_secret!r} is set, so there is no password for "
-                f"{public_url(conn.url)}.",
-                hint=f"Set the environment variable {conn.password_secret}, or add {conn.password_secret} = \"…\" "
-                "to .streamlit/secrets.toml; the password itself is never stored by Atelier.",
-            )
-        parsed = parsed.set(password=password)
-    backend, _, driver = parsed.drivername.partition("+")  # without loading the dialect, which may be missing
-    timeout = max(1, math.ceil(conn.connect_timeout_s))
-    connect_args: dict[str, Any] = {}
-    if backend == "postgresql" and driver in ("psycopg", "psycopg2"):
-        connect_args["connect_timeout"] = max(2, timeout)  # libpq treats less than 2 as 2
-    elif backend in ("mysql", "mariadb"):
-        connect_args["connect_timeout"] = timeout
-        if driver == "pymysql":
-            connect_args["read_timeout"] = timeout  # lifted once connected (below)
-    elif backend == "sqlite":
-        connect_args["timeout"] = timeout
-    if "async" in driver or driver == "asyncpg":
-        raise InvalidInputError(f"The driver {driver!r} is asynchronous; Atelier needs a synchronous one.",
-                                hint="Use postgresql+psycopg://… or mysql+pymysql://… instead.")
-    try:
-        engine = create_engine(parsed, poolclass=NullPool, connect_args=connect_args)
-    except NoSuchModuleError as exc:
-        package = _DIALECT_PACKAGES.get(backend) or _DRIVER_PACKAGES.get(driver)
-        raise InvalidInputError(
-            f"No SQLAlchemy dialect is installed for {parsed.drivername!r}"
-            + (f": pip install {package}." if package else "."),
-            hint=("Install it into the environment Atelier runs in, then try again." if package else
-                  "Check the spelling of the URL's scheme (postgresql, mysql, sqlite, mssql, oracle…), "
-                  "or install the package that provides this dialect."),
-        ) from exc
-    except ImportError as exc:
-        missing = getattr(exc, "name", None) or ""
-        package = _DRIVER_PACKAGES.get(driver) or _MODULE_PACKAGES.get(missing.split(".")[0]) or missing
-        raise InvalidInputError(
-            f"The database driver {driver!r} for {backend} URLs is not installed (Python module {missing!r}): "
-            f"pip install {package}.",
-            hint="Install it into the environment Atelier runs in"
-            + (", or write postgresql+psycopg://… to use psycopg 3." if backend == "postgresql" else
-               ", or write mysql+pymysql://… to use PyMySQL." if backend in ("mysql", "mariadb") else "."),
-        ) from exc
-    if backend == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_read_only(dbapi_conn, _record):  # every connection of this engine is read-only
-            dbapi_conn.execute("PRAGMA query_only = ON")
-
-    if driver == "pymysql":
-        # PyMySQL's connect_timeout covers the TCP connect only; the server's greeting is read under
-        # read_timeout, so a server that accepts and stays silent would hang forever.  Read the
-        # greeting under the connect timeout, then lift it (statements have their own timeout).
-
-        @event.listens_for(engine, "connect")
-        def _pymysql_lift_read_timeout(dbapi_conn, _record):
-            dbapi_conn._read_timeout = None
-
-    return engine
-
-
-def _begin_read_only(c, statement_timeout_s: float) -> None:
-    """Make the transaction about to start read-only, with a statement timeout, where the dialect allows."""
-    backend = c.dialect.name
-    ms = max(1, int(statement_timeout_s * 1000))
-    if backend == "postgresql":
-        c.exec_driver_sql("SET TRANSACTION READ ONLY")
-        c.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
-    elif backend in ("mysql", "mariadb"):
-        if getattr(c.dialect, "is_mariadb", False):
-            c.exec_driver_sql(f"SET SESSION max_statement_time = {ms / 1000:.3f}")
-        else:
-            c.exec_driver_sql(f"SET SESSION max_execution_time = {ms}")
-        c.exec_driver_sql("SET TRANSACTION READ ONLY")
-    elif backend == "sqlite":
-        # No server-side timeout: a progress handler aborts the statement ("interrupted") past the deadline.
-        deadline = time.monotonic() + statement_timeout_s
-        c.connection.dbapi_connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-
-
 # -------------------------------------------------------------------- errors at the boundary
 
 
-def _first_line(exc: BaseException, secret: str | None) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    if secret:
-        text = text.replace(secret, "***")
-    return text.rstrip(".")
-
-
 def _translate(exc: BaseException, conn: SqlConnection, rows: int = 0) -> AtelierError:
-    """A driver's exception as a message that says what to fix (never the password)."""
-    from sqlalchemy.exc import DBAPIError, ProgrammingError
-
     secret = read_secret(conn.password_secret) if conn.password_secret else None
-    where = public_url(conn.url)
-    message = _first_line(exc, secret)
-    low = message.lower()
-    if any(s in low for s in ("password authentication failed", "access denied for user", "authentication failed",
-                              "no password supplied", "password is required")):
-        return InvalidInputError(
-            f"The database at {where} refused the login: {message}.",
-            hint=(f"Check the user name in the URL and the password in the secret {conn.password_secret!r}."
-                  if conn.password_secret else "Check the user name, and name the secret that holds the password."),
-        )
-    if any(s in low for s in ("statement timeout", "max_statement_time", "maximum statement execution time",
-                              "interrupted", "query execution was interrupted")):
-        return ResourceError(
-            f"The query ran longer than the statement timeout and was stopped by the database: {message}.",
-            hint="Raise the statement timeout, or make the query cheaper (filter rows, select fewer columns).",
-        )
-    if any(s in low for s in ("read-only transaction", "read only transaction", "readonly database",
-                              "query_only", "read_only")):
-        return InvalidInputError(
-            f"The database refused a write: {message}.",
-            hint="Only reading queries can be imported. " + BOUNDARY_NOTE,
-        )
-    if rows and any(s in low for s in ("closed the connection", "lost connection", "terminating connection",
-                                       "server has gone away", "connection reset", "consuming input failed",
-                                       "connection is closed", "admin_shutdown")):
-        return StorageError(
-            f"The connection to {where} was lost after {rows:,} rows: {message}. Nothing was saved.",
-            hint="Check that the database is up, then import again.",
-        )
-    if any(s in low for s in ("timeout expired", "timed out", "can't connect", "connection refused",
-                              "could not connect", "could not translate host name", "name or service not known",
-                              "no route to host", "connection to server", "unable to open database",
-                              "network is unreachable", "closed the connection", "lost connection")):
-        return StorageError(
-            f"The database at {where} cannot be reached: {message}.",
-            hint="Check the host, port and database name, that the server runs and accepts connections from "
-            "this machine (firewall, allow-list), and that the URL's driver matches the server.",
-        )
-    if any(s in low for s in ("no such column", "no such table", "unknown column", "doesn't exist", "syntax")):
-        return InvalidInputError(f"The database refused the query: {message}.",
-                                 hint="Fix the SQL; try it in your database's own client first.")
-    if "does not exist" in low or "unknown database" in low:
-        return InvalidInputError(f"The database at {where} says: {message}.",
-                                 hint="Check the database, schema, table and column names.")
-    if isinstance(exc, ProgrammingError) or (isinstance(exc, DBAPIError) and "syntax" in low):
-        return InvalidInputError(f"The database refused the query: {message}.",
-                                 hint="Fix the SQL; try it in your database's own client first.")
-    if isinstance(exc, DBAPIError):
-        return StorageError(f"The database at {where} reported an error: {message}.")
-    return StorageError(f"Reading from {where} failed: {message}.")
+    return translate(exc, where=public_url(conn.url), password_secret=conn.password_secret, secret=secret, rows=rows)
 
 
 def _guarded(conn: SqlConnection):
@@ -323,7 +108,7 @@ def _guarded(conn: SqlConnection):
             yield
         except AtelierError:
             raise
-        except (SQLAlchemyError, OSError) as exc:
+        except (SQLAlchemyError, OSError, *arrow_errors()) as exc:
             raise _translate(exc, conn) from exc
 
     return guard()
@@ -337,7 +122,7 @@ def check_connection(conn: SqlConnection) -> ConnectionCheck:
     from sqlalchemy import text
 
     with _guarded(conn):
-        engine = _engine(conn)
+        engine = make_engine(conn)
         try:
             with engine.connect() as c:
                 c.execute(text("SELECT 1")).all()
@@ -358,7 +143,7 @@ def list_tables(conn: SqlConnection, schema: str | None = None, *, count_timeout
     from sqlalchemy import inspect, text
 
     with _guarded(conn):
-        engine = _engine(conn)
+        engine = make_engine(conn)
         try:
             inspector = inspect(engine)
             backend = engine.dialect.name
@@ -396,7 +181,7 @@ def _count(c, schema: str | None, table: str, timeout_s: float) -> int | None:
 
     try:
         with c.begin():
-            _begin_read_only(c, timeout_s)
+            begin_read_only(c, timeout_s)
             return int(c.execute(select(func.count()).select_from(sa_table(table, schema=schema))).scalar_one())
     except DBAPIError:  # a count that times out (or a view that cannot be read) is shown as unknown
         return None
@@ -476,6 +261,53 @@ def _limited(sql: str, backend: str, cap: int) -> _Plan:
     return _Plan(sql)
 
 
+def _use_arrow(reader: str, backend: str) -> bool:
+    if reader == "rows":
+        return False
+    if backend == "postgresql" and sql_adbc.available():
+        return True
+    if reader == "arrow":
+        raise InvalidInputError(f"The Arrow reader is for PostgreSQL with ADBC installed, not {backend!r}.",
+                                hint="pip install adbc-driver-postgresql, or read rows (reader='rows').")
+    return False
+
+
+def _read_arrow(conn: SqlConnection, engine, sql: str, staging_dir: Path | None, statement_timeout_s: float,
+                over_cap, fetched, row_cap: int, batch_bytes: int) -> RowSpool | None:
+    """Stream ``sql`` through ADBC into a spool (``None``: a column type the row path must map)."""
+    made: list[RowSpool] = []
+
+    def make_spool(columns: list[str]) -> RowSpool:
+        made.append(RowSpool(columns, Path(staging_dir or tempfile.gettempdir())))
+        return made[0]
+
+    def on_batch(spool: RowSpool, batch: pa.RecordBatch) -> pa.RecordBatch | None:
+        if spool.rows >= row_cap:
+            return None  # truncating, and the cap is reached
+        if over_cap(spool.rows + batch.num_rows):
+            batch = batch.slice(0, row_cap - spool.rows)
+        return batch
+
+    try:
+        done = sql_adbc.stream_into(sql_adbc.libpq_uri(engine.url, conn.connect_timeout_s), sql, make_spool,
+                                    statement_timeout_s=statement_timeout_s, on_batch=on_batch,
+                                    after_batch=lambda spool: fetched(spool.rows), batch_bytes=batch_bytes)
+    except AtelierError:
+        for spool in made:
+            spool.discard()
+        raise
+    except (OSError, pa.ArrowException, *arrow_errors()) as exc:  # the reader's errors are Arrow's
+        rows = made[0].rows if made else 0
+        for spool in made:
+            spool.discard()
+        raise _translate(exc, conn, rows) from exc
+    except BaseException:
+        for spool in made:
+            spool.discard()
+        raise
+    return done
+
+
 def read_sql(
     conn: SqlConnection,
     *,
@@ -488,6 +320,8 @@ def read_sql(
     progress: ProgressFn | None = None,
     batch_rows: int = BATCH_ROWS,
     allow_truncate: bool = False,
+    reader: str = "auto",
+    batch_bytes: int = sql_adbc.BATCH_BYTES,
 ) -> SourceTable:
     """Read a whole table, or the rows of one SELECT query, as a table plus provenance.
 
@@ -499,6 +333,9 @@ def read_sql(
     statement_timeout_s : the database stops a statement running longer than this.
     staging_dir : local folder for the spooled batches.
     progress : ``progress(fraction, message)`` after every batch (a job's cancel check rides on it).
+    reader : ``"auto"`` (PostgreSQL through ADBC when installed, else SQLAlchemy rows), ``"arrow"``
+        (ADBC or an error) or ``"rows"`` (SQLAlchemy always).
+    batch_rows, batch_bytes : the size of one batch for the row reader, and for ADBC.
 
     Raises
     ------
@@ -514,11 +351,14 @@ def read_sql(
     if row_cap is None or int(row_cap) < 1:
         raise InvalidInputError(f"The row cap must be a positive number of rows, got {row_cap!r}.")
     row_cap = int(row_cap)
+    if reader not in ("auto", "arrow", "rows"):
+        raise InvalidInputError(f"reader must be 'auto', 'arrow' or 'rows', got {reader!r}.")
     engine = None
     spool = None
+    checked = None
     try:
         with _guarded(conn):
-            engine = _engine(conn)
+            engine = make_engine(conn)
             backend = engine.dialect.name
             hints: dict[str, pa.DataType] = {}
             total: int | None = None
@@ -539,44 +379,62 @@ def read_sql(
                 statement = select(literal_column("*")).select_from(source).limit(row_cap + 1)
                 described = {"table": table, "schema": schema}
             report(0.0, "Connecting to the database")
-            with engine.connect() as c:
-                if table is not None:
-                    with c.begin():
-                        _begin_read_only(c, statement_timeout_s)
-                        total = int(c.execute(select(func.count()).select_from(source)).scalar_one())
-                with c.begin():
-                    _begin_read_only(c, statement_timeout_s)
-                    result = c.execution_options(stream_results=True, yield_per=batch_rows).execute(statement)
-                    columns = [str(k) for k in result.keys()]
-                    hints = _description_hints(result.cursor.description if result.cursor else None,
-                                               columns) | hints  # a reflected type is more exact
-                    spool = RowSpool(columns, Path(staging_dir or tempfile.gettempdir()), hints)
-                    target = min(total, row_cap) if total is not None else None
-                    try:
-                        for rows in result.partitions(batch_rows):
-                            if spool.rows + len(rows) > row_cap:
-                                if not allow_truncate:
-                                    raise InvalidInputError(
-                                        f"The {'table' if table else 'query'} returns more than {row_cap:,} rows, "
-                                        "the row cap; nothing was imported.",
-                                        hint="Raise the row cap, or narrow the query (WHERE, LIMIT, fewer joins).",
-                                    )
-                                spool.append(rows[: row_cap - spool.rows])
-                                break
-                            spool.append(rows)
-                            fraction = spool.rows / target if target else min(0.95, spool.rows / row_cap)
-                            report(min(0.99, fraction), f"Fetched {spool.rows:,} rows"
-                                   + (f" of {target:,}" if target else ""))
-                    except AtelierError:
-                        raise
-                    except Exception as exc:
-                        from sqlalchemy.exc import SQLAlchemyError
+            if table is not None:
+                with engine.connect() as c, c.begin():
+                    begin_read_only(c, statement_timeout_s)
+                    total = int(c.execute(select(func.count()).select_from(source)).scalar_one())
+            target = min(total, row_cap) if total is not None else None
+            what = "table" if table else "query"
 
-                        if isinstance(exc, SQLAlchemyError | OSError):
-                            raise _translate(exc, conn, spool.rows) from exc
-                        raise
-                    finally:
-                        result.close()
+            def over_cap(rows: int) -> bool:
+                if rows <= row_cap:
+                    return False
+                if not allow_truncate:
+                    raise InvalidInputError(
+                        f"The {what} returns more than {row_cap:,} rows, the row cap; nothing was imported.",
+                        hint="Raise the row cap, or narrow the query (WHERE, LIMIT, fewer joins).",
+                    )
+                return True
+
+            def fetched(rows: int) -> None:
+                fraction = rows / target if target else min(0.95, rows / row_cap)
+                report(min(0.99, fraction), f"Fetched {rows:,} rows" + (f" of {target:,}" if target else ""))
+
+            if _use_arrow(reader, backend):
+                if query is not None:
+                    arrow_sql = f"SELECT * FROM (\n{checked}\n) AS atelier_query LIMIT {row_cap + 1}"
+                else:
+                    arrow_sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+                used = "adbc"
+                spool = _read_arrow(conn, engine, arrow_sql, staging_dir, statement_timeout_s, over_cap, fetched,
+                                    row_cap, batch_bytes)
+            if spool is None:
+                used = "sqlalchemy"
+                with engine.connect() as c:
+                    with c.begin():
+                        begin_read_only(c, statement_timeout_s)
+                        result = c.execution_options(stream_results=True, yield_per=batch_rows).execute(statement)
+                        columns = [str(k) for k in result.keys()]
+                        hints = _description_hints(result.cursor.description if result.cursor else None,
+                                                   columns) | hints  # a reflected type is more exact
+                        spool = RowSpool(columns, Path(staging_dir or tempfile.gettempdir()), hints)
+                        try:
+                            for rows in result.partitions(batch_rows):
+                                if over_cap(spool.rows + len(rows)):
+                                    spool.append(rows[: row_cap - spool.rows])
+                                    break
+                                spool.append(rows)
+                                fetched(spool.rows)
+                        except AtelierError:
+                            raise
+                        except Exception as exc:
+                            from sqlalchemy.exc import SQLAlchemyError
+
+                            if isinstance(exc, SQLAlchemyError | OSError):
+                                raise _translate(exc, conn, spool.rows) from exc
+                            raise
+                        finally:
+                            result.close()
         if spool.rows == 0:
             what = (f"The table {described['table']!r} has no rows" if table else "The query returned no rows")
             raise InvalidInputError(f"{what}, so there is nothing to import.",
@@ -591,7 +449,7 @@ def read_sql(
     provenance = {
         "source": "sql", "url": public_url(conn.url), "dialect": backend, **described,
         "password_secret": conn.password_secret, "row_cap": row_cap, "statement_timeout_s": statement_timeout_s,
-        "rows": arrow.num_rows, "warnings": list(spool.warnings),
+        "rows": arrow.num_rows, "reader": used, "warnings": list(spool.warnings),
     }
     return SourceTable(arrow, provenance, warnings=list(spool.warnings))
 
@@ -610,7 +468,7 @@ def preview_query(conn: SqlConnection, query: str, rows: int = 20,
 def _read_sql_source(location: str, options: Mapping[str, Any], progress: ProgressFn,
                      max_bytes: int | None) -> SourceTable:
     """``sql:<SQLAlchemy URL>`` with options ``table``/``schema`` or ``query``, ``password_secret``,
-    ``row_cap``, ``statement_timeout_s``, ``connect_timeout_s``, ``staging_dir``."""
+    ``row_cap``, ``statement_timeout_s``, ``connect_timeout_s``, ``staging_dir``, ``reader``."""
     conn = SqlConnection(location, options.get("password_secret") or None,
                          float(options.get("connect_timeout_s") or DEFAULT_CONNECT_TIMEOUT_S))
     return read_sql(
@@ -618,6 +476,7 @@ def _read_sql_source(location: str, options: Mapping[str, Any], progress: Progre
         query=options.get("query") or None, row_cap=int(options.get("row_cap") or DEFAULT_ROW_CAP),
         statement_timeout_s=float(options.get("statement_timeout_s") or DEFAULT_STATEMENT_TIMEOUT_S),
         staging_dir=Path(options["staging_dir"]) if options.get("staging_dir") else None, progress=progress,
+        reader=str(options.get("reader") or "auto"),
     )
 
 

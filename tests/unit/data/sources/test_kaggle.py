@@ -10,7 +10,13 @@ import zipfile
 import pytest
 
 from core.data.sources.kaggle import list_files, read_kaggle
-from core.data.sources.kaggle_refs import find_credentials, kaggle_json_path, parse_ref, store_kaggle_json
+from core.data.sources.kaggle_refs import (
+    find_credentials,
+    kaggle_json_path,
+    parse_ref,
+    remove_kaggle_json,
+    store_kaggle_json,
+)
 from core.platform.errors import InvalidInputError, NotFoundError, StorageError
 from tests.support.kaggle_double import BIG, BIG_ROWS, BIG_SIZE, KEY, USER, kaggle  # noqa: F401
 
@@ -110,11 +116,17 @@ def test_over_the_size_limit_is_refused_before_reading(kaggle):  # noqa: F811
         read_kaggle("alice/big", max_bytes=1 << 20)
 
 
-def test_a_download_cut_halfway_fails_cleanly(kaggle, tmp_path):  # noqa: F811
+def test_a_download_cut_halfway_resumes_or_fails_cleanly(kaggle, tmp_path):  # noqa: F811
     kaggle.datasets[("alice", "houses")] = {1: {"houses.csv": CSV * 1000}}
     kaggle.cut.add("houses.csv")
-    with pytest.raises(StorageError, match="was cut after"):
+    kaggle.ranges = False  # no Range support: nothing to resume with
+    with pytest.raises(StorageError, match="was cut after .*the server does not resume downloads"):
         read_kaggle("alice/houses", staging_dir=tmp_path / "staging")
+    assert list((tmp_path / "staging").iterdir()) == []
+    kaggle.ranges = True
+    whole = read_kaggle("alice/houses", staging_dir=tmp_path / "staging")
+    # Every byte arrived once: CSV * 1000 is 4,000 lines, the first the header.
+    assert whole.provenance["size_bytes"] == len(CSV) * 1000 and whole.table.num_rows == 3999
     assert list((tmp_path / "staging").iterdir()) == []
 
 
@@ -142,3 +154,18 @@ def test_errors_say_what_to_do(kaggle, monkeypatch, tmp_path):  # noqa: F811
     assert "https://www.kaggle.com/settings" in missing.value.hint
     store_kaggle_json(tmp_path, json.dumps({"username": USER, "key": KEY}))
     assert list_files("alice/houses", home=tmp_path)[1] == 1  # basic auth from the stored kaggle.json
+
+
+def test_a_stored_kaggle_json_can_be_removed_and_other_credentials_stay(tmp_path, monkeypatch):
+    for name in ("KAGGLE_API_TOKEN", "KAGGLE_USERNAME", "KAGGLE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    home = tmp_path / "ws"
+    assert remove_kaggle_json(home) is False  # nothing stored yet
+    store_kaggle_json(home, json.dumps({"username": USER, "key": KEY}))
+    monkeypatch.setenv("KAGGLE_API_TOKEN", "tok")
+    assert remove_kaggle_json(home) is True and not kaggle_json_path(home).exists()
+    assert find_credentials(home).token == "tok"  # the environment's token is not Atelier's to remove
+    monkeypatch.delenv("KAGGLE_API_TOKEN")
+    assert find_credentials(home) is None

@@ -44,3 +44,14 @@ def test_floats_among_integers_are_never_truncated(tmp_path):
     # ints, then a float (the column widens to double), then a number beyond 64 bits: text, said so
     assert table.column("n").to_pylist() == ["1", "2", "3", "2.5", str(2**70)]
     assert "kept as text" in spool.warnings[0]
+
+
+def test_arrow_batches_widen_like_rows_and_turn_to_text_with_a_warning(tmp_path):
+    spool = RowSpool(["n", "v"], tmp_path)
+    spool.append_batch(pa.record_batch({"n": pa.array([1, 2], pa.int64()), "v": pa.array([1.5, None])}))
+    spool.append_batch(pa.record_batch({"n": pa.array([2.5], pa.float64()), "v": pa.array(["x"])}))
+    table = spool.finish()
+    assert table.schema.field("n").type == pa.float64() and table.column("n").to_pylist() == [1.0, 2.0, 2.5]
+    assert table.schema.field("v").type == pa.string() and table.column("v").to_pylist() == ["1.5", None, "x"]
+    assert len(spool.warnings) == 1 and "'v' mixes values" in spool.warnings[0]
+    assert list(tmp_path.iterdir()) == []
