@@ -19,6 +19,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+if [ ! -x /usr/sbin/pgbouncer ]; then
+  echo "Installing Debian's pgbouncer for the transaction-pooler test (Supabase's port 6543)…"
+  apt_install pgbouncer
+fi
+
 pg_up() { .venv/bin/python - <<'PY'
 import sys, psycopg
 try:

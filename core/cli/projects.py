@@ -1,4 +1,4 @@
-"""``python -m core projects create|list|add-member|remove-member|members|audit``.
+"""``python -m core projects create|list|rename|archive|stats|add-member|remove-member|members|audit``.
 
 The command line acts as ``ATELIER_USER`` (the local owner without sign-in); the checks are core's.
 """
@@ -6,11 +6,13 @@ The command line acts as ``ATELIER_USER`` (the local owner without sign-in); the
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import pandas as pd
 
 from core.cli.common import open_workspace, print_json, print_table
 from core.platform import access, projects
+from core.platform.display import format_bytes
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +24,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--problem-type", choices=projects.PROBLEM_TYPES, default=None)
     create.set_defaults(handler=_create)
 
+    ren = cmds.add_parser("rename", help="give a project another name (owners)")
+    ren.add_argument("name")
+    ren.add_argument("new_name")
+    ren.set_defaults(handler=_rename)
+
+    arc = cmds.add_parser("archive", help="archive a project: readable, unchangeable (owners)")
+    arc.add_argument("name")
+    arc.add_argument("--restore", action="store_true", help="make an archived project changeable again")
+    arc.set_defaults(handler=_archive)
+
+    stats = cmds.add_parser("stats", help="what a project holds: datasets, models, jobs, storage used")
+    stats.add_argument("name")
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(handler=_stats)
+
     lst = cmds.add_parser("list", help="the projects you belong to")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=_list)
@@ -31,6 +48,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("email")
     add.add_argument("--role", required=True, choices=access.ROLES)
     add.set_defaults(handler=_add)
+
+    inv = cmds.add_parser("invite", help="invite an email (owners): it may sign in, and joins with the role")
+    inv.add_argument("name")
+    inv.add_argument("email")
+    inv.add_argument("--role", default="viewer", choices=access.ROLES)
+    inv.set_defaults(handler=_invite)
 
     rm = cmds.add_parser("remove-member", help="remove a member (owners)")
     rm.add_argument("name")
@@ -55,6 +78,28 @@ def _create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rename(args: argparse.Namespace) -> int:
+    info = projects.rename_project(open_workspace(), args.name, args.new_name)
+    print(f"project {args.name!r} is now {info.name!r}")
+    return 0
+
+
+def _archive(args: argparse.Namespace) -> int:
+    info = projects.set_archived(open_workspace(), args.name, archived=not args.restore)
+    print(f"project {info.name!r} is {'archived' if info.archived else 'changeable again'}")
+    return 0
+
+
+def _stats(args: argparse.Namespace) -> int:
+    counted = dataclasses.asdict(projects.statistics(open_workspace(), args.name))
+    if args.json:
+        print_json(counted)
+    else:
+        counted["storage_bytes"] = format_bytes(counted["storage_bytes"])
+        print_table(pd.DataFrame([counted]))
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     rows = [{"name": p.name, "role": role, "archived": p.archived, "problem_type": p.problem_type or ""}
             for p, role in projects.list_projects(open_workspace())]
@@ -70,6 +115,14 @@ def _list(args: argparse.Namespace) -> int:
 def _add(args: argparse.Namespace) -> int:
     member = projects.add_member(open_workspace(), args.name, args.email, args.role)
     print(f"{member.email} is a {member.role} in project {args.name!r}")
+    return 0
+
+
+def _invite(args: argparse.Namespace) -> int:
+    from core.platform.sign_in import invite
+
+    member = invite(open_workspace(), args.name, args.email, args.role)
+    print(f"invited {member.email} into project {args.name!r} as {member.role}; they join at their first sign-in")
     return 0
 
 

@@ -10,12 +10,13 @@ reported as not found, never as forbidden: its existence does not leak.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
-from core.platform.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from core.platform.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from core.platform.metadata.models import AuditEvent, Membership, Project, User
 
 if TYPE_CHECKING:
@@ -28,14 +29,16 @@ _DATA_SCIENTIST = _VIEWER | {"import", "train", "promote", "rollback", "predict"
 ALLOWED: dict[str, frozenset[str]] = {
     "viewer": _VIEWER,
     "data_scientist": frozenset(_DATA_SCIENTIST),
-    "owner": frozenset(_DATA_SCIENTIST | {"members", "delete_project", "archive_project"}),
+    "owner": frozenset(_DATA_SCIENTIST | {"members", "delete_project", "archive_project",
+                                          "rename_project"}),
 }
 ACTIONS = ALLOWED["owner"]
 _WORDS = {"read": "looking", "predict_one": "predicting one row", "download_report": "downloading a report",
           "import": "importing data", "train": "training", "promote": "promoting a model",
           "rollback": "rolling back a model", "predict": "batch prediction", "delete_dataset": "deleting a dataset",
           "delete_model": "deleting a model", "members": "managing members", "delete_project": "deleting the project",
-          "archive_project": "archiving the project"}
+          "archive_project": "archiving the project", "rename_project": "renaming the project"}
+_WHILE_ARCHIVED = _VIEWER | {"archive_project", "members"}  # an archived project is read, restored, its members kept
 
 
 @dataclass(frozen=True)
@@ -150,18 +153,52 @@ def _user_id(s, email: str) -> int:
     return user.id
 
 
+# Projects by name, per database: a page asks for its project on every query it filters, so the
+# row is kept for a few seconds (renames, archives and creations in this process forget it at once;
+# elsewhere they count within PROJECT_TTL_S).  Roles are never kept: a removed member loses access
+# at once.
+PROJECT_TTL_S = 5.0
+_PROJECTS: dict[tuple[str, str], tuple[float, ProjectInfo]] = {}
+
+
+def forget_projects(ws: Workspace) -> None:
+    """Drop this database's remembered projects (after a rename, an archive or a creation)."""
+    for key in [k for k in _PROJECTS if k[0] == ws.db.url]:
+        _PROJECTS.pop(key, None)
+
+
+def _project_named(ws: Workspace, name: str) -> ProjectInfo | None:
+    key, now = (ws.db.url, name), time.monotonic()
+    seen = _PROJECTS.get(key)
+    if seen is not None and now - seen[0] < PROJECT_TTL_S:
+        return seen[1]
+    with ws.db.session() as s:
+        row = s.scalar(select(Project).where(Project.name == name))
+        info = _info(row) if row is not None else None
+    if info is not None:
+        _PROJECTS[key] = (now, info)
+    return info
+
+
 def find_project(ws: Workspace, name: str, actor: Actor | None = None) -> ProjectInfo:
     """The project called ``name`` if the actor may see it; NotFoundError otherwise (no leak)."""
     actor = actor or actor_of(ws)
     if name == DEFAULT_PROJECT:
         _ensure_default(ws)
-    with ws.db.session() as s:
-        row = s.scalar(select(Project).where(Project.name == name))
-        info = _info(row) if row is not None else None
+    info = _project_named(ws, name)
     if info is None or role_of(ws, actor, info) is None:
         raise NotFoundError(f"There is no project named {name!r} that {actor} belongs to.",
                             hint="List your projects with `python -m core projects list`.")
     return info
+
+
+def project_by_id(ws: Workspace, project_id: int) -> ProjectInfo:
+    """The project with this id, whoever acts (for a job, which runs in its own project)."""
+    with ws.db.session() as s:
+        row = s.get(Project, project_id)
+        if row is None:
+            raise NotFoundError(f"There is no project with id {project_id}.")
+        return _info(row)
 
 
 def current_project(ws: Workspace) -> ProjectInfo:
@@ -176,6 +213,9 @@ def require(ws: Workspace, action: str, project: ProjectInfo | None = None, acto
     role = role_of(ws, actor, project)
     if role is None:
         raise NotFoundError(f"There is no project named {project.name!r} that {actor} belongs to.")
+    if project.archived and action not in _WHILE_ARCHIVED:
+        raise ConflictError(f"Project {project.name!r} is archived: it can be read, not changed.",
+                            hint="An owner can restore it on the Settings page.")
     if not allows(role, action):
         needed = " or ".join(roles_allowed(action))
         raise PermissionDeniedError(
@@ -206,5 +246,6 @@ def audit(ws: Workspace, action: str, obj: str = "", project: ProjectInfo | None
 
 
 __all__ = ["ACTIONS", "ALLOWED", "Actor", "DEFAULT_PROJECT", "LOCAL_OWNER", "ProjectInfo", "ROLES", "actor_of",
-           "allows", "audit", "current_project", "find_project", "in_project", "is_admin", "project_id", "require",
+           "allows", "audit", "current_project", "find_project", "forget_projects", "in_project", "is_admin",
+           "project_by_id", "project_id", "require",
            "role_of", "roles_allowed"]

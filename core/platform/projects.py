@@ -1,4 +1,5 @@
-"""Projects and their members: create, list, add or remove a member, read the audit trail.
+"""Projects and their members: create, rename, archive, list, count what they hold; add or remove a
+member, read the audit trail.
 
 The checks are :mod:`core.platform.access`'s: only admins (``ATELIER_ADMINS``, or the local
 owner) create projects, and the creator owns them; only an owner manages members.
@@ -14,7 +15,19 @@ from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
 from core.platform import access
 from core.platform.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from core.platform.metadata.models import AuditEvent, Membership, Project, User
+from core.platform.metadata.models import (
+    Artifact,
+    AuditEvent,
+    Dataset,
+    DatasetVersion,
+    Job,
+    Membership,
+    ModelVersion,
+    PredictionRun,
+    Project,
+    RegisteredModel,
+    User,
+)
 from core.platform.workspace import Workspace
 
 PROBLEM_TYPES = ("classification", "regression")
@@ -140,3 +153,87 @@ def audit_events(ws: Workspace, name: str, limit: int = 200) -> list[Event]:
         rows = s.scalars(select(AuditEvent).where(AuditEvent.project_id == project.id)
                          .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
         return [Event(r.at, r.actor, r.action, r.object) for r in rows]
+
+
+def rename_project(ws: Workspace, name: str, new_name: str) -> access.ProjectInfo:
+    """Give the project another name (owners); its datasets, models, jobs and keys stay with it."""
+    project = access.find_project(ws, name)
+    access.require(ws, "rename_project", project)
+    new_name = _check_name(new_name)
+    if access.DEFAULT_PROJECT in (project.name, new_name):
+        raise InvalidInputError(f"The project named {access.DEFAULT_PROJECT!r} keeps its name, and no other takes it: "
+                                "it holds what was made before projects existed.", hint="Choose another name.")
+    if new_name == project.name:
+        return project
+    try:
+        with ws.db.session() as s:
+            s.get(Project, project.id).name = new_name
+    except DBIntegrityError as exc:
+        raise ConflictError(f"A project named {new_name!r} already exists.", hint="Choose another name.") from exc
+    access.forget_projects(ws)
+    access.audit(ws, "rename_project", f"{project.name} → {new_name}", project=project)
+    return access.ProjectInfo(project.id, new_name, project.archived, project.problem_type)
+
+
+def set_archived(ws: Workspace, name: str, archived: bool = True) -> access.ProjectInfo:
+    """Archive the project (owners): it can still be read, but nothing in it changes until restored."""
+    project = access.find_project(ws, name)
+    access.require(ws, "archive_project", project)
+    if project.is_default and archived:
+        raise InvalidInputError(f"The project named {access.DEFAULT_PROJECT!r} cannot be archived: "
+                                "it is where the command line and the app work when no project is named.")
+    with ws.db.session() as s:
+        s.get(Project, project.id).archived = bool(archived)
+    access.forget_projects(ws)
+    access.audit(ws, "archive_project" if archived else "restore_project", project.name, project=project)
+    return access.ProjectInfo(project.id, project.name, bool(archived), project.problem_type)
+
+
+@dataclass(frozen=True)
+class Statistics:
+    datasets: int
+    dataset_versions: int
+    models: int
+    model_versions: int
+    jobs: int
+    storage_bytes: int  # dataset files, models and prediction outputs, each stored file once
+
+
+def statistics(ws: Workspace, name: str) -> Statistics:
+    """How much the project holds: what a member sees, counted by the database."""
+    project = access.find_project(ws, name)
+    access.require(ws, "read", project)
+
+    def mine(column):
+        return access.in_project(column, ws, project)
+
+    stored = ModelVersion.sha256.is_not(None)  # a version counts once its bytes are stored (as the registry's)
+    with ws.db.session() as s:
+        def count(query) -> int:
+            return int(s.scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+        dataset_files = (select(DatasetVersion.artifact_key, DatasetVersion.size_bytes)
+                         .join(Dataset, Dataset.id == DatasetVersion.dataset_id).where(mine(Dataset.project_id))
+                         .distinct())
+        model_files = (select(ModelVersion.artifact_key, ModelVersion.size_bytes)
+                       .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+                       .where(mine(RegisteredModel.project_id), stored).distinct())
+        outputs = (select(Artifact.key, Artifact.size_bytes)
+                   .join(PredictionRun, PredictionRun.artifact_key == Artifact.key)
+                   .where(mine(PredictionRun.project_id)).distinct())
+        used = 0
+        for files in (dataset_files, model_files, outputs):
+            sizes = files.subquery()
+            used += int(s.scalar(select(func.coalesce(func.sum(sizes.c.size_bytes), 0))) or 0)
+        return Statistics(
+            datasets=count(select(Dataset.id).where(mine(Dataset.project_id))),
+            dataset_versions=count(select(DatasetVersion.id).join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+                                   .where(mine(Dataset.project_id))),
+            models=count(select(RegisteredModel.id).join(ModelVersion, ModelVersion.model_id == RegisteredModel.id)
+                         .where(mine(RegisteredModel.project_id), stored).distinct()),
+            model_versions=count(select(ModelVersion.id)
+                                 .join(RegisteredModel, RegisteredModel.id == ModelVersion.model_id)
+                                 .where(mine(RegisteredModel.project_id), stored)),
+            jobs=count(select(Job.id).where(mine(Job.project_id))),
+            storage_bytes=used,
+        )

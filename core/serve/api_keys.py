@@ -2,8 +2,11 @@
 
 A key is ``atl_`` and 43 random URL-safe characters, shown once when it is created; the metadata
 store keeps only its sha256 (a random key of 256 bits needs no slow hash: nothing can be guessed
-from its digest) and its first characters, so that a person can tell keys apart.  Keys are global
-until projects exist; the table has a ``project`` column for then.
+from its digest) and its first characters, so that a person can tell keys apart.
+
+A key belongs to the project it was created in, and a server accepts only the keys of the project it
+serves: a key of another project is "not valid" there, as a mistyped one.  Keys from before
+projects belong to the default project.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as DBIntegrityError
 
+from core.platform import access
 from core.platform.errors import ConflictError, InvalidInputError, NotFoundError
 from core.platform.metadata.models import ApiKey, utcnow
 from core.platform.workspace import Workspace
@@ -52,8 +56,13 @@ class CreatedKey:
     key: str
 
 
-def _info(row: ApiKey) -> ApiKeyInfo:
-    return ApiKeyInfo(row.id, row.name, row.prefix, row.project, row.created_at, row.revoked_at)
+def _info(row: ApiKey, project: str | None) -> ApiKeyInfo:
+    return ApiKeyInfo(row.id, row.name, row.prefix, project, row.created_at, row.revoked_at)
+
+
+def _mine(ws: Workspace):
+    """A filter on the keys of the workspace's project."""
+    return access.in_project(ApiKey.project_id, ws)
 
 
 def hash_key(key: str) -> str:
@@ -73,36 +82,44 @@ def _name(name: str) -> str:
 def create_key(ws: Workspace, name: str) -> CreatedKey:
     """Create an API key named ``name``; the key is in the result, and only there."""
     name = _name(name)
+    project = access.current_project(ws)
+    access.require(ws, "promote", project)  # a key serves the project's models: who deploys them makes it
     with ws.db.session() as s:
-        taken = s.scalar(select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked_at.is_(None)))
+        taken = s.scalar(select(ApiKey.id).where(ApiKey.name == name, ApiKey.revoked_at.is_(None), _mine(ws)))
         if taken is not None:
             raise ConflictError(f"An active API key is already named {name!r}.",
                                 hint="Choose another name, or revoke that key first.")
     key = PREFIX + secrets.token_urlsafe(32)
     try:
         with ws.db.session() as s:
-            row = ApiKey(name=name, prefix=key[: len(PREFIX) + SHOWN_CHARS], key_hash=hash_key(key))
+            row = ApiKey(name=name, prefix=key[: len(PREFIX) + SHOWN_CHARS], key_hash=hash_key(key),
+                         project_id=project.id)
             s.add(row)
             s.flush()
-            return CreatedKey(_info(row), key)
+            created = CreatedKey(_info(row, project.name), key)
     except DBIntegrityError as exc:  # pragma: no cover - two equal 256-bit keys
         raise ConflictError("The new key clashed with an existing one.", hint="Try again.") from exc
+    access.audit(ws, "create_api_key", f"{name} ({created.info.prefix}…)", project=project)
+    return created
 
 
 def list_keys(ws: Workspace, *, include_revoked: bool = False) -> list[ApiKeyInfo]:
-    """The API keys, oldest first (active ones only unless ``include_revoked``)."""
-    query = select(ApiKey).order_by(ApiKey.id)
+    """The project's API keys, oldest first (active ones only unless ``include_revoked``)."""
+    project = access.current_project(ws)
+    query = select(ApiKey).where(_mine(ws)).order_by(ApiKey.id)
     if not include_revoked:
         query = query.where(ApiKey.revoked_at.is_(None))
     with ws.db.session() as s:
-        return [_info(row) for row in s.scalars(query)]
+        return [_info(row, project.name) for row in s.scalars(query)]
 
 
 def revoke_key(ws: Workspace, name_or_prefix: str) -> ApiKeyInfo:
     """Revoke the active key with this name (or whose shown prefix this is); it stops working at once."""
     wanted = " ".join(str(name_or_prefix or "").split())
+    project = access.current_project(ws)
+    access.require(ws, "promote", project)
     with ws.db.session() as s:
-        rows = list(s.scalars(select(ApiKey).where(ApiKey.revoked_at.is_(None))))
+        rows = list(s.scalars(select(ApiKey).where(ApiKey.revoked_at.is_(None), _mine(ws))))
         found = [r for r in rows if r.name == wanted] or [r for r in rows if wanted and r.prefix.startswith(wanted)]
         if not found:
             known = ", ".join(repr(r.name) for r in rows[:8])
@@ -113,14 +130,16 @@ def revoke_key(ws: Workspace, name_or_prefix: str) -> ApiKeyInfo:
         row = found[0]
         row.revoked_at = utcnow()
         s.flush()
-        return _info(row)
+        revoked = _info(row, project.name)
+    access.audit(ws, "revoke_api_key", f"{revoked.name} ({revoked.prefix}…)", project=project)
+    return revoked
 
 
 def active_hashes(ws: Workspace) -> tuple[frozenset[str], bool]:
-    """The digests of every active key (what a server checks a request's key against), and whether
-    any key was ever created: revoking the last key must not open the server to everyone."""
+    """The digests of the project's active keys (what a server checks a request's key against), and
+    whether any key of it was ever created: revoking the last key must not open the server to everyone."""
     with ws.db.session() as s:
-        rows = s.execute(select(ApiKey.key_hash, ApiKey.revoked_at)).all()
+        rows = s.execute(select(ApiKey.key_hash, ApiKey.revoked_at).where(_mine(ws))).all()
     return frozenset(h for h, revoked in rows if revoked is None), bool(rows)
 
 

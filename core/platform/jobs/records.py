@@ -1,7 +1,8 @@
 """Job rows as plain records: status, reading, waiting and asking to cancel.
 
 A job row is written by :mod:`.launch` (queued), claimed and closed by :mod:`.runner`, and read
-here by pages and the command line, which only ever poll it.
+here by pages and the command line, which only ever poll it.  Every read is of the workspace's
+project: another project's job is "not found", by id as in a listing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.platform import access
 from core.platform.errors import NotFoundError
 from core.platform.metadata.models import Job, JobLog
 from core.platform.workspace import Workspace
@@ -29,6 +31,7 @@ class JobStatus(StrEnum):
 
 
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+_STOP_NEEDS = {"train": "train", "automl": "train", "predict_batch": "predict"}  # other kinds: "import"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class JobInfo:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    project_id: int | None = None
 
     @property
     def active(self) -> bool:
@@ -64,19 +68,26 @@ def _info(row: Job) -> JobInfo:
     return JobInfo(
         row.id, row.kind, row.title, JobStatus(row.status), row.progress, row.message, dict(row.params or {}),
         dict(row.result or {}), row.error, row.cancel_requested, row.created_at, row.started_at, row.finished_at,
+        row.project_id,
     )
+
+
+def _row(s, ws: Workspace, job_id: str) -> Job:
+    """The job if it is of the workspace's project; "not found" otherwise, as for no job at all."""
+    row = s.scalar(select(Job).where(Job.id == str(job_id), access.in_project(Job.project_id, ws)))
+    if row is None:
+        raise NotFoundError(f"There is no job {job_id!r}.")
+    return row
 
 
 def get(ws: Workspace, job_id: str) -> JobInfo:
     with ws.db.session() as s:
-        row = s.get(Job, job_id)
-        if row is None:
-            raise NotFoundError(f"There is no job {job_id!r}.")
-        return _info(row)
+        return _info(_row(s, ws, job_id))
 
 
 def list_jobs(ws: Workspace, *, kind: str | None = None, active_only: bool = False, limit: int = 50) -> list[JobInfo]:
-    query = select(Job).order_by(Job.created_at.desc()).limit(limit)
+    """The project's jobs, newest first."""
+    query = select(Job).where(access.in_project(Job.project_id, ws)).order_by(Job.created_at.desc()).limit(limit)
     if kind:
         query = query.where(Job.kind == kind)
     if active_only:
@@ -88,6 +99,7 @@ def list_jobs(ws: Workspace, *, kind: str | None = None, active_only: bool = Fal
 def logs(ws: Workspace, job_id: str, *, tail: int = 200) -> list[str]:
     query = select(JobLog.line).where(JobLog.job_id == job_id).order_by(JobLog.id.desc()).limit(tail)
     with ws.db.session() as s:
+        _row(s, ws, job_id)
         return list(reversed(list(s.scalars(query))))
 
 
@@ -107,9 +119,8 @@ def cancel(ws: Workspace, job_id: str) -> None:
     """Ask the job to stop; a job not yet started is cancelled at once."""
     now = datetime.now(UTC)
     with ws.db.session() as s:
-        row = s.get(Job, job_id)
-        if row is None:
-            raise NotFoundError(f"There is no job {job_id!r}.")
+        row = _row(s, ws, job_id)
+        access.require(ws, _STOP_NEEDS.get(row.kind, "import"))  # who may start such a job may stop it
         if row.status not in ACTIVE:
             return
         row.cancel_requested, row.cancel_requested_at = True, now

@@ -7,6 +7,7 @@ never imports the stages above it.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import os
@@ -21,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import update
 
+from core.platform import access
 from core.platform.config import Settings
 from core.platform.errors import AtelierError, InvalidInputError, JobCancelledError
 from core.platform.jobs.context import JobContext
@@ -59,6 +61,15 @@ def _heartbeat(ws: Workspace, job_id: str, stop: threading.Event) -> None:
             log.debug("heartbeat failed", exc_info=True)
 
 
+def _in_project(ws: Workspace, project_id: int | None) -> Workspace:
+    """The workspace the job's work sees: the job's own project, whatever ATELIER_PROJECT the process
+    inherited; the acting user stays the submitter's (ATELIER_USER), so the role checks still apply."""
+    if project_id is None:
+        return ws
+    project = access.project_by_id(ws, project_id)
+    return dataclasses.replace(ws, settings=ws.settings.with_(project=project.name))
+
+
 def run_job(job_id: str, env: dict[str, str] | None = None) -> str:
     """Run one job to its end in this process; returns the final status."""
     if env:
@@ -75,7 +86,8 @@ def run_job(job_id: str, env: dict[str, str] | None = None) -> str:
         row = s.get(Job, job_id)
         if not claimed:
             return row.status if row else "missing"
-        kind, params = row.kind, dict(row.params)
+        kind, params, project_id = row.kind, dict(row.params), row.project_id
+    ws = _in_project(ws, project_id)
     ctx = JobContext(ws, job_id)
     stop = threading.Event()
     threading.Thread(target=_heartbeat, args=(ws, job_id, stop), daemon=True).start()

@@ -44,9 +44,11 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 # Imported once by the worker so that every job forked from it finds them loaded.  Optional
 # libraries that are missing are skipped; ydata-profiling stays out (heavy, used by one job kind).
+# shap (with the matplotlib and numba it imports) is here because every training job that explains a
+# scikit-learn forest needs it: imported in the job, it cost more than the three fits of a small run.
 PRELOAD = ("pandas", "pyarrow.parquet", "pyarrow.dataset", "sklearn.ensemble", "sklearn.linear_model", "lightgbm",
            "xgboost", "skops.io", "optuna", "core.models.training", "core.serve.batch", "core.data.ingest",
-           "core.models.training_stats")
+           "core.models.training_stats", "shap")
 REPLY_TIMEOUT = 10.0
 
 
