@@ -7,7 +7,10 @@ A LightGBM pipeline on 20 features (``benchmarks.bench_jobs.make_frame``) is pro
 
 (1) One-row requests (``dataframe_records``) from 8 and 32 concurrent clients (asyncio + httpx in
     this process) for ``--duration`` seconds each: throughput and p50 / p99 latency.  The clients
-    share the machine's cores with the server, as any loopback client does.
+    share the machine's cores with the server, as any loopback client does.  Both servers are up
+    together and their load runs alternate (Atelier, MLflow, Atelier, ... ``--rounds`` times per
+    client count), so a machine whose load drifts (a shared one) weighs on both alike; each
+    cell is the median over the rounds.
 (2) ``--rows`` rows in one request (Parquet and JSON ``dataframe_split`` bodies), against scoring the
     same rows in-process: ``core.serve.batch.predict_file`` on a Parquet file (the batch job's own
     path, which also writes and records its output) and validate + score of the frame in memory.
@@ -154,16 +157,26 @@ async def _load(url: str, body: bytes, clients: int, seconds: float) -> dict:
         await asyncio.gather(*(one_client() for _ in range(clients)))
         elapsed = time.perf_counter() - started
     cuts = statistics.quantiles(latencies, n=100)
-    return {"clients": clients, "requests/s": f"{len(latencies) / elapsed:,.0f}", "p50 ms": f"{cuts[49]:.1f}",
-            "p99 ms": f"{cuts[98]:.1f}", "failed": failures}
+    return {"clients": clients, "requests/s": len(latencies) / elapsed, "p50 ms": cuts[49], "p99 ms": cuts[98],
+            "failed": failures}
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """Each number the median over the rounds, written for the table."""
+    return {"clients": runs[0]["clients"], "requests/s": f"{median([r['requests/s'] for r in runs]):,.0f}",
+            "p50 ms": f"{median([r['p50 ms'] for r in runs]):.1f}",
+            "p99 ms": f"{median([r['p99 ms'] for r in runs]):.1f}",
+            "failed": sum(r["failed"] for r in runs), "rounds": len(runs)}
 
 
 def main() -> None:
     parser = size_parser(100_000, 20_000)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per client count")
     parser.add_argument("--no-mlflow", action="store_true", help="skip the mlflow models serve baseline")
+    parser.add_argument("--rounds", type=int, default=1, help="alternating load runs per server and client count")
     args = parse_sized(parser)
     duration = min(args.duration, 3.0) if args.quick else args.duration
+    rounds = max(1, args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         ws = Workspace.open(Settings(home=home))
@@ -186,8 +199,31 @@ def main() -> None:
         port = _free_port()
         url = f"http://127.0.0.1:{port}/v1/models/{name}/predict"
         proc = _start_server(home, port)
-        try:
-            load = [asyncio.run(_load(url, one, clients, duration)) for clients in (8, 32)]
+        try:  # the Atelier server stops whatever fails below
+            mlflow, mlflow_url = None, ""
+            python, skipped = (None, "skipped: --no-mlflow") if args.no_mlflow else _mlflow_python()
+            if python is not None:
+                mlflow_port = _free_port()
+                try:
+                    mlflow = _start_mlflow(python, home, f"{name}:{number}", Path(tmp), mlflow_port)
+                    mlflow_url = f"http://127.0.0.1:{mlflow_port}/invocations"
+                except (RuntimeError, subprocess.SubprocessError) as exc:
+                    skipped = f"skipped: mlflow models serve did not start ({str(exc).strip().splitlines()[-1][:120]})"
+            try:
+                runs: dict[tuple[str, int], list[dict]] = {}
+                for clients in (8, 32):
+                    for _round in range(rounds):  # alternate: a drifting machine load weighs on both alike
+                        runs.setdefault(("atelier", clients), []).append(
+                            asyncio.run(_load(url, one, clients, duration)))
+                        if mlflow is not None:
+                            runs.setdefault(("mlflow", clients), []).append(
+                                asyncio.run(_load(mlflow_url, one, clients, duration)))
+            finally:
+                if mlflow is not None:
+                    mlflow.terminate()
+                    mlflow.wait(30)
+            load = [_median_run(runs[("atelier", c)]) for c in (8, 32)]
+            mlflow_load = [_median_run(runs[("mlflow", c)]) for c in (8, 32)] if mlflow is not None else []
             import httpx
 
             def timed_post(body: bytes, content_type: str) -> float:
@@ -204,21 +240,6 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(30)
-        mlflow_load: list[dict] = []
-        python, skipped = (None, "skipped: --no-mlflow") if args.no_mlflow else _mlflow_python()
-        if python is not None:
-            port = _free_port()
-            try:
-                mlflow = _start_mlflow(python, home, f"{name}:{number}", Path(tmp), port)
-            except (RuntimeError, subprocess.SubprocessError) as exc:
-                skipped = f"skipped: mlflow models serve did not start ({str(exc).strip().splitlines()[-1][:120]})"
-            else:
-                try:
-                    mlflow_load = [asyncio.run(_load(f"http://127.0.0.1:{port}/invocations", one, clients, duration))
-                                   for clients in (8, 32)]
-                finally:
-                    mlflow.terminate()
-                    mlflow.wait(30)
 
         def in_memory() -> float:
             started = time.perf_counter()
@@ -237,11 +258,11 @@ def main() -> None:
         batched = [batch() for _ in range(args.repeat)]
         ws.db.dispose()
 
-    print(f"\n(1) One-row requests to python -m core serve on loopback, {duration:g} s per row, LightGBM on "
-          "20 features\n")
+    print(f"\n(1) One-row requests to python -m core serve on loopback, {duration:g} s per run, median of {rounds} "
+          "alternating run(s), LightGBM on 20 features\n")
     baseline = [{"candidate": f"mlflow {MLFLOW_VERSION} models serve (baseline)", **r} for r in mlflow_load] or \
         [{"candidate": "mlflow models serve (baseline)", "clients": "8, 32", "requests/s": "-", "p50 ms": "-",
-          "p99 ms": "-", "failed": skipped}]
+          "p99 ms": "-", "failed": skipped, "rounds": 0}]
     print(markdown_table([{"candidate": "Atelier API", **r} for r in load] + baseline))
     if mlflow_load:
         ratio = float(load[1]["requests/s"].replace(",", "")) / float(mlflow_load[1]["requests/s"].replace(",", ""))

@@ -17,6 +17,7 @@ from components.dataset_picker import pick_version
 from components.deployment_alerts import traffic_section
 from components.guard import guard
 from components.job_panel import job_panel, watch
+from components.retrain_policy_form import retrain_policy_section
 from core.data import datasets
 from core.data.ingest import discard_staged, stage_upload
 from core.data.sources.files import SUPPORTED_EXTENSIONS
@@ -169,7 +170,7 @@ def choose_rows(ws: Workspace, *, key: str) -> tuple[Path, str, bool] | None:
 # -- batch --------------------------------------------------------------------------------
 def batch_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
     mv = model.version
-    finished = job_panel(BATCH_JOB, key=key)
+    finished = job_panel(BATCH_JOB, key=key, scope=lambda job: job.params.get("model") == mv.label)
     if finished is not None and finished.status == "succeeded":
         with guard("Preparing the downloads"):
             downloads(ws, finished, key=key)
@@ -220,7 +221,7 @@ def downloads(ws: Workspace, job, *, key: str) -> None:
         st.info("The output of this run is no longer stored.")
         return
     stem = Path(run.source).stem or "predictions"
-    left, right, _ = st.columns([1, 1, 3])
+    left, right, _ = st.columns([2, 2, 3])  # wide enough for "Download Parquet" at 1280 px
     left.download_button("Download Parquet", lambda: output_bytes(ws, run, "parquet"), key=f"{key}.parquet",
                          file_name=f"{stem}-predictions.parquet", mime="application/octet-stream",
                          on_click="ignore", icon=":material/download:")
@@ -284,7 +285,7 @@ def retrain_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
     from components.model_views import compare_view
 
     mv = model.version
-    finished = job_panel(TRAIN_JOB, key=key)
+    finished = job_panel(TRAIN_JOB, key=key, scope=lambda job: job.params.get("model_name") == mv.name)
     if finished is not None and finished.status == "succeeded":
         refs = [r["model"] for r in finished.result.get("results", []) if r.get("model")]
         if refs:
@@ -334,6 +335,7 @@ def deployment_view(ws: Workspace, model: LoadedModel, *, key: str) -> None:
     curl_tab, python_tab = st.tabs(["curl", "Python"])
     curl_tab.code(deployment.curl_example(schema, url, with_key=with_key), language="bash")
     python_tab.code(deployment.python_example(schema, url, with_key=with_key), language="python")
+    retrain_policy_section(ws, mv, key=key)
     traffic_section(ws, mv)
     st.markdown("**API keys**: " + ("every request needs one." if with_key else
                                     "none yet, so the API answers anyone who can reach it. Create one to "

@@ -1,4 +1,5 @@
-"""``python -m core retrain NAME [--on DATASET@V] [--promote-if-better 0.005] [--json]``.
+"""``python -m core retrain NAME [--on DATASET@V] [--promote-if-better 0.005] [--json]`` and
+``python -m core retrain check [--json]`` (the retraining policies acted on now, ``core.serve.retrain_check``).
 
 Trains the model's algorithm with its settings (``core.serve.retrain``) on the newest version of
 its dataset (or ``--on``), compares the new version with the production one on a common holdout
@@ -13,13 +14,10 @@ import sys
 
 from core.cli.common import open_workspace, print_json, progress_printer
 from core.data import datasets
-from core.ml.config import TrainConfig
 from core.models import registry
-from core.models.training import train_version
 from core.platform.errors import InvalidInputError
 from core.platform.progress import Progress
-from core.serve.retrain import comparison_base, plan_retraining
-from core.serve.retrain_compare import compare_on_holdout, decide
+from core.serve.retrain import plan_retraining, retrain_and_decide
 
 __all__ = ["register"]
 
@@ -36,7 +34,8 @@ def _margin(text: str) -> float:
 
 def register(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser("retrain", help="retrain a model on its dataset's newest version, compare, maybe promote")
-    cmd.add_argument("name", help="the model (its production version, else its latest, is retrained)")
+    cmd.add_argument("name", help="the model (its production version, else its latest, is retrained); "
+                                  "'check' acts on every retraining policy instead")
     cmd.add_argument("--on", metavar="DATASET@VERSION", help="the dataset version to train on (default: newest)")
     cmd.add_argument("--promote-if-better", type=_margin, metavar="MARGIN",
                      help="promote when the new version beats production by at least this on the holdout")
@@ -46,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _retrain(args: argparse.Namespace) -> int:
     ws = open_workspace()
+    if args.name == "check":
+        return _check(ws, args)
     current = registry.get_version(ws, args.name)
     plan = plan_retraining(ws, current)
     if plan.blocked:
@@ -56,21 +57,13 @@ def _retrain(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"{data.label} is not a newer version of {plan.dataset!r} than {plan.trained_on}.",
                                 hint="Choose one of " + ", ".join(v.label for v in plan.newer[:5]) + ".")
     progress = progress_printer("retrain ") if sys.stderr.isatty() and not args.json else None
-    rows = train_version(ws, data, TrainConfig.from_dict(plan.config or {}), [plan.algorithm],
-                         model_name=current.name, callbacks=Progress.of(progress))
-    failed = [r.get("error") or "unknown error" for r in rows if r.get("status") != "ok"]
-    if failed or not rows:
-        raise InvalidInputError(f"Retraining {current.name} on {data.label} failed: {'; '.join(failed)}")
-    new = registry.get_version(ws, rows[0]["model"])
-    base = comparison_base(ws, new, current)
-    comparison = compare_on_holdout(ws, new, base, data)
-    promoted = decide(ws, new, comparison, args.promote_if_better)
+    outcome = retrain_and_decide(ws, plan, data, args.promote_if_better, callbacks=Progress.of(progress))
+    new, base, comparison, promoted = outcome.new, outcome.base, outcome.comparison, outcome.promoted
     if args.json:
-        print_json({"new": new.label, "base": base.label, "promoted": promoted is not None,
-                    "margin": args.promote_if_better, "comparison": comparison.to_json()})
+        print_json(outcome.to_json())
         return 0
     print(f"Trained {new.label} on {data.label}. {comparison.describe()}.")
-    if promoted is not None:
+    if promoted:
         print(f"Promoted {new.label} to production (gain {comparison.gain:+.4f} >= {args.promote_if_better:g}).")
     elif args.promote_if_better is None:
         print(f"{base.label} stays in production; promote with: python -m core models promote {new.name} "
@@ -78,4 +71,21 @@ def _retrain(args: argparse.Namespace) -> int:
     else:
         print(f"{base.label} stays in production: the gain {comparison.gain:+.4f} is below "
               f"{args.promote_if_better:g}.")
+    return 0
+
+
+def _check(ws, args: argparse.Namespace) -> int:
+    """Every policy that fired: a retraining job started, or the reason it was skipped."""
+    from core.serve.retrain_check import check_policies
+
+    if args.on or args.promote_if_better is not None:
+        raise InvalidInputError("`retrain check` follows each model's policy: --on and --promote-if-better are "
+                                "for retraining one model by hand.")
+    decisions = check_policies(ws)
+    if args.json:
+        print_json([d.to_json() for d in decisions])
+    elif not decisions:
+        print("No retraining policy fired: nothing to do.")
+    for d in decisions if not args.json else []:
+        print(f"{d.name}: {d.message}")
     return 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 
 from core.cli.common import open_workspace, print_json, print_table
 from core.platform.errors import InvalidInputError
@@ -53,9 +55,32 @@ def _serve(args: argparse.Namespace) -> int:
     _check_address(args.host, args.port)
     print(f"Serving production models at {base_url(args.host, args.port)} (API docs at /docs); "
           "Ctrl+C stops.", file=sys.stderr)
-    uvicorn.run("core.serve.api.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level, access_log=False)
+    with _shared_metrics(args.workers):
+        uvicorn.run("core.serve.api.app:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level=args.log_level, access_log=False)
     return 0
+
+
+@contextlib.contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, a folder they all count into (``core.serve.api.metrics``), emptied before they
+    start and removed after they stop; a folder already named by ``PROMETHEUS_MULTIPROC_DIR`` is used as is."""
+    import os
+    import shutil
+    import tempfile
+
+    from core.serve.api.metrics import MULTIPROC_ENV
+
+    if workers < 2 or os.environ.get(MULTIPROC_ENV):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="atelier-serve-metrics-")
+    os.environ[MULTIPROC_ENV] = folder  # the workers inherit it and import prometheus_client after
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_address(host: str, port: int) -> None:

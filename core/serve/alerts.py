@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.models.registry import model_row, plain_json
+from core.platform import access
 from core.platform.config import Settings
 from core.platform.metadata.models import RegisteredModel, ServeEvent
 from core.platform.workspace import Workspace
@@ -62,7 +63,7 @@ def record_event(ws: Workspace, name: str, version: int, kind: str, message: str
                  details: Mapping[str, Any] | None = None, *, webhook_url: str = "") -> EventInfo:
     """Store an alert and, when ``webhook_url`` is set, POST it there."""
     with ws.db.session() as s:
-        model = model_row(s, name)
+        model = model_row(s, name, ws=ws)
         row = ServeEvent(model_id=model.id, version=int(version), kind=kind[:30], message=message,
                          details=plain_json(dict(details or {}), "alert details"))
         s.add(row)
@@ -83,9 +84,10 @@ def list_events(ws: Workspace, name: str | None = None, limit: int = 50) -> list
     with ws.db.session() as s:
         query = (select(ServeEvent, RegisteredModel.name)
                  .join(RegisteredModel, RegisteredModel.id == ServeEvent.model_id)
+                 .where(access.in_project(RegisteredModel.project_id, ws))  # this project's models only
                  .order_by(ServeEvent.id.desc()).limit(limit))
         if name is not None:
-            query = query.where(ServeEvent.model_id == model_row(s, name).id)
+            query = query.where(ServeEvent.model_id == model_row(s, name, ws=ws).id)
         return [_info(row, model) for row, model in s.execute(query)]
 
 

@@ -25,7 +25,8 @@ from core.data.sources.input_chunks import CHUNK_ROWS, InputFile, check_input_fi
 from core.data.target import ProblemKind
 from core.models import registry
 from core.models.registry import ModelVersionInfo
-from core.platform import jobs
+from core.platform import access, jobs
+from core.platform.cores import free_cores
 from core.platform.errors import InvalidInputError
 from core.platform.progress import ProgressFn
 from core.platform.storage import keys
@@ -100,6 +101,7 @@ def predict_file(
     data = InputFile.open(check_input_file(path))
     ids, only = carried_columns(ws, model, data, keep_columns)
     trees = _trees(ws, model, data.rows)
+    threads = free_cores()  # LightGBM's own predictor: the cores free now, not all of them (core.platform.cores)
     started = time.perf_counter()
     reports: list[ValidationReport] = []
     tally = _Tally(model.kind)
@@ -120,7 +122,7 @@ def predict_file(
                 if trees is not None and rows == 0 and \
                         not trees.matches(scorer.model, scorer.model_input(X.iloc[:CHECK_ROWS])):
                     trees = None
-                scores = scorer.score(X, trees=trees)
+                scores = scorer.score(X, trees=trees, threads=threads)
                 table = output_table(scorer, chunk if keep_columns else chunk[ids] if ids else None, X,
                                      scores, contributions)
                 if writer is None:
@@ -147,7 +149,8 @@ def predict_file(
         if report is not None:
             drift_share, summary["drift"] = report.share_drifted, report.to_json()
         report_progress(0.97, "Storing the predictions")
-        key = keys.prediction_output(model.version.name, model.version.version, int(time.time() * 1000))
+        key = keys.in_project(access.project_id(ws), keys.prediction_output(model.version.name, model.version.version,
+                                                                            int(time.time() * 1000)))
         key = key.replace(" ", "_")
         ws.put_file(key, out_path, kind="predictions")
     return prediction_runs.record(

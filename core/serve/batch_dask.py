@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from core.data.ingest import discard_staged
 from core.data.sources.input_chunks import CHUNK_ROWS, InputFile, check_input_file
-from core.platform import parts
+from core.platform import access, parts
 from core.platform.compute import Executor, TaskFailed, executor_for
 from core.platform.errors import AtelierError, InvalidInputError
 from core.platform.progress import ProgressFn
@@ -246,7 +246,8 @@ def predict_partitioned(
             drift = detect_drift(reference, pd.concat(heads, ignore_index=True) if len(heads) > 1 else heads[0])
             drift_share, summary["drift"] = drift.share_drifted, drift.to_json()
         report_progress(0.97, "Storing the predictions")
-        key = keys.prediction_output(model.version.name, model.version.version, int(time.time() * 1000))
+        key = keys.in_project(access.project_id(ws), keys.prediction_output(model.version.name, model.version.version,
+                                                                            int(time.time() * 1000)))
         key = key.replace(" ", "_").removesuffix(".parquet") + parts.MANIFEST_SUFFIX
         outputs = [r for r in results if r.out is not None]
         parts.put_parts(ws, key, [Path(r.out) for r in outputs], [r.rows for r in outputs], "predictions")

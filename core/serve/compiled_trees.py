@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.platform.cores import free_cores, usable_cpus
+
 __all__ = ["CHECK_ROWS", "COMPILE_MIN_WORK", "CompiledTrees", "compiled_trees"]
 
 # A batch builds the library from this many rows × trees (250,000 rows of a 200-tree model): below,
@@ -60,8 +62,10 @@ class CompiledTrees:
         # ``threads``: one per partition task when a scheduler already runs tasks side by side.  OpenMP
         # refuses more than OMP_NUM_THREADS (Dask's LocalCluster sets it to 1 in the starting process).
         limit = os.environ.get("OMP_NUM_THREADS", "")
-        cap = int(limit) if limit.isdigit() and int(limit) > 0 else os.cpu_count() or 1
-        self._predictor = tl2cgen.Predictor(path, nthread=min(threads or cap, cap))
+        cap = int(limit) if limit.isdigit() and int(limit) > 0 else usable_cpus()
+        # By default the cores free when the library is loaded (core.platform.cores), not every CPU:
+        # told more threads than free cores, OpenMP's threads spin waiting for one another.
+        self._predictor = tl2cgen.Predictor(path, nthread=min(threads or free_cores(), cap))
 
     def _raw(self, model_input: pd.DataFrame | np.ndarray) -> np.ndarray:
         import tl2cgen
@@ -142,7 +146,7 @@ def compiled_trees(cache_dir: Path, key: str, model: Any, *, rows: int | None) -
 def _build(booster: Any, target: Path) -> bool:
     """Build the library into ``target`` (atomically); ``False`` when any step fails."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    threads = str(os.cpu_count() or 1)
+    threads = str(free_cores())
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         model_file, library = Path(tmp) / "model.txt", Path(tmp) / "trees.so"
         booster.save_model(model_file)  # the trees predict uses: up to the best iteration

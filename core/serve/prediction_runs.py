@@ -54,7 +54,7 @@ def record(
     if drift_share is not None and not 0.0 <= float(drift_share) <= 1.0:
         raise InvalidInputError(f"drift_share is the share of drifted features, from 0 to 1; got {drift_share!r}.")
     with ws.db.session() as s:
-        model = model_row(s, mv.name)
+        model = model_row(s, mv.name, ws=ws)
         row = PredictionRun(
             model_id=model.id, project_id=model.project_id, version=mv.version, source=(source or "")[:300],
             n_rows=int(n_rows),
@@ -70,7 +70,7 @@ def list_runs(ws: Workspace, name: str, version: int | None = None,
               limit: int | None = None) -> list[PredictionRunInfo]:
     """Prediction runs of a model (of one version when given), newest first."""
     with ws.db.session() as s:
-        model = model_row(s, name)
+        model = model_row(s, name, ws=ws)
         query = select(PredictionRun).where(PredictionRun.model_id == model.id).order_by(PredictionRun.id.desc())
         if version is not None:
             query = query.where(PredictionRun.version == check_version_number(version))

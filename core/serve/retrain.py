@@ -3,7 +3,8 @@
 :func:`plan_retraining` reads the model's card for the dataset version and the settings that
 trained it and lists the newer versions of that dataset; :func:`submit_retraining` starts the
 run; :func:`comparison_base` says which version a retrained model is compared with before it is
-promoted (production, unless that is the new model itself).
+promoted (production, unless that is the new model itself); :func:`retrain_and_decide` trains,
+compares on the common holdout and decides, as ``python -m core retrain`` and the policy's job do.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from typing import Any
 
 from core.data import datasets
 from core.data.datasets import VersionInfo
+from core.ml.config import TrainConfig
 from core.models import registry
 from core.models.registry import ModelVersionInfo
-from core.models.training import submit_training
+from core.models.training import submit_training, train_version
 from core.platform.errors import InvalidInputError, NotFoundError
+from core.platform.progress import Progress
 from core.platform.workspace import Workspace
+from core.serve.retrain_compare import HoldoutComparison, compare_on_holdout, decide
 
-__all__ = ["RetrainPlan", "comparison_base", "plan_retraining", "submit_retraining"]
+__all__ = ["RetrainOutcome", "RetrainPlan", "comparison_base", "plan_retraining", "retrain_and_decide",
+           "submit_retraining"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +81,37 @@ def comparison_base(ws: Workspace, new: ModelVersionInfo, current: ModelVersionI
     """What a retrained version is compared with: the production version, else the one it retrains."""
     production = next((v for v in registry.list_versions(ws, new.name) if v.stage == "production"), None)
     return production if production is not None and production.id != new.id else current
+
+
+@dataclass(frozen=True)
+class RetrainOutcome:
+    """A retraining's result: the new version, what it was compared with, the numbers, the decision."""
+
+    new: ModelVersionInfo
+    base: ModelVersionInfo
+    comparison: HoldoutComparison
+    promoted: bool
+    margin: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"new": self.new.label, "base": self.base.label, "promoted": self.promoted, "margin": self.margin,
+                "comparison": self.comparison.to_json()}
+
+
+def retrain_and_decide(ws: Workspace, plan: RetrainPlan, data: VersionInfo, margin: float | None, *,
+                       callbacks: Progress | None = None, job_id: str | None = None) -> RetrainOutcome:
+    """Train ``plan``'s algorithm and settings on ``data``, compare with production on the common holdout
+    of ``data``, and promote when ``margin`` is given and the gain reaches it."""
+    if plan.blocked and not plan.config:
+        raise InvalidInputError(plan.blocked)
+    current = plan.model
+    rows = train_version(ws, data, TrainConfig.from_dict(plan.config or {}), [plan.algorithm],
+                         model_name=current.name, callbacks=callbacks, job_id=job_id)
+    failed = [r.get("error") or "unknown error" for r in rows if r.get("status") != "ok"]
+    if failed or not rows:
+        raise InvalidInputError(f"Retraining {current.name} on {data.label} failed: {'; '.join(failed)}")
+    new = registry.get_version(ws, rows[0]["model"])
+    base = comparison_base(ws, new, current)
+    comparison = compare_on_holdout(ws, new, base, data)
+    promoted = decide(ws, new, comparison, margin)
+    return RetrainOutcome(new, base, comparison, promoted is not None, margin)

@@ -69,7 +69,7 @@ def pick(route: Route | None, request_id: str | None, rng: random.Random | None 
 def get_route(ws: Workspace, name: str) -> Route:
     """The route of model ``name`` (an empty one when none is set)."""
     with ws.db.session() as s:
-        model = model_row(s, name)
+        model = model_row(s, name, ws=ws)
         row = s.scalar(select(ModelRoute).where(ModelRoute.model_id == model.id))
         return _route(model.name, row)
 
@@ -102,7 +102,7 @@ def set_route(ws: Workspace, name: str, *, challenger: int | None = None, share:
     if shadow is not None:
         _check_version(ws, name, shadow, "shadow")
     with ws.db.session() as s:
-        model = model_row(s, name, lock=True)
+        model = model_row(s, name, lock=True, ws=ws)
         row = s.scalar(select(ModelRoute).where(ModelRoute.model_id == model.id))
         if row is None:
             row = ModelRoute(model_id=model.id, share=0.0)
@@ -125,7 +125,7 @@ def set_route(ws: Workspace, name: str, *, challenger: int | None = None, share:
 def clear_route(ws: Workspace, name: str) -> Route:
     """Send every request of ``name`` to its production version again; returns the route removed."""
     with ws.db.session() as s:
-        model = model_row(s, name, lock=True)
+        model = model_row(s, name, lock=True, ws=ws)
         row = s.scalar(select(ModelRoute).where(ModelRoute.model_id == model.id))
         before = _route(model.name, row)
         if row is not None:

@@ -85,6 +85,7 @@ class Scorer:
         plan = _plan(pipeline) if _only_compares(self.model) else (None, 0, None, [])
         self._blocks, self._width, self._mask, self._names = plan
         self._origin: tuple[list[str], np.ndarray] | None = None
+        self._booster = _plain_booster(self.model, kind) if self.lightgbm and self._blocks is not None else None
 
     # -- the model's input ---------------------------------------------------------------
     def model_input(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -141,6 +142,8 @@ class Scorer:
         ``threads`` caps LightGBM's threads (one row is fastest on one thread).
         """
         model_input = self.model_input(X)
+        if trees is None and threads and self._booster is not None:
+            return self._score_booster(model_input, threads)
         extra = {"num_threads": threads} if self.lightgbm and threads else {}
         if self._argmax:
             proba = trees.predict_proba(model_input) if trees is not None else \
@@ -152,6 +155,16 @@ class Scorer:
             prediction = self.model.predict(model_input, **extra)
         proba = self.model.predict_proba(model_input, **extra) if self.probabilities else None
         return Scores(np.asarray(prediction), proba, model_input)
+
+    def _score_booster(self, model_input: pd.DataFrame, threads: int) -> Scores:
+        """A few rows on LightGBM's booster itself, as a float matrix: what the scikit-learn wrapper ends in
+        (``Booster.predict``, the same trees and iterations), without its per-call parameter handling and
+        pandas checks, which cost more than the trees of one row."""
+        raw = np.asarray(self._booster.predict(model_input.to_numpy(dtype=np.float64), num_threads=threads))
+        if self.kind == "regression" or not self.probabilities:
+            return Scores(raw, None, model_input)
+        proba = raw if raw.ndim == 2 else np.vstack((1.0 - raw, raw)).transpose()  # as predict_proba lays it out
+        return Scores(self.classes[np.argmax(proba, axis=1)], proba, model_input)
 
     def contributions(self, X: pd.DataFrame, scores: Scores, *, threads: int | None = None) -> pd.DataFrame:
         """``core.ml.explain.explain_rows`` of ``X``, reusing the input and predictions of ``score``."""
@@ -184,6 +197,17 @@ class Scorer:
         if self._origin is None:
             self._origin = contribution_inputs(self.pipeline, model_columns)
         return self._origin
+
+
+def _plain_booster(model: Any, kind: str) -> Any:
+    """The fitted booster of a LightGBM estimator whose predictions are the booster's own (a built-in
+    objective, no pandas categories, predict = argmax of the probabilities), else ``None``."""
+    booster = getattr(model, "booster_", None) if getattr(model, "fitted_", False) else None
+    if booster is None or callable(getattr(model, "_objective", None)) or booster.pandas_categorical:
+        return None
+    if kind != "regression" and not predicts_argmax(model):
+        return None
+    return booster
 
 
 def _plan(pipeline: Any) -> tuple[list[_Block] | None, int, np.ndarray | None, list[str]]:

@@ -169,7 +169,7 @@ def test_routes_from_the_command_line(ws, capsys, monkeypatch):
     assert cli_main(["models", "deployments", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     assert listed == [{"name": NAME, "production": 1, "algorithm": "logistic_regression", "challenger": 2,
-                       "share": 0.1, "shadow": None}]
+                       "share": 0.1, "shadow": None, "retrain_policy": None}]
     assert cli_main(["models", "route", NAME, "--shadow", "2"]) == 0
     capsys.readouterr()
     assert routing.get_route(ws, NAME).shadow == 2 and routing.get_route(ws, NAME).challenger == 2

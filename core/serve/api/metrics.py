@@ -1,15 +1,27 @@
 """The API's Prometheus metrics: requests, latency, errors and rows scored, labelled by model.
 
 Each app has its own registry (two apps in one process, as in the tests, count apart).  With
-``--workers N`` each worker process counts its own requests: ``/metrics`` shows the worker that
-answered it.
+``--workers N``, ``python -m core serve`` gives the workers one folder (``PROMETHEUS_MULTIPROC_DIR``,
+prometheus_client's multiprocess mode): each worker's counts go to files there as they change, and
+``/metrics`` adds up every worker's, whichever worker answers it.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-__all__ = ["CONTENT_TYPE_LATEST", "ApiMetrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "MULTIPROC_ENV", "ApiMetrics", "shared_dir"]
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client reads it when first imported
+
+
+def shared_dir() -> Path | None:
+    """The folder the workers of one server share (for metrics and traffic counts); None with one worker."""
+    value = os.environ.get(MULTIPROC_ENV)
+    return Path(value) if value else None
 
 LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -17,7 +29,8 @@ LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.
 class ApiMetrics:
     """Counters and a latency histogram in a registry of their own."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Path | None = None) -> None:
+        self.shared = shared
         self.registry = CollectorRegistry()
         self.requests = Counter("atelier_requests", "Prediction requests answered, by model, version and status.",
                                 ["model", "version", "status"], registry=self.registry)
@@ -38,4 +51,10 @@ class ApiMetrics:
             self.errors.labels(model, reason or str(status)).inc()
 
     def text(self) -> bytes:
-        return generate_latest(self.registry)
+        if self.shared is None:
+            return generate_latest(self.registry)
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker, path=str(self.shared))
+        return generate_latest(every_worker)

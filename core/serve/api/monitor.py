@@ -4,7 +4,8 @@ Every request is counted (volume, errors, latency); a sampled share (``serve_sam
 keeps its rows and predictions.  A thread of its own ends a window every ``serve_window_s``: it
 converts the sampled rows as scoring did, tests them for drift against the training statistics,
 records one prediction run (source ``api``) per version with the score distribution, and raises
-the alerts whose thresholds the window crossed (``core.serve.alerts``).  Nothing of this runs on
+the alerts whose thresholds the window crossed (``core.serve.alerts``); then ``on_window`` (the
+retraining policies' check, ``core.serve.retrain_check``) sees the runs.  Nothing of this runs on
 the request path, which only appends to a list under a lock.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -49,8 +51,9 @@ class _Window:
 class ServeMonitor:
     """Windows of served traffic, written to the metadata database off the request path."""
 
-    def __init__(self, ws, *, share: float, window_seconds: float, seed: int | None = None) -> None:
-        self.ws, self.share, self.window_seconds = ws, share, window_seconds
+    def __init__(self, ws, *, share: float, window_seconds: float, seed: int | None = None,
+                 on_window: Callable[[list[prediction_runs.PredictionRunInfo]], object] | None = None) -> None:
+        self.ws, self.share, self.window_seconds, self.on_window = ws, share, window_seconds, on_window
         self.rng = random.Random(seed)
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -96,12 +99,13 @@ class ServeMonitor:
         """End the current window (recorded) and stop the thread."""
         self._stop.set()
         try:
-            self.flush()
+            self.flush(after=False)  # the server is stopping: no retraining check on its way out
         except Exception:
             log.warning("could not record the last monitoring window", exc_info=True)
 
-    def flush(self) -> list[prediction_runs.PredictionRunInfo]:
-        """End the window now: one prediction run per version served in it, and its alerts."""
+    def flush(self, *, after: bool = True) -> list[prediction_runs.PredictionRunInfo]:
+        """End the window now: one prediction run per version served in it, its alerts, then (``after``)
+        ``on_window`` with the runs."""
         with self._flush_lock:
             with self._lock:
                 windows, self._windows = self._windows, {}
@@ -114,7 +118,12 @@ class ServeMonitor:
                     runs.append(self._record(w, ended))
                 except Exception:  # one version's window never keeps the others from being recorded
                     log.warning("could not record the window of %s", w.model.version.label, exc_info=True)
-            return runs
+        if after and runs and self.on_window is not None:
+            try:
+                self.on_window(runs)
+            except Exception:  # a failed check is tried again after the next window
+                log.warning("could not check the retraining policies", exc_info=True)
+        return runs
 
     def _record(self, w: _Window, ended: datetime) -> prediction_runs.PredictionRunInfo:
         version = w.model.version

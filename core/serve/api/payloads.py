@@ -87,7 +87,21 @@ def _json_rows(body: bytes) -> pd.DataFrame | dict[Hashable, Any]:
     frame = _split(data[key]) if key == "dataframe_split" else _records(key, data[key])
     if not len(frame):
         raise PayloadError(f"{key!r} holds no rows: there is nothing to score.")
+    _check_flat(frame, key)
     return frame
+
+
+def _check_flat(frame: pd.DataFrame, key: str) -> None:
+    """Refuse a list or object inside a cell: a value is a number, a string, a boolean or null."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object:
+            continue
+        nested = values.map(lambda v: isinstance(v, list | dict)).to_numpy()
+        if nested.any():
+            row = int(nested.argmax())
+            raise PayloadError(f"Column {column!r} of {key!r} holds a {type(values.iloc[row]).__name__} in row "
+                               f"{row}: each value must be a number, a string, a boolean or null.")
 
 
 def _single(key: str, value: Any) -> dict[Hashable, Any] | None:

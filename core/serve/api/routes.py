@@ -13,7 +13,7 @@ import re
 import time
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from core.serve.api.errors import ApiError, as_api_error, error_body
@@ -25,6 +25,11 @@ from core.serve.api.state import ApiState
 from core.serve.deployment import model_schema
 from core.serve.loaded import LoadedModel
 
+try:  # optional: a faster JSON writer
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - the standard library writes the same JSON
+    _orjson = None
+
 __all__ = ["router"]
 
 router = APIRouter()
@@ -32,6 +37,7 @@ log = logging.getLogger("atelier.serve")
 REQUEST_ID = "x-request-id"  # the same id is always routed to the same version (A/B)
 EXPLAIN = re.compile(r"top(\d{1,2})")
 MAX_EXPLAIN = 20
+MAX_VERSION = 2**31 - 1  # what every database's integer column holds: beyond, no such version
 
 _BODY = {
     "required": True,
@@ -110,7 +116,7 @@ async def _predict(request: Request, name: str, number: int | None, explain: str
                           "predictions": scored.predictions}
                 if scored.warnings:
                     answer["warnings"] = scored.warnings
-                return served, scored.rows, json.dumps(answer, allow_nan=False, default=str).encode()
+                return served, scored.rows, _encode(answer)
             finally:
                 slot.release()
 
@@ -131,6 +137,17 @@ async def _predict(request: Request, name: str, number: int | None, explain: str
         seconds = time.perf_counter() - started
         st.metrics.observe(name if served else "(unresolved)", served, status, seconds, rows, reason)
         _after(st, picked, status == 200, seconds)
+
+
+def _encode(answer: dict[str, Any]) -> bytes:
+    """The answer as JSON: by orjson when it is installed (several times faster on many rows), else the
+    standard library; either way no NaN or Infinity, which JSON has not."""
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(answer, default=str)  # NaN and ±inf are written as null
+        except TypeError:  # an integer beyond 64 bits, say: the standard library writes it
+            pass
+    return json.dumps(answer, allow_nan=False, default=str).encode()
 
 
 def _routed(st: ApiState, name: str, request_id: str | None) -> tuple[LoadedModel, str, Any]:
@@ -183,7 +200,8 @@ async def predict(request: Request, name: str,
 
 @router.post("/v1/models/{name}/versions/{version}/predict", openapi_extra={"requestBody": _BODY},
              responses=_ERRORS, summary="Score rows with one version of the model, whatever its stage")
-async def predict_version(request: Request, name: str, version: int,
+async def predict_version(request: Request, name: str,
+                          version: int = Path(ge=1, le=MAX_VERSION, description="the version number, from 1"),
                           explain: str | None = Query(None, description="topN adds each row's N largest "
                                                       "contributions")):
     return await _predict(request, name, version, explain)

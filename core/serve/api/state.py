@@ -10,10 +10,11 @@ import anyio
 from core.platform.workspace import Workspace
 from core.serve.api.auth import KeyCheck
 from core.serve.api.limits import Gate
-from core.serve.api.metrics import ApiMetrics
+from core.serve.api.metrics import ApiMetrics, shared_dir
 from core.serve.api.monitor import ServeMonitor
 from core.serve.api.resolver import ModelResolver
 from core.serve.api.traffic import Routes, ShadowRunner, Traffic
+from core.serve.retrain_check import check_policies
 
 __all__ = ["ApiState"]
 
@@ -37,18 +38,21 @@ class ApiState:
     def open(cls, ws: Workspace) -> ApiState:
         s = ws.settings
         refresh = s.serve_refresh_ms / 1000
+        shared = shared_dir()  # set by `serve --workers N`: counts add up across the workers
         state = cls(ws, ModelResolver(ws, refresh_seconds=refresh), KeyCheck(ws, required=s.serve_require_key,
-                    refresh_seconds=refresh), Gate(s.serve_max_concurrent), ApiMetrics(),
-                    s.serve_max_body_mb * 1024 * 1024, float(s.serve_timeout_s))
+                    refresh_seconds=refresh), Gate(s.serve_max_concurrent), ApiMetrics(shared),
+                    s.serve_max_body_mb * 1024 * 1024, float(s.serve_timeout_s), traffic=Traffic(shared))
         state.routes = Routes(ws, refresh_seconds=refresh)
         state.shadow = ShadowRunner(state.traffic)
-        state.monitor = ServeMonitor(ws, share=s.serve_sample_share, window_seconds=float(s.serve_window_s))
+        state.monitor = ServeMonitor(ws, share=s.serve_sample_share, window_seconds=float(s.serve_window_s),
+                                     on_window=lambda runs: check_policies(ws, {r.name for r in runs}))
         return state
 
     def close(self) -> None:
         """When the server stops: the last monitoring window recorded, the shadow thread let go."""
         if self.shadow is not None:
             self.shadow.close()
+        self.traffic.close()
         if self.monitor is not None:
             self.monitor.close()
 

@@ -6,12 +6,19 @@ requests, errors, latency, rows and the predictions' distribution, and for a sha
 agreed with the version that answered.  :class:`ShadowRunner` scores the shadow on its own thread
 after the answer is sent: a slow or failing shadow never slows or fails the caller, and when it
 falls behind, copies are dropped (and counted), never queued without bound.
+
+With ``--workers N`` each worker counts its own requests; given ``shared_dir`` (the metrics folder
+the workers share, ``core.serve.api.metrics.shared_dir``) a worker also writes its counts there
+every ``PUBLISH_SECONDS`` and :meth:`Traffic.snapshot` adds the other workers' latest, so every
+worker answers with the statistics of all of them (the others' at most that old).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
 import random
 import threading
 import time
@@ -19,6 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core.platform.errors import NotFoundError
@@ -32,6 +40,8 @@ log = logging.getLogger("atelier.serve")
 LATENCIES_KEPT = 2048  # per version: the newest, for the percentiles
 CLASSES_KEPT = 50
 SHADOW_QUEUE = 64  # copies waiting for the shadow thread; more are dropped
+PUBLISH_SECONDS = 0.5  # how often a worker writes its counts for the others
+_SUMS = ("requests", "errors", "rows", "seconds", "compared", "agreed", "abs_diff", "dropped")
 
 
 class Routes:
@@ -108,6 +118,26 @@ class _Stats:
                 if label in self.classes or len(self.classes) < CLASSES_KEPT:
                     self.classes[label] = self.classes.get(label, 0) + 1
 
+    def to_raw(self) -> dict[str, Any]:
+        """Everything needed to add these counts to another worker's (plain JSON)."""
+        return {**{k: getattr(self, k) for k in _SUMS}, "latencies": list(self.latencies),
+                "classes": dict(self.classes), "n": self.n, "mean": self.mean, "m2": self.m2}
+
+    def add(self, raw: dict[str, Any]) -> None:
+        """Add another worker's counts (``to_raw``) to these."""
+        for k in _SUMS:
+            setattr(self, k, getattr(self, k) + raw.get(k, 0))
+        self.latencies.extend(raw.get("latencies", ()))
+        for label, count in raw.get("classes", {}).items():
+            self.classes[label] = self.classes.get(label, 0) + count
+        n_b = int(raw.get("n", 0))
+        if n_b:  # Chan et al.'s pairwise update of the mean and the sum of squares
+            n = self.n + n_b
+            delta = float(raw["mean"]) - self.mean
+            self.m2 += float(raw["m2"]) + delta * delta * self.n * n_b / n
+            self.mean += delta * n_b / n
+            self.n = n
+
     def to_json(self) -> dict[str, Any]:
         ordered = sorted(self.latencies)
         out: dict[str, Any] = {
@@ -138,13 +168,21 @@ def _quantile(ordered: list[float], q: float) -> float | None:
 
 
 class Traffic:
-    """Per model, role and version: what the API answered (in memory, one count per worker)."""
+    """Per model, role and version: what the API answered (in memory; with ``shared_dir``, every worker's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared_dir: Path | None = None) -> None:
         self._lock = threading.Lock()
         self._stats: dict[tuple[str, str, int], _Stats] = {}
+        self.shared_dir = shared_dir
+        self._changes = 0
+        self._publisher: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def _get(self, name: str, role: str, version: int) -> _Stats:
+        self._changes += 1
+        if self.shared_dir is not None and self._publisher is None:
+            self._publisher = threading.Thread(target=self._publish_loop, name="atelier-traffic", daemon=True)
+            self._publisher.start()
         return self._stats.setdefault((name, role, int(version)), _Stats())
 
     def observe(self, name: str, role: str, version: int, seconds: float, *, ok: bool, rows: int = 0,
@@ -181,13 +219,68 @@ class Traffic:
             self._get(name, "shadow", version).dropped += 1
 
     def snapshot(self, name: str) -> list[dict[str, Any]]:
-        """The statistics of every version of ``name`` that this worker served, by role then version."""
+        """The statistics of every version of ``name`` served (by this worker, and with ``shared_dir`` by
+        the others as of their last publish), by role then version."""
         order = {"production": 0, "challenger": 1, "shadow": 2, "version": 3}
+        merged: dict[tuple[str, int], _Stats] = {}
+        for raw in self._others():
+            for key, stats in raw.items():
+                n, role, version = key.split("\t")
+                if n == name:
+                    merged.setdefault((role, int(version)), _Stats()).add(stats)
         with self._lock:
-            found = [(role, version, stats.to_json()) for (n, role, version), stats in self._stats.items()
-                     if n == name]
+            for (n, role, version), stats in self._stats.items():
+                if n == name:
+                    merged.setdefault((role, version), _Stats()).add(stats.to_raw())
+        found = [(role, version, stats.to_json()) for (role, version), stats in merged.items()]
         return [{"role": role, "version": version, **stats}
                 for role, version, stats in sorted(found, key=lambda t: (order.get(t[0], 9), t[1]))]
+
+    # -- sharing between workers ---------------------------------------------------------------
+    def _path(self, pid: int) -> Path:
+        return self.shared_dir / f"traffic-{pid}.json"
+
+    def publish(self) -> None:
+        """Write this worker's counts where the other workers read them (atomically: never half a file)."""
+        with self._lock:
+            raw = {f"{n}\t{role}\t{version}": stats.to_raw() for (n, role, version), stats in self._stats.items()}
+        path = self._path(os.getpid())
+        part = path.with_suffix(".part")
+        part.write_text(json.dumps(raw))
+        os.replace(part, path)
+
+    def _publish_loop(self) -> None:
+        published = 0
+        while not self._stop.wait(PUBLISH_SECONDS):
+            if self._changes != published:
+                published = self._changes
+                try:
+                    self.publish()
+                except OSError:  # the next round tries again
+                    log.warning("could not share this worker's traffic counts", exc_info=True)
+
+    def _others(self) -> list[dict[str, Any]]:
+        if self.shared_dir is None:
+            return []
+        own = self._path(os.getpid()).name
+        found = []
+        for path in self.shared_dir.glob("traffic-*.json"):
+            if path.name == own:
+                continue
+            try:
+                found.append(json.loads(path.read_text()))
+            except (OSError, ValueError):  # a worker gone, or mid-replace on a filesystem without atomic rename
+                continue
+        return found
+
+    def close(self) -> None:
+        """Stop sharing; the last counts written for the others."""
+        self._stop.set()
+        if self.shared_dir is not None and self._changes:
+            try:
+                self.publish()
+            except OSError:
+                pass
 
 
 class ShadowRunner:
