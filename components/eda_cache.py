@@ -22,6 +22,16 @@ from core.data.target import detect_problem
 
 @st.cache_data(max_entries=16, show_spinner="Summarising the columns…")
 def overview(version_id: int, sha256: str) -> eda.Overview:
+    from components.state import workspace
+    from core.data import datasets
+    from core.eda.overview_parts import uses_merged_overview, version_overview
+    from core.platform.compute import executor_for
+
+    ws = workspace()
+    version = datasets.get_version_by_id(ws, version_id)
+    executor = executor_for(ws.settings)
+    if uses_merged_overview(version, executor):  # stored in parts, or big with a cluster: merged by part
+        return version_overview(ws, version, executor=executor)
     return eda.describe_dataset(frame(version_id, sha256))
 
 

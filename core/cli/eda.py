@@ -31,13 +31,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _eda(args: argparse.Namespace) -> int:
-    from core.eda import describe_dataset, format_overview
+    from core.eda import format_overview
+    from core.eda.overview_parts import version_overview
 
     ws = open_workspace()
     version = datasets.get_version(ws, args.ref)
-    frame = datasets.load_frame(ws, version)
+    overview = version_overview(ws, version)  # merged by part for a partitioned (or big, clustered) version
     print(f"{version.label}: {version.note or 'no note'}")
-    print(format_overview(describe_dataset(frame)))
+    print(format_overview(overview))
     return 0
 
 

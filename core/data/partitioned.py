@@ -21,11 +21,12 @@ from core.data import datasets
 from core.data.datasets import VersionInfo
 from core.data.quality import quality_report_json
 from core.data.schema import infer_schema_json, suggest_roles, validate_roles
-from core.platform import parts
+from core.platform import access, parts
 from core.platform.errors import InvalidInputError
+from core.platform.storage import keys
 from core.platform.workspace import Workspace
 
-__all__ = ["PART_ROWS", "save_partitioned_version"]
+__all__ = ["PART_ROWS", "save_partitioned_version", "store_parts"]
 
 PART_ROWS = 1_000_000
 
@@ -69,11 +70,19 @@ def save_partitioned_version(
                            row_group_size=datasets._ROW_GROUP_ROWS, use_dictionary=dictionary)
             files.append(path)
             rows.append(piece.num_rows)
-        from core.platform.storage import sha256_file
-
-        digest = parts.parts_digest([sha256_file(f) for f in files])
-        key = f"datasets/{digest}{parts.MANIFEST_SUFFIX}"
-        ref = ws.artifact(key) if ws.has_artifact(key) else parts.put_parts(ws, key, files, rows, "dataset",
-                                                                            part_key=_part_key)
+        ref = store_parts(ws, files, rows)
     return datasets._insert_version(ws, name, ref, table.num_rows, table.num_columns, schema, roles, quality,
                                     dict(provenance), note, None, if_exists)
+
+
+def store_parts(ws: Workspace, files: list[Path], rows: list[int]):
+    """Store Parquet ``files`` (in row order) as one content-addressed partitioned artifact; its ref."""
+    from core.platform.storage import sha256_file
+
+    digest = parts.parts_digest([sha256_file(f) for f in files])
+    project_id = access.project_id(ws)
+    key = keys.in_project(project_id, f"datasets/{digest}{parts.MANIFEST_SUFFIX}")
+    if ws.has_artifact(key):
+        return ws.artifact(key)
+    return parts.put_parts(ws, key, files, rows, "dataset",
+                           part_key=lambda i, sha: keys.in_project(project_id, _part_key(i, sha)))

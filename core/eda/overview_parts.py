@@ -173,3 +173,61 @@ def overview_by_partition(files: list[Path], executor: Executor, *, piece_rows: 
         f"Quartiles come from a uniform sample of about {sampled:,} of the {rows:,} rows: each is within "
         f"±{bound:.4f} of its rank with {CONFIDENCE:.1%} confidence. Everything else uses every row."]
     return PartOverview(rows, merged, len(pieces), sampled if keep < 1.0 else rows, bound, notes)
+
+
+# -- the EDA page's overview for a version: merged by part where no process should hold it whole ----
+
+BIG_ROWS = 5_000_000  # with a cluster set, a single-file version this big is described by row-group pieces
+
+
+def uses_merged_overview(version: Any, executor: Executor) -> bool:
+    """A version stored in parts, or a big one while a cluster is set, gets the merged overview."""
+    from core.platform import parts
+
+    return parts.is_partitioned(version.artifact_key) or (executor.distributed and version.n_rows >= BIG_ROWS)
+
+
+def version_overview(ws: Any, version: Any, *, executor: Executor | None = None, progress=None):
+    """The :class:`~core.eda.overview.Overview` of a dataset version, computed the cheapest honest way.
+
+    Partitioned (or big, with a cluster): merged from one task per piece (:func:`overview_by_partition`),
+    never holding the table in one process.  Otherwise the single-process :func:`describe_dataset`.
+    """
+    from core.data import datasets
+    from core.eda.overview import describe_dataset
+    from core.platform.compute import executor_for
+
+    executor = executor or executor_for(ws.settings)
+    if not uses_merged_overview(version, executor):
+        return describe_dataset(datasets.load_frame(ws, version))
+    files = datasets.parquet_files(ws, version)
+    return as_overview(overview_by_partition(files, executor, progress=progress), files)
+
+
+def as_overview(merged: PartOverview, files: list[Path]):
+    """The merged statistics in the page's :class:`~core.eda.overview.Overview` shape, with what it leaves out."""
+    from core.eda.overview import ColumnSummary, Overview
+
+    rows = merged.rows
+    summaries = []
+    for c, row in zip(merged.columns, merged.table(), strict=True):
+        numeric = c.kind == "numeric"
+        summaries.append(ColumnSummary(
+            name=c.name, kind=c.kind if c.count else "empty", dtype="", count=c.count, missing=c.missing,
+            missing_pct=c.missing / rows if rows else 0.0,
+            **({k: row[k] for k in ("mean", "std", "min", "p25", "p50", "p75", "max")} if numeric else {})))
+    types: dict[str, int] = {}
+    for s in summaries:
+        types[s.kind] = types.get(s.kind, 0) + 1
+    missing = sum(c.missing for c in merged.columns)
+    cells = rows * len(merged.columns)
+    memory = sum(pq.ParquetFile(f).metadata.row_group(g).total_byte_size  # uncompressed: close to memory
+                 for f in files for g in range(pq.ParquetFile(f).metadata.num_row_groups))
+    notes = [f"Described by {merged.pieces} partitions merged: counts, missing values, mean, std, min and max "
+             "use every row; duplicates, distinct counts, top values, skew and kurtosis are not computed across "
+             "partitions.", *merged.notes]
+    return Overview(rows=rows, columns=len(merged.columns), memory_bytes=int(memory), memory_estimated=True,
+                    types=types, missing_cells=missing, missing_cells_pct=missing / cells if cells else 0.0,
+                    duplicate_rows=0, duplicate_rows_pct=0.0, column_summaries=summaries,
+                    sampled_rows=merged.sampled_rows if merged.quantile_rank_error else None,
+                    sampled_stats=("p25", "p50", "p75") if merged.quantile_rank_error else (), notes=notes)

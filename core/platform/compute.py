@@ -8,16 +8,25 @@ other, and is the embedded default; :class:`DaskExecutor` sends them to the clus
 gets it as an argument, results come back in task order, progress counts completed tasks, and the
 first failed task cancels the others and raises (so a caller never stores half a result).
 
+Libraries with their own Dask interface (LightGBM, XGBoost) get collections instead of futures:
+:meth:`DaskExecutor.frame` builds a persisted Dask DataFrame from one task per item, :meth:`~DaskExecutor.wait`
+waits for it with cancel checks, :meth:`~DaskExecutor.release` frees it, :meth:`~DaskExecutor.waiting` makes
+the client current (and frees a job's worker thread) around the library's own calls, and
+:meth:`~DaskExecutor.listen_addresses` gives each worker a free port for the library's own links.  A
+worker lost mid-task (killed, out of memory) surfaces as a ``ResourceError`` that says nothing was stored.
+
 :func:`cluster_summary` describes the cluster for the Settings page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.platform.config import Settings
+from core.platform.errors import ResourceError
 
 __all__ = ["ClusterSummary", "DaskExecutor", "Executor", "LocalExecutor", "TaskFailed", "cluster_summary",
            "executor_for"]
@@ -87,7 +96,7 @@ class DaskExecutor:
                     check()
                 i = position[future.key]
                 if future.status == "error":
-                    raise TaskFailed(i, future.exception())
+                    raise TaskFailed(i, _plain(future.exception()))
                 results[i] = future.result()
                 future.release()
                 completed += 1
@@ -104,6 +113,109 @@ class DaskExecutor:
             if handle is not None:
                 client.cancel([handle])
         return results
+
+
+    # -- for libraries with their own Dask interface (LightGBM, XGBoost): collections, not futures --
+
+    def frame(self, fn: Callable[..., Any], items: Sequence[Any], *, shared: Any = None, meta: Any = None) -> Any:
+        """A Dask DataFrame whose i-th partition is ``fn(items[i], shared)``, computed and kept on the workers.
+
+        The partitions are persisted (computed once, held in worker memory until :meth:`release`);
+        ``meta`` is an empty pandas frame with the partitions' columns and dtypes.
+        """
+        import dask.dataframe as dd
+        from dask import delayed
+
+        handle = self.client.scatter(shared, broadcast=True, hash=False) if shared is not None else None
+        pieces = [delayed(fn, pure=False)(item, handle) for item in items]
+        return self.client.persist(dd.from_delayed(pieces, meta=meta, verify_meta=False))
+
+    def wait(self, collection: Any, check: Callable[[], None] | None = None, every: float = 0.2) -> None:
+        """Block until ``collection``'s partitions are computed, calling ``check`` (a cancel check) meanwhile.
+
+        A failed partition raises :class:`TaskFailed`; a cancel (``check`` raising) releases them first.
+        """
+        import time
+
+        from distributed import futures_of
+
+        futures = futures_of(collection)
+        try:
+            while True:  # polled (distributed.wait wants a default client; ours is not one)
+                if check is not None:
+                    check()
+                failed = [f for f in futures if f.status == "error"]
+                if failed:
+                    raise TaskFailed(futures.index(failed[0]), _plain(failed[0].exception()))
+                if all(f.status == "finished" for f in futures):
+                    return
+                time.sleep(every)
+        except BaseException:
+            self.release(collection)
+            raise
+
+    def compute(self, collection: Any) -> Any:
+        """The value of a Dask collection (a row count, say), computed on this executor's cluster."""
+        return self.client.compute(collection).result()
+
+    def release(self, collection: Any) -> None:
+        """Drop ``collection``'s partitions from worker memory (and stop computing them)."""
+        from distributed import futures_of
+
+        self.client.cancel(futures_of(collection))
+
+    def threads_per_worker(self) -> int:
+        """The fewest threads any worker has: one task per thread runs there at once."""
+        workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
+        return max(1, min((int(w.get("nthreads", 1)) for w in workers.values()), default=1))
+
+    def slots(self) -> int:
+        """Threads across all workers: how many one-thread tasks run at once."""
+        workers = self.client.scheduler_info(n_workers=-1).get("workers", {})
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
+
+    def listen_addresses(self) -> list[str]:
+        """``host:port`` per worker, each port free on its host now (for a library's own worker-to-worker links).
+
+        Several workers on one host each get a different port, which a fixed listen port cannot give.
+        """
+        from urllib.parse import urlparse
+
+        ports = self.client.run(_free_port)
+        return [f"{urlparse(address).hostname}:{port}" for address, port in sorted(ports.items())]
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around a library's own Dask calls: this client is the current one (LightGBM looks for it), and
+        inside a worker task (a job run there) the task's thread is given back while the cluster works."""
+        seceded = _secede()
+        try:
+            with self.client.as_current():
+                yield
+        finally:
+            if seceded:
+                from distributed import rejoin
+
+                rejoin()
+
+
+def _plain(error: BaseException) -> BaseException:
+    """A task's error as the user should read it: a worker lost mid-task becomes a ResourceError."""
+    from distributed import KilledWorker
+
+    if isinstance(error, KilledWorker):
+        return ResourceError(
+            "A Dask worker died while running this task (killed, or over its memory limit).",
+            hint="Nothing was stored. Give the workers more memory or use smaller parts, then run it again.")
+    return error
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("", 0))
+        return int(sock.getsockname()[1])
 
 
 def _secede() -> bool:

@@ -62,3 +62,22 @@ def test_merged_overview_on_a_cluster_equals_the_whole_table(ws):
                                        sample_rows=5_000)
     assert merged.pieces == 4
     _check(merged, datasets.load_frame(ws, version))
+
+
+def test_version_overview_is_merged_for_a_partitioned_version_and_whole_otherwise(ws):
+    from core.data.datasets import save_version
+    from core.eda.overview_parts import version_overview
+
+    frame = _frame(6_000)
+    split = version_overview(ws, save_partitioned_version(ws, "homes", frame, part_rows=2_000, provenance={}),
+                             executor=LocalExecutor())
+    whole = version_overview(ws, save_version(ws, "flat", frame, provenance={}), executor=LocalExecutor())
+    assert "partitions merged" in split.notes[0] and not any("partitions merged" in n for n in whole.notes)
+    assert (split.rows, split.columns, split.missing_cells) == (whole.rows, whole.columns, whole.missing_cells)
+    assert split.missing_cells_pct == pytest.approx(whole.missing_cells_pct)
+    for got, want in zip(split.column_summaries, whole.column_summaries, strict=True):
+        assert (got.name, got.count, got.missing) == (want.name, want.count, want.missing)
+        assert got.missing_pct == pytest.approx(want.missing_pct)
+        if want.kind == "numeric":
+            assert (got.min, got.max) == (want.min, want.max)
+            assert got.mean == pytest.approx(want.mean, rel=1e-12)

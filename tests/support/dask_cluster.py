@@ -18,6 +18,7 @@ def local_cluster(n_workers: int = 2) -> Iterator:
     # same session that is app.py, which cannot run outside Streamlit.  Hide it while starting.
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        # dashboard on a free port: None means the default 8787, and another cluster on this host may hold it
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
     with cluster:
         yield cluster

@@ -1,0 +1,128 @@
+"""Training on a real two-worker Dask cluster: LightGBM and XGBoost on every part, the others on a sample.
+
+The distributed fit's test metrics stay within a small tolerance of the single-process fit on the
+same data, and the registered model is a plain local model that the normal scoring path serves.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.data import datasets
+from core.data.partitioned import save_partitioned_version
+from core.ml.config import TrainConfig, TuningConfig
+from core.ml.train import train_candidate
+from core.models import registry
+from core.models.training import train_version
+from core.platform.compute import DaskExecutor
+from core.platform.errors import InvalidInputError
+from core.platform.workspace import Workspace
+from core.serve.loaded import load_model
+from tests.support.dask_cluster import local_cluster
+
+pytestmark = pytest.mark.slow
+
+
+def _frame(n: int = 16_000, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 6))
+    colour = rng.choice(["red", "green", "blue"], n)
+    logit = 1.2 * X[:, 0] - 0.8 * X[:, 1] + X[:, 2] * X[:, 3] + (colour == "red") * 0.7
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(6)])
+    frame.loc[rng.random(n) < 0.05, "x4"] = np.nan
+    frame["colour"] = colour
+    frame["bought"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    frame["answer"] = np.where(frame["bought"] == 1, "yes", "no")  # text labels: XGBoost learns codes 0..k-1
+    frame["spend"] = 10 + 3 * X[:, 0] + 2 * X[:, 1] ** 2 + rng.normal(size=n)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with local_cluster(2) as local:
+        yield local
+
+
+@pytest.fixture
+def cluster_ws(ws, cluster):
+    workspace = Workspace.open(ws.settings.with_(dask_scheduler=cluster.scheduler_address))
+    yield workspace
+    workspace.db.dispose()
+
+
+@pytest.mark.parametrize(("algorithm", "target", "metric", "tolerance"),
+                         [("lightgbm", "bought", "roc_auc", 0.02), ("xgboost", "answer", "roc_auc", 0.02),
+                          ("lightgbm", "spend", "r2", 0.03)])
+def test_distributed_fit_matches_the_single_process_fit_and_serves_as_usual(cluster_ws, algorithm, target, metric,
+                                                                             tolerance):
+    ws = cluster_ws
+    frame = _frame()
+    features = [c for c in frame.columns if c not in ("bought", "answer", "spend")]
+    config = TrainConfig(algorithm=algorithm, target=target, features=features, explain=False)
+    single = train_candidate(frame, config)
+    version = save_partitioned_version(ws, "shop", frame, part_rows=4_000, provenance={})
+    rows = train_version(ws, version, config, [algorithm], model_name="shop-model")
+    assert rows[0]["status"] == "ok", rows[0]["error"]
+    assert any("Trained on the cluster" in n for n in rows[0]["notes"]), rows[0]["notes"]
+    assert rows[0]["metrics"][metric] == pytest.approx(single.metrics[metric], abs=tolerance)
+
+    model = load_model(ws, "shop-model")  # the registry's ordinary load and scorer
+    inner = model.pipeline.steps[-1][1]
+    inner = getattr(inner, "estimator_", inner)
+    assert type(inner).__module__.split(".")[0] == algorithm and "Dask" not in type(inner).__name__
+    fresh = _frame(500, seed=9)
+    predicted = model.pipeline.predict(fresh[features])
+    if target != "spend":
+        assert set(np.unique(predicted)) <= set(frame[target])
+        accuracy = float(np.mean(predicted == fresh[target].to_numpy()))
+        assert accuracy == pytest.approx(float(np.mean(single.pipeline.predict(fresh[features])
+                                                       == fresh[target].to_numpy())), abs=0.05)
+    else:
+        assert np.corrcoef(predicted, fresh["spend"])[0, 1] > 0.9
+
+
+def test_other_algorithms_train_on_a_sample_with_a_notice(cluster_ws, monkeypatch):
+    from core.ml import train_dask
+
+    ws = cluster_ws
+    monkeypatch.setattr(train_dask, "SAMPLE_ROWS", 3_000)
+    frame = _frame(8_000)
+    version = save_partitioned_version(ws, "shop", frame, part_rows=2_000, provenance={})
+    config = TrainConfig(target="bought", features=["x0", "x1", "x2", "colour"], explain=False)
+    rows = train_version(ws, version, config, ["logistic_regression"])
+    assert rows[0]["status"] == "ok", rows[0]["error"]
+    assert any("no Dask interface" in n and "8,000 rows" in n for n in rows[0]["notes"]), rows[0]["notes"]
+    card = registry.get_version(ws, f"{rows[0]['model_name']}:{rows[0]['version']}").card
+    assert 2_000 < card.split["n_train"] + card.split["n_test"] < 4_000  # the sample's rows
+
+
+def test_tuning_trials_run_in_parallel_on_the_workers(cluster):
+    from distributed import Client
+
+    from core.ml import tuning
+    from core.ml.catalogue import get_algorithm
+    from core.ml.preprocessing import resolve_preprocessing
+    from core.ml.splits import Split, cv_folds
+
+    frame = _frame(2_000)
+    X, y = frame[["x0", "x1", "x2", "x3"]], frame["bought"]
+    entry = get_algorithm("lightgbm")
+    resolved, _ = resolve_preprocessing(TrainConfig().preprocessing, entry.family, "binary", entry.handles_missing)
+    folds = cv_folds(Split("random", np.arange(len(X)), np.array([], dtype=int)), y, 3, 0)
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        executor = DaskExecutor(client)
+        result = tuning.tune(entry, X, y, "binary", folds, {c: "numeric" for c in X}, resolved,
+                             TuningConfig(n_trials=6, cv_folds=3), executor=executor)
+        ran_on = client.run(lambda dask_worker: dask_worker.state.executed_count)
+    assert result.n_complete == 6 and len(result.trials) == 6
+    assert 0.6 < result.best_score <= 1.0
+    assert sum(1 for n in ran_on.values() if n > 0) == 2  # both workers ran trials
+
+
+def test_distributed_training_without_a_cluster_is_refused(ws):
+    version = save_partitioned_version(ws, "shop", _frame(2_000), part_rows=1_000, provenance={})
+    with pytest.raises(InvalidInputError, match="needs a Dask cluster"):
+        train_version(ws, version, TrainConfig(algorithm="lightgbm", target="bought", distributed=True), ["lightgbm"])
+    assert datasets.get_version(ws, "shop").n_rows == 2_000
