@@ -1,4 +1,4 @@
-"""AutoML benchmark: Atelier AutoML against LightGBM defaults and FLAML, same split, same budget.
+"""AutoML benchmark: Atelier AutoML against LightGBM defaults, FLAML and AutoGluon, same split, same budget.
 
 Datasets (bundled samples): adult (binary, 24% positive: the imbalanced one), penguins
 (multiclass), seattle_weather (multiclass, imbalanced: the smallest class is under 4%) and mpg
@@ -11,10 +11,17 @@ candidate trains on the same 80% and is scored on the same 20%:
 * FLAML ``AutoML(time_budget=budget)`` with the same metric, in a side virtual environment that
   this benchmark creates at ``$ATELIER_BENCH_VENVS/flaml`` (default ``/tmp/atelier-bench-venvs``)
   with ``pip install flaml[automl]`` (it pins xgboost<3, so never in the app's requirements).
-  Without network for pip the FLAML column says why it is missing.
+  Without network for pip the FLAML column says why it is missing;
+* AutoGluon ``TabularPredictor(...).fit(time_limit=budget, presets="medium_quality")`` with the same
+  metric, in ``$ATELIER_BENCH_VENVS/autogluon`` (``pip install torch==2.13.0
+  autogluon.tabular[lightgbm,xgboost,catboost]``: it pins pandas<2.4 and pyarrow<25).  Torch is
+  pinned to the CPU build this machine keeps on disk (AutoGluon asks for torch>=2.10,<2.14; an
+  unpinned install would fetch a CUDA build of several GB), so its PyTorch network runs; fastai
+  is not installed, so that one model of ``medium_quality`` is left out.
 
 Reported: test ROC-AUC (binary), log-loss (multiclass), RMSE (regression) and wall seconds.
-``python -m benchmarks.bench_automl [--budget 60] [--quick]`` (``--quick``: 15 s budgets).
+``python -m benchmarks.bench_automl [--budget 60] [--quick] [--datasets adult,mpg] [--no-flaml]
+[--no-autogluon]`` (``--quick``: 15 s budgets).
 """
 
 from __future__ import annotations
@@ -71,6 +78,37 @@ FLAML_CODE = textwrap.dedent("""
     else:
         score = float(np.sqrt(metrics.mean_squared_error(yt, automl.predict(Xt))))
     print(json.dumps({"score": float(score), "seconds": seconds, "best": automl.best_estimator}))
+""")
+
+
+AUTOGLUON_CODE = textwrap.dedent("""
+    import json, sys, tempfile, time, warnings
+    import numpy as np, pandas as pd
+    warnings.filterwarnings("ignore")
+    from autogluon.tabular import TabularPredictor
+    from sklearn import metrics
+    train, test, target, kind, budget = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
+    tr, te = pd.read_parquet(train), pd.read_parquet(test)
+    metric = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "root_mean_squared_error"}[kind]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as where:
+        predictor = TabularPredictor(label=target, problem_type=kind, eval_metric=metric, path=where,
+                                     verbosity=0).fit(tr, time_limit=budget, presets="medium_quality")
+        seconds = time.perf_counter() - started
+        X = te.drop(columns=[target])
+        yt = te[target]
+        if kind == "regression":
+            score = float(np.sqrt(metrics.mean_squared_error(yt, predictor.predict(X))))
+        else:
+            proba = predictor.predict_proba(X)
+            labels = sorted(proba.columns)
+            proba = proba[labels]
+            if kind == "binary":
+                score = metrics.roc_auc_score(yt == labels[-1], proba[labels[-1]])
+            else:
+                score = metrics.log_loss(yt, proba.to_numpy(), labels=labels)
+        best = predictor.model_best
+    print(json.dumps({"score": float(score), "seconds": seconds, "best": best}))
 """)
 
 
@@ -133,31 +171,40 @@ def lightgbm_defaults(train, test, target, kind) -> dict:
     return {"score": score(kind, test[target], model)(prep(test, X)), "seconds": seconds, "best": "lightgbm"}
 
 
-def flaml_python() -> tuple[Path | None, str]:
-    venv = VENVS / "flaml"
+def side_python(name: str, packages: list[str], probe: str) -> tuple[Path | None, str]:
+    """The interpreter of the side virtual environment ``name`` (created with ``packages`` when missing)."""
+    venv = VENVS / name
     python = venv / "bin" / "python"
-    ready = python.exists() and subprocess.run([str(python), "-c", "import flaml.automl"],
+    ready = python.exists() and subprocess.run([str(python), "-c", f"import {probe}"],
                                                capture_output=True).returncode == 0
     if ready:
         return python, ""
     venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", "flaml[automl]", "pandas", "pyarrow"],
-                          capture_output=True, text=True)
+    done = subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], capture_output=True, text=True)
     if done.returncode != 0:
-        return None, f"pip install flaml[automl] failed: {done.stderr.strip().splitlines()[-1:]}"
+        return None, f"pip install {packages[0]} failed: {done.stderr.strip().splitlines()[-1:]}"
     return python, ""
 
 
-def flaml(python: Path | None, why: str, train, test, target, kind, budget: float) -> dict:
+def flaml_python() -> tuple[Path | None, str]:
+    return side_python("flaml", ["flaml[automl]", "pandas", "pyarrow"], "flaml.automl")
+
+
+def autogluon_python() -> tuple[Path | None, str]:
+    return side_python("autogluon", ["torch==2.13.0", "autogluon.tabular[lightgbm,xgboost,catboost]", "pyarrow"],
+                       "autogluon.tabular, torch")
+
+
+def side_run(code: str, python: Path | None, why: str, train, test, target, kind, budget: float) -> dict:
     if python is None:
         return {"score": None, "seconds": None, "best": why}
     with tempfile.TemporaryDirectory() as tmp:
         paths = [Path(tmp) / "train.parquet", Path(tmp) / "test.parquet"]
         train.to_parquet(paths[0])
         test.to_parquet(paths[1])
-        script = Path(tmp) / "run_flaml.py"
-        script.write_text(FLAML_CODE)
+        script = Path(tmp) / "run_side.py"
+        script.write_text(code)
         done = subprocess.run([str(python), str(script), str(paths[0]), str(paths[1]), target, kind, str(budget)],
                               capture_output=True, text=True)
     if done.returncode != 0:
@@ -170,21 +217,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=60.0)
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--no-flaml", action="store_true")
+    parser.add_argument("--no-autogluon", action="store_true")
     args = parse_sized(parser, argv)
     budget = 15.0 if args.quick else args.budget
     python, why = (None, "not run (--no-flaml)") if args.no_flaml else flaml_python()
+    ag_python, ag_why = (None, "not run (--no-autogluon)") if args.no_autogluon else autogluon_python()
     rows = []
     for name in args.datasets.split(","):
         train, test, target, kind = split(name)
         results = {"atelier": atelier(train, test, target, kind, budget),
                    "lightgbm": lightgbm_defaults(train, test, target, kind),
-                   "flaml": flaml(python, why, train, test, target, kind, budget)}
+                   "flaml": side_run(FLAML_CODE, python, why, train, test, target, kind, budget),
+                   "autogluon": side_run(AUTOGLUON_CODE, ag_python, ag_why, train, test, target, kind, budget)}
         row = {"dataset": name, "task": kind, "metric": METRIC[kind], "budget s": budget}
         for who, r in results.items():
             row[who] = "—" if r["score"] is None else f"{r['score']:.4f}"
             row[f"{who} s"] = "—" if r["seconds"] is None else f"{r['seconds']:.1f}"
         row["atelier best"] = results["atelier"]["best"]
         row["flaml best"] = results["flaml"]["best"]
+        row["autogluon best"] = results["autogluon"]["best"]
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(markdown_table(rows))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,8 @@ import numpy as np
 from core.data import datasets
 from core.data.target import CLASSIFICATION_KINDS
 from core.ml.automl import AutoMLConfig, AutoMLResult, Receipt, TrialRecord, replay, run_automl
+from core.ml.explain import ShapSummary, feature_importances, shap_summary
+from core.ml.fitting import quietly
 from core.ml.serialize import dump_model, library_versions, sha256_hex
 from core.ml.train import TrainResult
 from core.models import registry
@@ -36,6 +39,7 @@ __all__ = ["AUTOML_JOB", "automl_job", "load_receipt", "replay_run", "resume_run
 
 AUTOML_JOB = "automl"
 Update = Callable[[dict[str, Any]], None]
+SHAP_ROWS = 500  # rows the winner's SHAP summary is computed on (an ensemble's on at most explain.SLOW_ROWS)
 
 
 def _key(run_id: str, name: str) -> str:
@@ -133,7 +137,7 @@ def run_on_version(
                         previous=previous, started=started, fail=fail, available_memory=available_memory,
                         predictions=kept)
     name = model_name or registry.default_model_name(version.name, config.target)
-    model = register_result(ws, name, _train_result(result, config), version, job_id)
+    model = register_result(ws, name, _train_result(result, config, started), version, job_id)
     cb.log(f"registered {model.label} ({result.receipt.winner.algorithm})")
     save_receipt(ws, result.receipt)
     _save_predictions(ws, run_id, result.predictions)
@@ -160,7 +164,63 @@ def _best_over_time(records: list[TrialRecord], maximise: bool) -> list[dict[str
     return points
 
 
-def _train_result(result: AutoMLResult, config: AutoMLConfig) -> TrainResult:
+def _explanations(result: AutoMLResult, seed: int) -> tuple[dict[str, float], str, ShapSummary | None, list[str]]:
+    """Importances and the SHAP summary of the winner, single model or ensemble, as a trained model has them.
+
+    An ensemble's importances are its mean |SHAP| per input column, normalised: one permutation
+    pass over the whole ensemble answers both questions.
+    """
+    prepared, pipeline = result.state.prepared, result.pipeline
+    notes: list[str] = []
+    importances: dict[str, float] = {}
+    method, shap = "none", None
+    try:
+        shap, _ = quietly(lambda: shap_summary(pipeline, prepared.X_train, prepared.kind, max_rows=SHAP_ROWS,
+                                               seed=seed))
+    except Exception as exc:  # an explanation failing must not cost the user the model
+        notes.append(f"The SHAP summary could not be computed: {type(exc).__name__}: {exc}")
+    if result.receipt.winner.is_ensemble:
+        total = sum(shap.mean_abs.values()) if shap is not None else 0.0
+        if total > 0:
+            importances, method = {k: v / total for k, v in shap.mean_abs.items()}, "shap"
+        return importances, method, shap, notes
+    X_eval = prepared.X_test if len(prepared.X_test) else prepared.X_train
+    y_eval = prepared.y_test if len(prepared.X_test) else prepared.y_train
+    try:
+        (importances, method), _ = quietly(lambda: feature_importances(pipeline, X_eval, y_eval, prepared.kind,
+                                                                       max_rows=1000, seed=seed))
+    except Exception as exc:
+        notes.append(f"Feature importances could not be computed: {type(exc).__name__}: {exc}")
+    return importances, method, shap, notes
+
+
+def _explain_seconds(result: AutoMLResult) -> float:
+    """About how long :func:`_explanations` takes: an ensemble's is its permutation states' predictions.
+
+    Two timed predictions (small and ten times bigger) part a call's fixed cost from its cost per
+    row; a pass predicts its states in a few big batches.
+    """
+    if not result.receipt.winner.is_ensemble:
+        return 0.0  # native, linear or tree SHAP on a few hundred rows: well under the reserve
+    from core.ml.ensemble import BACKGROUND_ROWS, PERMUTATIONS, STATE_ROWS
+    from core.ml.explain import SLOW_ROWS
+
+    X = result.state.prepared.X_train
+    per_state_row = (len(X.columns) + 1) * BACKGROUND_ROWS
+    timed = []
+    for batch in (200, 2_000):
+        sample = X.iloc[np.random.default_rng(0).integers(0, len(X), batch)]
+        started = time.perf_counter()
+        quietly(lambda sample=sample: result.pipeline.predict(sample))
+        timed.append(time.perf_counter() - started)
+    per_row = max(timed[1] - timed[0], 0.0) / 1_800
+    fixed = max(timed[0] - 200 * per_row, 0.0)
+    rows = min(SLOW_ROWS, len(X))
+    calls = 2 * PERMUTATIONS * math.ceil(rows / max(1, STATE_ROWS // per_state_row))
+    return 1.2 * (calls * fixed + 2 * PERMUTATIONS * rows * per_state_row * per_row)
+
+
+def _train_result(result: AutoMLResult, config: AutoMLConfig, run_started: float | None = None) -> TrainResult:
     state, receipt = result.state, result.receipt
     prepared, winner = state.prepared, receipt.winner
     pipeline = result.pipeline
@@ -174,6 +234,15 @@ def _train_result(result: AutoMLResult, config: AutoMLConfig) -> TrainResult:
     started = time.perf_counter()
     pipeline.predict(prepared.X_test.iloc[:1000] if len(prepared.X_test) else prepared.X_train.iloc[:1000])
     per_1000 = (time.perf_counter() - started) / max(min(len(prepared.X_test) or len(prepared.X_train), 1000), 1) * 1000
+    importances: dict[str, float] = {}
+    method, shap = "none", None
+    left = math.inf if run_started is None else config.budget - (time.perf_counter() - run_started)
+    if _explain_seconds(result) <= left:  # explained inside the budget only
+        importances, method, shap, more = _explanations(result, config.seed)
+        notes += more
+    else:
+        notes.append("Not explained on the card: the time budget was spent (per-row explanations are still "
+                     "computed when asked for).")
     return TrainResult(
         winner.algorithm, label, prepared.kind, prepared.problem, pipeline=pipeline,
         params={"members": members} if winner.is_ensemble else dict(winner.configs[0].params),
@@ -182,6 +251,7 @@ def _train_result(result: AutoMLResult, config: AutoMLConfig) -> TrainResult:
         timings={"train_seconds": float(result.elapsed), "predict_seconds_per_1000": float(per_1000)},
         model_bytes=model_bytes, model_sha256=sha256_hex(model_bytes), model_size_bytes=len(model_bytes),
         notes=notes, warnings=list(prepared.warnings), library_versions=library_versions(),
+        importances=importances, importance_method=method, shap=shap,
         config={"automl": {"run_id": receipt.run_id, "budget": config.budget, "metric": receipt.metric,
                            "seed": config.seed, "validation_metrics": winner.val_metrics}, "target": config.target},
         train_frame=prepared.X_train,

@@ -1,4 +1,5 @@
-"""AutoML end to end: the job registers a model that predicts, resume repeats no trial, replay, bad resumes."""
+"""AutoML end to end: the job registers a model that predicts, resume repeats no trial, replay, bad resumes,
+and an ensemble winner explained on its card and by the HTTP API's ?explain=topN."""
 
 from __future__ import annotations
 
@@ -80,3 +81,43 @@ def test_the_command_line_runs_and_replays(tmp_path):
     assert small.returncode == 1 and "too small" in small.stderr and "--budget" in small.stderr
     missing = cli("automl", "resume", "nosuchrun", "--budget", "5")
     assert missing.returncode == 1 and "No AutoML run" in missing.stderr
+
+
+def test_an_ensemble_winner_is_explained_on_its_card_and_by_the_api(ws):
+    import numpy as np
+
+    from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, explain_rows
+    from tests.integration.test_api import Server
+
+    titanic = import_sample(ws, "titanic")
+    config = AutoMLConfig(target="survived", budget=60, algorithms=("logistic_regression", "random_forest", "knn"),
+                          max_trials=4)
+    result = run_on_version(ws, titanic, config)
+    assert len(result["best"]["members"]) >= 2, result["notes"]  # out-of-fold averages beat any one member here
+    model = registry.get_version(ws, result["best"]["model"])
+    card = model.card
+    assert card.shap and card.shap["method"].startswith("permutation SHAP over the ensemble")
+    assert card.importances and card.importance_method == "shap"
+    frame = datasets.load_frame(ws, titanic)
+    rows = frame[list(card.features)].head(3)
+    records = [{k: (None if v != v else v) for k, v in r.items()} for r in rows.astype(object).to_dict("records")]
+    server = Server(ws)
+    try:
+        response = server.client.post(f"/v1/models/{model.name}/versions/{model.version}/predict?explain=top3",
+                                      json={"dataframe_records": records})
+    finally:
+        server.close()
+    assert response.status_code == 200, response.text
+    pipeline = registry.load_pipeline(ws, model)
+    full = explain_rows(pipeline, rows)  # what the page's per-row view shows: every input column
+    features = [c for c in full.columns if c not in (BASE_COLUMN, CLASS_COLUMN)]
+    proba = pipeline.predict_proba(rows)
+    classes = [str(c) for c in np.asarray(pipeline.classes_)]
+    for i, answer in enumerate(response.json()["predictions"]):
+        column = classes.index(str(answer["explained_class"]))  # binary: the second class, as for every model
+        assert full[features].iloc[i].sum() + full[BASE_COLUMN].iloc[i] == pytest.approx(proba[i, column], abs=1e-9)
+        assert answer["probabilities"][classes[column]] == pytest.approx(proba[i, column], abs=1e-9)
+        assert len(answer["contributions"]) == 3 and set(answer["contributions"]) <= set(rows.columns)
+        assert answer["base_value"] == pytest.approx(full[BASE_COLUMN].iloc[i], abs=1e-9)
+        for feature, value in answer["contributions"].items():
+            assert value == pytest.approx(full[feature].iloc[i], abs=1e-9)

@@ -1,4 +1,8 @@
-"""Replay: refit a receipt's winner on the same rows and check its validation metrics to 1e-9."""
+"""Replay: refit a receipt's winner on the same rows and check its validation metrics to 1e-9.
+
+A cross-validated run is replayed fold by fold (the folds are seeded, so they are the same rows),
+with the threads each member was fitted with.
+"""
 
 from __future__ import annotations
 
@@ -45,13 +49,17 @@ def replay(df: pd.DataFrame, receipt: Receipt, callbacks: Progress | None = None
     config = AutoMLConfig.from_dict(receipt.settings)
     state = prepare_search(df, config, cb, receipt.excluded)
     data = state.data
+    threads = {r.number: r.threads for r in receipt.trials}
     blended: Any = 0.0
     classes = None
-    for member, weight in zip(receipt.winner.configs, receipt.winner.weights, strict=True):
+    for number, member, weight in zip(receipt.winner.trials, receipt.winner.configs, receipt.winner.weights,
+                                      strict=True):
         cb.log(f"refitting {member.algorithm} {member.params}")
-        outcome = fit_trial(data, replace(member), early_stopping=False)
+        fitted_with = replace(data, n_jobs=threads.get(number) or data.n_jobs)  # the same threads add up alike
+        outcome = fit_trial(fitted_with, replace(member), early_stopping=False)
         if classes is None and data.task == "classification":
-            classes = np.asarray(outcome.pipeline.classes_)
+            classes = np.unique(np.asarray(data.y_fit)) if data.cross_validated else \
+                np.asarray(outcome.pipeline.classes_)
         blended = blended + weight * outcome.predictions if len(receipt.winner.configs) > 1 else outcome.predictions
     replayed = metrics_of(data, np.asarray(blended), classes)
     recorded = {k: float(v) for k, v in receipt.winner.val_metrics.items()}

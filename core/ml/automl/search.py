@@ -1,7 +1,8 @@
 """The AutoML search: the best model this data allows within a wall-time budget.
 
 Order of work (each trial is one :func:`~.trials.fit_trial` on the fitting rows, scored on a
-validation split held out of the training rows; the test rows are never seen by the search):
+validation split held out of the training rows, or, under :data:`~.trials.CV_BELOW` training
+rows, cross-validated over all of them; the test rows are never seen by the search):
 
 1. leak suspects from :func:`core.eda.leakage.screen_leakage` are left out (unless kept) and listed;
 2. every recommended algorithm's low-cost starting point, in the order of :func:`.recommend.recommend`;
@@ -36,7 +37,17 @@ from core.ml.automl.profile import DataProfile, profile_data
 from core.ml.automl.receipt import Receipt, Winner, hardware_summary
 from core.ml.automl.recommend import Recommendation, prior_seconds, recommend
 from core.ml.automl.spaces import SPECS
-from core.ml.automl.trials import SearchData, TrialConfig, TrialRecord, fit_trial, metrics_of
+from core.ml.automl.trials import (
+    CV_BELOW,
+    FOLDS,
+    SearchData,
+    TrialConfig,
+    TrialRecord,
+    fit_trial,
+    make_folds,
+    metric_of,
+    metrics_of,
+)
 from core.ml.config import SplitConfig, TrainConfig
 from core.ml.ensemble import ensemble_pipeline
 from core.ml.evaluate import Evaluation, evaluate
@@ -45,7 +56,7 @@ from core.ml.problem import select_features
 from core.ml.serialize import library_versions
 from core.ml.splits import split_rows
 from core.ml.train import PreparedData, prepare_data
-from core.platform.cores import SMALL_ROWS  # below this, one thread per fit, as for every fit
+from core.platform.cores import thread_budget
 from core.platform.errors import InvalidInputError, JobCancelledError, ResourceError
 from core.platform.progress import Progress
 
@@ -56,6 +67,8 @@ GROW_ABOVE = 50_000  # fitting rows above which trials start on a sample that gr
 FIRST_SAMPLE = 20_000
 FIXED_SECONDS = 1.0  # evaluation on the test rows, saving and registering: kept back from the search
 KEEP_PIPELINES = 8
+PORTFOLIO_ALGORITHMS = 4
+KEEP_FOLD_PIPELINES = 1  # cross-validated trials hold a model per fold: keep only the leader's
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,8 @@ class AutoMLConfig:
 
     ``keep_suspects`` keeps the features the leakage screen suspects (left out by default);
     ``algorithms`` limits the search to some catalogue keys; ``reserve`` is the share of the budget
-    kept for the final refit, evaluation and registration.
+    kept for the final refit, evaluation and registration; ``n_jobs`` (threads per fit) defaults to
+    :func:`core.platform.cores.thread_budget` of the fitting rows, measured once when the run starts.
     """
 
     target: str
@@ -75,7 +89,7 @@ class AutoMLConfig:
     keep_suspects: bool = False
     features: Sequence[str] | None = None
     roles: Mapping[str, str] = field(default_factory=dict)
-    n_jobs: int = 2
+    n_jobs: int | None = None
     test_size: float = 0.2
     validation_size: float = 0.2
     ensemble: bool = True
@@ -86,6 +100,8 @@ class AutoMLConfig:
     def __post_init__(self) -> None:
         if not (isinstance(self.budget, int | float) and math.isfinite(self.budget) and self.budget > 0):
             raise InvalidInputError(f"The time budget must be a positive number of seconds. Got {self.budget!r}.")
+        if self.n_jobs is not None and self.n_jobs < 1:
+            raise InvalidInputError(f"n_jobs must be at least 1. Got {self.n_jobs}.")
         unknown = sorted(set(self.algorithms or ()) - set(SPECS))
         if unknown:
             raise InvalidInputError(f"AutoML does not search {unknown[0]!r}.",
@@ -168,18 +184,27 @@ def prepare_search(df: pd.DataFrame, config: AutoMLConfig, cb: Progress,
     if prepared.kind == "clustering":
         raise InvalidInputError("AutoML needs a target to predict; clustering is not searched.")
     X_train, y_train = prepared.X_train, prepared.y_train
-    inner = split_rows(X_train, y_train, prepared.kind, SplitConfig(test_size=config.validation_size,
-                                                                    seed=config.seed + 1))
     metric = check_metric(config.metric or AUTOML_METRIC.get(prepared.kind), prepared.kind)
-    data = SearchData(X_train.iloc[inner.train], y_train.iloc[inner.train], X_train.iloc[inner.test],
-                      y_train.iloc[inner.test], prepared.kind, dict(prepared.types), metric, greater_is_better(metric),
-                      config.seed, 1 if len(inner.train) < SMALL_ROWS else config.n_jobs)
+    task = "classification" if prepared.kind in CLASSIFICATION_KINDS else "regression"
+    if len(X_train) < CV_BELOW:  # small: every row validates once (seeded folds, so a replay sees the same)
+        folds = make_folds(y_train, task, config.seed + 1)
+        fit_rows = val_rows = np.arange(len(X_train))
+        data = SearchData(X_train, y_train, X_train, y_train, prepared.kind, dict(prepared.types), metric,
+                          greater_is_better(metric), config.seed, config.n_jobs or thread_budget(len(X_train)),
+                          folds=folds)
+    else:
+        inner = split_rows(X_train, y_train, prepared.kind, SplitConfig(test_size=config.validation_size,
+                                                                        seed=config.seed + 1))
+        fit_rows, val_rows = inner.train, inner.test
+        data = SearchData(X_train.iloc[fit_rows], y_train.iloc[fit_rows], X_train.iloc[val_rows],
+                          y_train.iloc[val_rows], prepared.kind, dict(prepared.types), metric,
+                          greater_is_better(metric), config.seed, config.n_jobs or thread_budget(len(fit_rows)))
     profile = profile_data(data.X_fit, data.y_fit, prepared.kind, prepared.types)
     ranking = recommend(profile, list(config.algorithms) if config.algorithms else None)
     if not ranking:
         raise InvalidInputError(f"No algorithm AutoML searches suits this {prepared.kind} problem with "
                                 f"{profile.rows:,} rows.", hint="Allow more algorithms.")
-    return SearchState(prepared, data, profile, ranking, excluded, inner.train, inner.test)
+    return SearchState(prepared, data, profile, ranking, excluded, fit_rows, val_rows)
 
 
 def recommend_for(df: pd.DataFrame, config: AutoMLConfig, total_rows: int | None = None) -> tuple[
@@ -252,7 +277,8 @@ class _Search:
         self.seen.add(config.key())
         rows = config.sample_rows or len(self.data.X_fit)
         number = len(self.records) + 1
-        problem = memory_problem(config.algorithm, config.params, rows,
+        model_rows = rows * (FOLDS - 1) if self.data.cross_validated else rows  # the folds' models, together
+        problem = memory_problem(config.algorithm, config.params, model_rows,
                                  self.state.profile.data_bytes * rows / max(len(self.data.X_fit), 1),
                                  self.state.profile.n_classes or 1, self.available_memory)
         if problem is None:
@@ -282,19 +308,21 @@ class _Search:
         ran = replace(config, params={**config.params, **outcome.params})
         record = TrialRecord(number, ran, "ok" if score is not None else "failed", score, outcome.seconds,
                              outcome.metrics, None if score is not None else f"no {self.data.metric} on validation",
-                             self.elapsed(), config.key())
+                             self.elapsed(), config.key(), self.data.n_jobs)
         self.seen.add(ran.key())
         self.history.setdefault(config.algorithm, []).append((work_units(config.algorithm, ran.params, rows),
                                                               outcome.seconds))
         if record.status == "ok":
             self.predictions[number] = outcome.predictions
-            self.pipelines[number] = outcome.pipeline
-            self._forget()
+            if outcome.pipeline is not None:
+                self.pipelines[number] = outcome.pipeline
         best = self.ok()
         lead = f"; best {best[0].score:.4f} ({best[0].config.algorithm})" if best else ""
         self.cb.log(f"trial {number} {config.algorithm} ({config.origin}): {self.data.metric} "
                     f"{score if score is None else round(score, 5)} in {outcome.seconds:.2f} s{lead}")
-        return self._add(record)
+        self._add(record)
+        self._forget()  # once the record is in: it may be one of the candidates to keep
+        return record
 
     def _prior(self, config: TrialConfig, rows: int) -> float | None:
         # the priors measured the first portfolio default: scale by this configuration's work (never up for a start)
@@ -302,6 +330,8 @@ class _Search:
         measured = prior_seconds(config.algorithm, self.data.task, rows)
         if measured is None:
             return None
+        if self.data.cross_validated:  # the priors timed one fit; a trial fits one per fold
+            measured *= FOLDS
         reference = dict(spec.portfolio[0] if spec.portfolio else spec.start)
         ratio = work_units(config.algorithm, config.params, rows) / max(work_units(config.algorithm, reference, rows),
                                                                         1e-9)
@@ -318,12 +348,25 @@ class _Search:
             self.on_trial(record, self.records, self.data.maximise)
         return record
 
+    def candidates(self) -> list[TrialRecord]:
+        """The ensemble's candidates, best first: the best trial of every algorithm (different models
+        make errors an average can cancel), then the best of the rest, :data:`CANDIDATES` in all."""
+        ranked = self.ok(full_only=True)
+        leaders: dict[str, TrialRecord] = {}
+        for r in ranked:
+            leaders.setdefault(r.config.algorithm, r)
+        chosen = {r.number for r in leaders.values()}
+        rest = [r for r in ranked if r.number not in chosen]
+        picked = {r.number for r in [*leaders.values(), *rest][:max(CANDIDATES, len(leaders))]}
+        return [r for r in ranked if r.number in picked]
+
     def _forget(self) -> None:
-        keep = {r.number for r in self.ok(full_only=True)[:CANDIDATES]}
+        keep = {r.number for r in self.candidates()}
         for number in list(self.predictions):
             if number not in keep:
                 self.predictions.pop(number, None)
-        keep_models = {r.number for r in self.ok(full_only=True)[:KEEP_PIPELINES]}
+        keep = KEEP_FOLD_PIPELINES if self.data.cross_validated else KEEP_PIPELINES
+        keep_models = {r.number for r in self.ok(full_only=True)[:keep]}
         for number in list(self.pipelines):
             if number not in keep_models:
                 self.pipelines.pop(number, None)
@@ -333,7 +376,7 @@ class _Search:
         sample = self.sample_rows()
         for key in self.order:
             self._try(TrialConfig(key, dict(SPECS[key].start), "none", sample, "start"))
-        contenders = self.contenders()
+        contenders = self.contenders(loose=True)
         depth = max((len(SPECS[k].portfolio) for k in contenders), default=0)
         for i in range(depth):
             for key in contenders:
@@ -359,12 +402,19 @@ class _Search:
         self.cb.check_cancelled()
         self.run(config)
 
-    def contenders(self) -> list[str]:
-        """Algorithms still in the race, best first: the leader and those close to it (the rest are pruned)."""
+    def contenders(self, loose: bool = False) -> list[str]:
+        """Algorithms still in the race, best first: the leader and those close to it (the rest are pruned).
+
+        ``loose`` (for the portfolio, after only the cheap starting points): the best
+        :data:`PORTFOLIO_ALGORITHMS`, however far behind; a starting point says little about
+        what an algorithm's strong defaults reach.
+        """
         best = self.best_by_algorithm()
         if not best:
             return [k for k in self.order if k not in self.skipped]
         ranked = sorted(best, key=lambda k: -self.sign() * best[k])
+        if loose:
+            return [k for k in ranked if k not in self.skipped][:PORTFOLIO_ALGORITHMS]
         lead = best[ranked[0]]
         spread = abs(lead) * 0.05 + 1e-9 if self.data.metric != "roc_auc" else 0.03
         close = [k for k in ranked if abs(best[k] - lead) <= spread][:3]
@@ -426,8 +476,7 @@ class _Search:
             if r.config.algorithm != key or r.status != "ok":
                 continue
             values = {k: r.config.params[k] for k in distributions if k in r.config.params}
-            if len(values) != len(distributions) or not all(d._contains(d.to_internal_repr(values[k]))
-                                                            for k, d in distributions.items()):
+            if len(values) != len(distributions) or not all(_inside(d, values[k]) for k, d in distributions.items()):
                 continue
             study.add_trial(optuna.trial.create_trial(params=values, distributions=distributions, value=r.score))
         self.studies[key] = study
@@ -438,12 +487,21 @@ class _Done(Exception):
     pass
 
 
+def _inside(distribution: Any, value: Any) -> bool:
+    """Whether ``value`` lies in an Optuna distribution (a start's ``"sqrt"`` in a float range does not)."""
+    try:
+        return bool(distribution._contains(distribution.to_internal_repr(value)))
+    except (TypeError, ValueError):
+        return False
+
+
 def minimum_budget(state: SearchState, setup_seconds: float) -> float:
     """Seconds below which not even the cheapest configuration and the final steps fit."""
     rows = min(len(state.data.X_fit), FIRST_SAMPLE) if len(state.data.X_fit) > GROW_ABOVE else len(state.data.X_fit)
     times = [prior_seconds(r.algorithm, state.data.task, rows) or 0.0 for r in state.recommendations]
     cheapest = min(times) if times else 0.0
-    return setup_seconds + 3 * cheapest + FIXED_SECONDS
+    fits = len(state.data.folds) if state.data.cross_validated else 1
+    return setup_seconds + (fits + 2) * cheapest + FIXED_SECONDS  # one trial, the refit and a margin of one fit
 
 
 def run_automl(
@@ -516,6 +574,14 @@ def run_automl(
             hint=f"Give more time (at least {int(max(10, needed * 3))} s) or fewer rows.")
     winner, members, notes = _choose(search, ok, config)
     cb.progress(0.92, "Refitting the winner on every training row")  # no cancel check: keep the best
+    best = ok[0]
+    if len(members) > 1 and config.refit and best.number in search.pipelines and \
+            not all(m.number in search.pipelines for m in members) and \
+            _refit_seconds(search, members) > deadline - time.perf_counter() - FIXED_SECONDS:
+        # the members must be refitted (cross-validated trials keep only the leader's models) and time is short
+        notes.append("No time left to refit the ensemble's members on every row: the best single model is kept.")
+        winner = Winner([best.number], [best.config], [1.0], dict(best.metrics), float(best.score))
+        members = [best]
     pipeline, refitted, more = _final(search, winner, members, config, deadline)
     notes += more
     cb.progress(0.96, "Evaluating on the test rows")
@@ -526,7 +592,9 @@ def run_automl(
         run_id, dict(dataset or {}), config.target, prepared.kind, state.data.metric, state.data.maximise, config.seed,
         {**prepared.split.describe(prepared.config.split), "n_fit": int(len(state.fit_rows)),
          "n_validation": int(len(state.val_rows)), "validation_seed": config.seed + 1,
-         "validation_size": config.validation_size},
+         "validation_size": config.validation_size,
+         "validation": f"{len(state.data.folds)}-fold cross-validation" if state.data.cross_validated else "hold-out",
+         "threads": state.data.n_jobs},
         [str(f) for f in prepared.features], state.excluded, config.to_dict(),
         [*(previous.sessions if previous else []),
          {"budget": float(config.budget), "elapsed": time.perf_counter() - started, "trials": len(search.records)
@@ -543,11 +611,13 @@ def _choose(search: _Search, ok: list[TrialRecord],
     best = ok[0]
     classes = _classes(search, best)
     single = Winner([best.number], [best.config], [1.0], dict(best.metrics), float(best.score))
-    pool = [r for r in ok if r.number in search.predictions][:CANDIDATES]
+    pool = [r for r in search.candidates() if r.number in search.predictions]
+    if not pool or pool[0].number != best.number:  # the best single model first (fitted on a sample, say)
+        pool = [r for r in ok if r.number in search.predictions][:CANDIDATES]
     if not config.ensemble or len(pool) < 2:
         return single, [best], []
     predictions = [search.predictions[r.number] for r in pool]
-    choice = select_ensemble(predictions, lambda p: metrics_of(data, p, classes)[data.metric], data.maximise)
+    choice = select_ensemble(predictions, lambda p: metric_of(data, p, classes), data.maximise)
     if choice is None:
         return single, [best], ["The ensemble did not beat the best single model on validation."]
     members = [pool[i] for i in choice.members]
@@ -570,13 +640,21 @@ def _classes(search: _Search, record: TrialRecord) -> np.ndarray | None:
     return np.unique(np.asarray(search.data.y_fit))
 
 
+def _refit_seconds(search: _Search, members: list[TrialRecord]) -> float:
+    """About how long refitting ``members`` on every training row takes, from their trials' times."""
+    data = search.data
+    growth = len(search.state.prepared.X_train) / max(len(data.X_fit), 1)
+    if data.cross_validated:  # a trial's time is its folds' fits, each on (k-1)/k of the rows
+        growth = len(data.folds) / max(len(data.folds) - 1, 1) / max(len(data.folds), 1)
+    return sum(m.seconds for m in members) * growth * 1.15
+
+
 def _final(search: _Search, winner: Winner, members: list[TrialRecord], config: AutoMLConfig,
            deadline: float) -> tuple[Any, bool, list[str]]:
     """The winner refitted on all training rows when time allows, else as the search fitted it."""
     data, prepared = search.data, search.state.prepared
     X_all, y_all = prepared.X_train, prepared.y_train
-    growth = len(X_all) / max(len(data.X_fit), 1)
-    needed = sum(m.seconds for m in members) * growth * 1.15
+    needed = _refit_seconds(search, members)
     left = deadline - time.perf_counter() - FIXED_SECONDS
     have = all(m.number in search.pipelines for m in members)
     refit = config.refit and (needed <= left or not have)
@@ -593,4 +671,4 @@ def _final(search: _Search, winner: Winner, members: list[TrialRecord], config: 
                      "were left; the model is the one fitted on the search's fitting rows.")
     if len(fitted) == 1:
         return fitted[0], refit, notes
-    return ensemble_pipeline(fitted, winner.weights, data.task), refit, notes
+    return ensemble_pipeline(fitted, winner.weights, data.task, background=X_all), refit, notes

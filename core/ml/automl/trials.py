@@ -6,6 +6,13 @@ search, the final refit and ``replay`` all call, so a replay refits exactly what
 Boosters declared with early stopping (:mod:`.spaces`) stop on the validation split and record
 the rounds used as ``n_estimators``; a replay fits that many rounds without early stopping, which
 builds the same trees.
+
+Small tables (under :data:`CV_BELOW` training rows) are cross-validated instead: one hold-out of a
+few hundred rows is noise that a search then overfits (penguins: validation log-loss 0.003, test
+0.22).  Every trial fits :data:`FOLDS` models, each scored on the fold it did not see, and its
+score is the metric of those out-of-fold predictions over every training row; boosters stop at
+the one round count best on average over the folds (``lightgbm.cv``'s rule), so a replay fitting
+that many rounds in each fold reproduces the out-of-fold predictions exactly.
 """
 
 from __future__ import annotations
@@ -25,9 +32,12 @@ from core.ml.evaluate import classification_metrics, regression_metrics
 from core.ml.fitting import fit_pipeline, make_pipeline, quietly
 from core.ml.preprocessing import resolve_preprocessing
 
-__all__ = ["SearchData", "TrialConfig", "TrialOutcome", "TrialRecord", "fit_trial", "metrics_of", "sample_positions"]
+__all__ = ["CV_BELOW", "FOLDS", "SearchData", "TrialConfig", "TrialOutcome", "TrialRecord", "fit_trial", "make_folds",
+           "metric_of", "metrics_of", "sample_positions"]
 
 PATIENCE = 50  # early-stopping rounds without improvement on the validation split
+CV_BELOW = 10_000  # training rows under which trials are cross-validated rather than scored on one hold-out
+FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -45,10 +55,27 @@ class SearchData:
     seed: int = 0
     n_jobs: int = 2
     positive_label: Any = None
+    # cross-validation: each fold's validation positions in X_fit (then X_val/y_val are X_fit/y_fit)
+    folds: tuple[np.ndarray, ...] = ()
 
     @property
     def task(self) -> str:
         return "classification" if self.kind in CLASSIFICATION_KINDS else "regression"
+
+    @property
+    def cross_validated(self) -> bool:
+        return bool(self.folds)
+
+
+def make_folds(y: pd.Series, task: str, seed: int, folds: int = FOLDS) -> tuple[np.ndarray, ...]:
+    """Seeded validation positions of ``folds`` folds (stratified where every class has enough rows)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    values = np.asarray(y)
+    splitter: Any = KFold(folds, shuffle=True, random_state=seed)
+    if task == "classification" and pd.Series(values).value_counts().min() >= folds:
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return tuple(np.sort(held) for _, held in splitter.split(np.zeros(len(values)), values))
 
 
 @dataclass(frozen=True)
@@ -90,6 +117,7 @@ class TrialRecord:
     error: str | None = None
     finished_at: float = 0.0  # seconds since the run (or its resumption) started
     asked: str | None = None  # the configuration's key as asked (early stopping may change the params)
+    threads: int | None = None  # n_jobs it was fitted with (a replay uses the same: sums add up alike)
 
     def to_dict(self) -> dict[str, Any]:
         row = asdict(self)
@@ -134,47 +162,149 @@ def fit_trial(data: SearchData, config: TrialConfig, *, deadline: float | None =
 
     ``early_stopping`` lets declared boosters stop on the validation split; the rounds they kept
     come back in ``params["n_estimators"]``.  ``deadline`` (a ``time.perf_counter`` value) stops
-    boosting rounds when the budget runs out.
+    boosting rounds when the budget runs out.  With ``data.folds`` (and no ``X``) the trial is
+    cross-validated: the predictions are out-of-fold, the pipeline the folds' models averaged.
     """
-    from core.ml.automl.spaces import spec_for
+    from threadpoolctl import threadpool_limits
 
     started = time.perf_counter()
-    entry = get_algorithm(config.algorithm)
-    resolved, _ = resolve_preprocessing(PreprocessConfig(imbalance=config.imbalance), entry.family, data.kind,
-                                        entry.handles_missing)
-    if X is None:
-        rows = sample_positions(len(data.X_fit), config.sample_rows, data.seed)
-        X, y = data.X_fit.iloc[rows], data.y_fit.iloc[rows]
-    params = dict(config.params)
-    pipeline, weigh, _ = make_pipeline(entry, data.kind, data.types, resolved, params, y=y, seed=data.seed,
-                                       n_jobs=data.n_jobs)
-    spec = spec_for(config.algorithm)
-    stops = bool(early_stopping and spec is not None and spec.early_stopping and "resample" not in
-                 pipeline.named_steps and not weigh)
-    if stops:
-        params["n_estimators"] = _fit_early_stopped(pipeline, X, y, data, deadline)
-    else:  # the search stops boosters on its own validation rows, or was told not to: no second split
-        fit_pipeline(pipeline, X, y, weigh=weigh, early_stopping=False)
-    predictions = predict_scores(pipeline, data.X_val, data.task)
-    metrics = metrics_of(data, predictions, np.asarray(pipeline.classes_) if data.task == "classification" else None)
+    with threadpool_limits(data.n_jobs):  # OpenMP and BLAS too (HistGradientBoosting has no n_jobs): see cores.py
+        return _fit_trial(data, config, deadline, early_stopping, X, y, started)
+
+
+def _fit_trial(data: SearchData, config: TrialConfig, deadline: float | None, early_stopping: bool,
+               X: pd.DataFrame | None, y: pd.Series | None, started: float) -> TrialOutcome:
+    folds = X is None and data.cross_validated
+    if folds:
+        pipeline, predictions, params = _fit_folds(data, config, deadline, early_stopping)
+    else:
+        if X is None:
+            rows = sample_positions(len(data.X_fit), config.sample_rows, data.seed)
+            X, y = data.X_fit.iloc[rows], data.y_fit.iloc[rows]
+        pipeline, params = _fit_one(data, config, X, y, data.X_val, data.y_val, deadline,
+                                    early_stopping and not data.cross_validated)
+        predictions = predict_scores(pipeline, data.X_val, data.task)
+    classes = None
+    if data.task == "classification":
+        classes = _all_classes(data) if folds else np.asarray(pipeline.classes_)
+    metrics = metrics_of(data, predictions, classes)
     return TrialOutcome(pipeline, predictions, metrics, params, time.perf_counter() - started)
 
 
-def _fit_early_stopped(pipeline: Any, X: pd.DataFrame, y: pd.Series, data: SearchData, deadline: float | None) -> int:
+def _build(data: SearchData, config: TrialConfig, y: pd.Series) -> tuple[Any, bool, bool]:
+    """The unfitted pipeline, whether it is fitted with sample weights, whether it may stop early."""
+    from core.ml.automl.spaces import spec_for
+
+    entry = get_algorithm(config.algorithm)
+    resolved, _ = resolve_preprocessing(PreprocessConfig(imbalance=config.imbalance), entry.family, data.kind,
+                                        entry.handles_missing)
+    pipeline, weigh, _ = make_pipeline(entry, data.kind, data.types, resolved, dict(config.params), y=y,
+                                       seed=data.seed, n_jobs=data.n_jobs)
+    spec = spec_for(config.algorithm)
+    stops = bool(spec is not None and spec.early_stopping and "resample" not in pipeline.named_steps and not weigh)
+    return pipeline, weigh, stops
+
+
+def _fit_one(data: SearchData, config: TrialConfig, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame,
+             y_val: pd.Series, deadline: float | None, early_stopping: bool) -> tuple[Any, dict[str, Any]]:
+    params = dict(config.params)
+    pipeline, weigh, stops = _build(data, config, y)
+    if early_stopping and stops:
+        curve = _fit_early_stopped(pipeline, X, y, X_val, y_val, deadline)
+        params["n_estimators"] = _keep_rounds(pipeline, int(np.argmin(curve)) + 1)
+    else:  # the search stops boosters on its own validation rows, or was told not to: no second split
+        fit_pipeline(pipeline, X, y, weigh=weigh, early_stopping=False)
+    return pipeline, params
+
+
+def _fit_folds(data: SearchData, config: TrialConfig, deadline: float | None,
+               early_stopping: bool) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    """One model per fold; out-of-fold predictions; boosters cut to the rounds best on average."""
+    params = dict(config.params)
+    everything = np.arange(len(data.X_fit))
+    fitted, curves = [], []
+    for held in data.folds:
+        rows = np.setdiff1d(everything, held, assume_unique=True)
+        X, y = data.X_fit.iloc[rows], data.y_fit.iloc[rows]
+        pipeline, weigh, stops = _build(data, config, y)
+        if early_stopping and stops:
+            curves.append(_fit_early_stopped(pipeline, X, y, data.X_fit.iloc[held], data.y_fit.iloc[held], deadline))
+        else:
+            fit_pipeline(pipeline, X, y, weigh=weigh, early_stopping=False)
+        fitted.append(pipeline)
+    if curves:
+        common = min(len(c) for c in curves)
+        rounds = int(np.argmin(np.mean([c[:common] for c in curves], axis=0))) + 1
+        for pipeline in fitted:
+            _keep_rounds(pipeline, rounds)
+        params["n_estimators"] = rounds
+    classes = _all_classes(data) if data.task == "classification" else None
+    width = (len(classes),) if classes is not None else ()
+    predictions = np.zeros((len(everything), *width))
+    for pipeline, held in zip(fitted, data.folds, strict=True):
+        scores = predict_scores(pipeline, data.X_fit.iloc[held], data.task)
+        if classes is None:
+            predictions[held] = scores
+        else:  # a fold whose training rows miss a rare class: its columns go where they belong
+            columns = np.searchsorted(classes, np.asarray(pipeline.classes_))
+            predictions[np.ix_(held, columns)] = scores
+    return _folds_model(fitted, data), predictions, params
+
+
+def _folds_model(fitted: list[Any], data: SearchData) -> Any:
+    """The folds' models averaged: what the search keeps when there is no time to refit on every row."""
+    from core.ml.ensemble import ensemble_pipeline
+
+    try:
+        return ensemble_pipeline(fitted, [1.0] * len(fitted), data.task, background=data.X_fit)
+    except ValueError:  # folds that know different classes cannot be averaged: the winner is refitted
+        return None
+
+
+def _all_classes(data: SearchData) -> np.ndarray:
+    return np.unique(np.asarray(data.y_fit))
+
+
+def _fit_early_stopped(pipeline: Any, X: pd.DataFrame, y: pd.Series, X_val: pd.DataFrame, y_val: pd.Series,
+                       deadline: float | None) -> list[float]:
+    """Fit until :data:`PATIENCE` rounds bring no gain on ``X_val``; the validation loss after each round.
+
+    Our own stopping rule rather than ``lightgbm.early_stopping``: that one cuts the booster back
+    to its own best round, and cross-validation needs every fold's trees up to the common best.
+    """
     import lightgbm as lgb
 
-    def out_of_time(env: Any) -> None:
-        if deadline is not None and time.perf_counter() > deadline:
-            raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
+    best = {"loss": np.inf, "round": 0}
 
+    def stop(env: Any) -> None:
+        _, _, value, higher = env.evaluation_result_list[0]
+        loss = -value if higher else value
+        if loss < best["loss"]:
+            best.update(loss=loss, round=env.iteration)
+        out_of_time = deadline is not None and time.perf_counter() > deadline
+        if out_of_time or env.iteration - best["round"] >= PATIENCE:
+            raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list)  # keeps every tree
+
+    stop.order = 30  # after LightGBM's own recording of this round's validation loss
     head = pipeline[:-1]  # the same step objects: fitting the head fits the pipeline's preprocessing
-    (Xt, Xv), _ = quietly(lambda: (head.fit_transform(X, y), head.transform(data.X_val)))
+    (Xt, Xv), _ = quietly(lambda: (head.fit_transform(X, y), head.transform(X_val)))
     model = pipeline.steps[-1][1]
-    quietly(lambda: model.fit(Xt, y, eval_set=[(Xv, data.y_val)],
-                              callbacks=[lgb.early_stopping(PATIENCE, verbose=False), out_of_time]))
-    rounds = int(getattr(model, "best_iteration_", 0) or model.n_estimators)
-    if rounds < model.n_estimators:
-        model.set_params(n_estimators=rounds)  # what a replay fits; predictions already use these rounds
+    quietly(lambda: model.fit(Xt, y, eval_set=[(Xv, y_val)], callbacks=[stop]))
+    results = getattr(model, "evals_result_", None) or {}
+    name, curve = next(iter(next(iter(results.values()), {}).items()), ("", None))
+    if not curve:  # nothing recorded: keep every round
+        return [1.0] * (int(model.booster_.current_iteration()) - 1) + [0.0]
+    higher = name in ("auc", "average_precision", "ndcg", "map")
+    return [-float(v) if higher else float(v) for v in curve]
+
+
+def _keep_rounds(pipeline: Any, rounds: int) -> int:
+    """Predict with the first ``rounds`` rounds (what a replay fits); the trees after them are ignored."""
+    model = pipeline.steps[-1][1]
+    rounds = max(1, min(int(rounds), int(model.booster_.current_iteration())))
+    model.booster_.best_iteration = rounds
+    model._best_iteration = rounds  # what LGBMModel.best_iteration_ reports
+    model.set_params(n_estimators=rounds)
     return rounds
 
 
@@ -195,6 +325,29 @@ def metrics_of(data: SearchData, predictions: np.ndarray, classes: np.ndarray | 
     (values, _), _ = quietly(lambda: classification_metrics(data.y_val, predicted, predictions, classes, is_proba=True,
                                        positive_label=data.positive_label))
     return values
+
+
+def metric_of(data: SearchData, predictions: np.ndarray, classes: np.ndarray | None) -> float:
+    """``metrics_of(...)[data.metric]`` computed alone: what ensemble selection asks hundreds of times.
+
+    The three AutoML defaults are computed here exactly as :mod:`core.ml.evaluate` computes them
+    (same scikit-learn calls on the same arrays); any other metric takes the full set.
+    """
+    from sklearn import metrics as m
+
+    y = np.asarray(data.y_val)
+    if data.metric == "rmse" and data.task == "regression":
+        return float(m.root_mean_squared_error(np.asarray(y, dtype=np.float64), np.asarray(predictions, np.float64)))
+    if classes is not None and data.metric == "roc_auc" and len(classes) == 2:
+        positive = classes[-1] if data.positive_label is None else data.positive_label
+        truth = y == positive
+        if truth.all() or not truth.any():
+            return float("nan")
+        return float(m.roc_auc_score(truth, predictions[:, int(np.flatnonzero(classes == positive)[0])]))
+    if classes is not None and data.metric == "log_loss" and set(np.unique(y)) <= set(classes.tolist()):
+        value, _ = quietly(lambda: m.log_loss(y, predictions, labels=classes))  # rounding-off sums warn
+        return float(value)
+    return float(metrics_of(data, predictions, classes).get(data.metric, float("nan")))
 
 
 def _plain(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -109,9 +109,10 @@ def test_ensemble_is_saved_loaded_and_predicts(penguins):
     from core.ml.ensemble import ensemble_pipeline
 
     state = prepare_search(penguins, AutoMLConfig(target="species", budget=5), Progress())
-    members = [fit_trial(state.data, TrialConfig("logistic_regression", {"C": 1.0})).pipeline,
-               fit_trial(state.data, TrialConfig("random_forest", {"n_estimators": 20})).pipeline]
-    pipeline = ensemble_pipeline(members, [0.25, 0.75], "classification")
+    X, y = state.prepared.X_train, state.prepared.y_train
+    members = [fit_trial(state.data, TrialConfig("logistic_regression", {"C": 1.0}), X=X, y=y).pipeline,
+               fit_trial(state.data, TrialConfig("random_forest", {"n_estimators": 20}), X=X, y=y).pipeline]
+    pipeline = ensemble_pipeline(members, [0.25, 0.75], "classification", background=X)
     data = dump_model(pipeline)
     loaded = load_model(data, sha256_hex(data))
     X = state.data.X_val
@@ -142,3 +143,98 @@ def test_cancel_keeps_the_best_model_so_far(penguins):
                         callbacks=Progress.of(check_cancelled=check))
     assert result.cancelled and result.receipt.winner is not None
     assert len(result.pipeline.predict(penguins.head(3))) == 3
+
+
+def test_small_tables_are_cross_validated_and_every_row_validates_once(penguins):
+    from core.ml.automl.trials import TrialConfig, fit_trial
+
+    state = prepare_search(penguins, AutoMLConfig(target="species", budget=5), Progress())
+    data = state.data
+    assert data.cross_validated and len(data.X_fit) == len(state.prepared.X_train)
+    held = np.concatenate(data.folds)
+    assert sorted(held.tolist()) == list(range(len(data.X_fit)))  # a partition: each row in one fold
+    outcome = fit_trial(data, TrialConfig("lightgbm", dict(SPECS["lightgbm"].portfolio[0])))
+    assert outcome.predictions.shape == (len(data.X_fit), data.y_fit.nunique())
+    assert np.allclose(outcome.predictions.sum(axis=1), 1.0)
+    rounds = outcome.params["n_estimators"]
+    assert 1 <= rounds < SPECS["lightgbm"].portfolio[0]["n_estimators"]  # stopped at the folds' common best round
+    again = fit_trial(data, TrialConfig("lightgbm", outcome.params), early_stopping=False)
+    assert np.allclose(again.predictions, outcome.predictions, rtol=0, atol=1e-12)
+    assert len(outcome.pipeline.predict(penguins.head(4))) == 4  # the folds' models averaged
+
+
+def test_large_tables_keep_one_hold_out_and_replay_it(penguins, monkeypatch):
+    import core.ml.automl.search as search
+
+    monkeypatch.setattr(search, "CV_BELOW", 0)
+    result = run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=FAST, max_trials=4))
+    assert not result.state.data.cross_validated
+    assert result.receipt.split["validation"] == "hold-out"
+    assert replay(penguins, result.receipt).reproduced
+
+
+def test_trials_record_the_threads_from_the_thread_budget(penguins, monkeypatch):
+    monkeypatch.setenv("ATELIER_THREADS", "1")
+    result = run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=("logistic_regression",),
+                                               max_trials=2))
+    assert result.receipt.split["threads"] == 1
+    assert all(t.threads == 1 for t in result.receipt.trials if t.status == "ok")
+    fixed = run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=("logistic_regression",),
+                                              max_trials=1, n_jobs=2))
+    assert fixed.receipt.trials[0].threads == 2
+
+
+@pytest.mark.parametrize(("sample", "target"), [("titanic", "survived"), ("penguins", "species"),
+                                                ("mpg", "Miles_per_Gallon")])
+def test_an_ensemble_is_explained_and_its_contributions_add_up_to_its_output(sample, target):
+    from core.ml.automl.trials import TrialConfig, fit_trial
+    from core.ml.ensemble import ensemble_pipeline
+    from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, explain_rows, feature_importances, shap_summary
+
+    frame = pd.read_parquet(SAMPLES / f"{sample}.parquet")
+    state = prepare_search(frame, AutoMLConfig(target=target, budget=5), Progress())
+    prepared, data = state.prepared, state.data
+    X, y = prepared.X_train, prepared.y_train
+    members = [fit_trial(data, TrialConfig("lightgbm", {"n_estimators": 30, "num_leaves": 8}), X=X, y=y).pipeline,
+               fit_trial(data, TrialConfig("random_forest", {"n_estimators": 20}), X=X, y=y).pipeline]
+    built = ensemble_pipeline(members, [0.4, 0.6], data.task, background=X)
+    saved = dump_model(built)
+    pipeline = load_model(saved, sha256_hex(saved))  # the background survives saving
+    rows = prepared.X_test.head(6)
+    out = explain_rows(pipeline, rows)
+    features = [c for c in out.columns if c not in (BASE_COLUMN, CLASS_COLUMN)]
+    assert set(features) == {str(c) for c in X.columns}
+    total = out[features].sum(axis=1).to_numpy() + out[BASE_COLUMN].to_numpy()
+    if data.task == "regression":
+        expected = pipeline.predict(rows)
+    else:
+        proba = pipeline.predict_proba(rows)
+        classes = np.asarray(pipeline.classes_)
+        explained = out[CLASS_COLUMN].to_numpy() if CLASS_COLUMN in out else np.repeat(classes[-1], len(rows))
+        expected = proba[np.arange(len(rows)), np.searchsorted(classes, explained)]
+    assert np.allclose(total, expected, rtol=0, atol=1e-9)
+    assert np.abs(out[features].to_numpy()).max() > 1e-6  # not an all-zero answer that trivially adds up
+    summary = shap_summary(pipeline, X, prepared.kind)
+    assert summary.method.startswith("permutation SHAP over the ensemble") and max(summary.mean_abs.values()) > 0
+    importances, method = feature_importances(pipeline, prepared.X_test, prepared.y_test, prepared.kind,
+                                              max_rows=100)
+    assert method == "permutation" and importances
+
+
+@pytest.mark.parametrize(("sample", "target", "metric"), [("titanic", "survived", "roc_auc"),
+                                                          ("penguins", "species", "log_loss"),
+                                                          ("mpg", "Miles_per_Gallon", "rmse"),
+                                                          ("penguins", "species", "f1_macro")])
+def test_the_single_metric_ensemble_selection_uses_equals_the_full_set(sample, target, metric):
+    from core.ml.automl.trials import metric_of, metrics_of
+
+    frame = pd.read_parquet(SAMPLES / f"{sample}.parquet")
+    data = prepare_search(frame, AutoMLConfig(target=target, budget=5, metric=metric), Progress()).data
+    rng = np.random.default_rng(0)
+    if data.task == "regression":
+        classes, predictions = None, np.asarray(data.y_val, dtype=float) + rng.normal(0, 3, len(data.y_val))
+    else:
+        classes = np.unique(np.asarray(data.y_fit))
+        raw = rng.random((len(data.y_val), len(classes)))
+        predictions = raw / raw.sum(axis=1, keepdims=True)
+    assert metric_of(data, predictions, classes) == metrics_of(data, predictions, classes)[metric]
