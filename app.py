@@ -7,9 +7,15 @@ import logging
 import streamlit as st
 
 from components.guard import show_error
+from components.project_picker import project_picker
+from components.sign_in import gate
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 st.set_page_config(page_title="Atelier", page_icon="🧪", layout="wide")
+# Compact at 1280×720 (a projector): less empty space above and beside the page, a smaller title, so each
+# page's main content (preview, chart, Train button) starts above the fold.
+st.html("<style>[data-testid='stMainBlockContainer']{padding:2.2rem 2rem 3rem 2rem}"
+        "[data-testid='stMainBlockContainer'] h1{font-size:2rem;padding:0 0 0.3rem 0}</style>")
 
 PAGES = [
     st.Page("pages/data.py", title="Data", icon=":material/table:", default=True),
@@ -20,6 +26,7 @@ PAGES = [
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 
+gate()  # with sign-in configured, a visitor who has not signed in sees the sign-in screen only
 navigation = st.navigation(PAGES)
 with st.sidebar:
     st.caption("Atelier · machine learning for tables")
@@ -27,9 +34,12 @@ if navigation.title != "Settings":
     from components.state import workspace
 
     try:
-        workspace()
+        with st.spinner("Opening the workspace…"):  # the first run migrates the database: never a blank page
+            workspace()
     except Exception as exc:  # every page needs the workspace: say why it is unusable, then stop
         show_error(exc, "Opening the workspace")
         st.page_link("pages/settings.py", label="Open Settings to see what is configured", icon=":material/settings:")
         st.stop()
-navigation.run()
+project_picker()  # the sidebar's project: every page works in it
+with st.spinner("Working…"):  # shown once a run takes over half a second, gone when the page is drawn
+    navigation.run()

@@ -4,17 +4,27 @@
 
 Three candidates on the same generated frame (20 features, binary target), median of ``--repeat``:
 
-* ``pipeline.fit`` (baseline): the very pipeline Atelier builds, fitted on the training rows;
+* ``pipeline.fit`` (baseline): the very pipeline Atelier builds, fitted on the training rows with the
+  thread count the job's fit gets (:func:`core.platform.cores.thread_budget`, measured just before:
+  a baseline told more threads than the cores free would be slowed by its own OpenMP threads);
 * ``train_version`` in-process: Atelier's whole training path (read the Parquet version, prepare,
   split, fit, evaluate, serialise, reference statistics, register), explanations off;
 * the ``train`` job: the same, submitted to the job system and waited for, once forked by the warm
   worker (what the app does) and once in a fresh interpreter (what happens without a worker).
+
+The in-process run is also split by stage (seconds spent in each step's function: reading the
+version, preparing, the fit, evaluation, the predict-speed probe, serialising, reference
+statistics, registering), so what the job costs beyond the fit is named.
 """
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +40,7 @@ from core.ml.train import prepare_data
 from core.models.training import train_version
 from core.platform import jobs
 from core.platform.config import Settings
+from core.platform.cores import thread_budget
 from core.platform.jobs import worker
 from core.platform.workspace import Workspace
 
@@ -52,14 +63,20 @@ def main() -> None:
         ws = Workspace.open(Settings(home=Path(tmp)))
         version = save_version(ws, "bench", make_frame(args.rows), provenance={"source": "benchmark"},
                                roles={"y": "target"})
+        small = save_version(ws, "warm-up", make_frame(2_000), provenance={"source": "benchmark"},
+                             roles={"y": "target"})
+        train_version(ws, small, config, ["lightgbm"])  # first-use costs (imports, tables) out of the timings
         frame = make_frame(args.rows)
         prepared = prepare_data(frame, config)
         entry = get_algorithm("lightgbm")
         resolved, _ = resolve_preprocessing(config.preprocessing, entry.family, prepared.kind, entry.handles_missing)
         direct, inproc, warm, spawned = [], [], [], []
+        stages: dict[str, list[float]] = defaultdict(list)
 
         def fit_directly() -> None:
-            pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, {}, y=prepared.y_train)
+            threads = thread_budget(len(prepared.X_train))
+            pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, {}, y=prepared.y_train,
+                                               n_jobs=threads)
             started = time.perf_counter()
             fit_pipeline(pipeline, prepared.X_train, prepared.y_train, weigh=weigh)
             direct.append(time.perf_counter() - started)
@@ -67,7 +84,8 @@ def main() -> None:
         for _ in range(args.repeat):  # no worker yet: a job starts a fresh interpreter
             fit_directly()
             started = time.perf_counter()
-            train_version(ws, version, config, ["lightgbm"])
+            with _stages(stages):
+                train_version(ws, version, config, ["lightgbm"])
             inproc.append(time.perf_counter() - started)
             spawned.append(_job_seconds(ws, version, config))
         # The app starts its worker once, when it opens the workspace, and keeps it: so does this.
@@ -88,12 +106,49 @@ def main() -> None:
             ("the train job, forked by the warm worker (the app's default)", warm),
             ("the train job, fresh interpreter (no warm worker: the CLI)", spawned)]],
     ]))
+    print("\nThe in-process run by stage (median seconds; a stage's own function, so nested work is in its parent):\n")
+    print(markdown_table([{"stage": name, "seconds": f"{median(v):.2f}",
+                           "share of the run": f"{median(v) / median(inproc):.0%}"} for name, v in stages.items()]))
     ratio = median(warm) / base
     runs = {"fit": direct, "in-process": inproc, "warm job": warm, "fresh-interpreter job": spawned}
     print("\nEvery run (s): " + "; ".join(f"{n} {', '.join(f'{t:.2f}' for t in v)}" for n, v in runs.items()))
     print(f"\nTarget: the train job ≤ 1.10× the bare fit: {ratio:.2f}× {'✓' if ratio <= 1.10 else '✗'}. "
           f"The job system's own overhead (warm job vs the same work in-process): {median(warm) / median(inproc):.2f}×;"
           "\nthe rest is work a bare fit does not do (read the version, leakage screen, evaluate, save, register).")
+
+
+# (module, function, stage): where train_version spends its time, outermost first.
+STAGES = (("core.data.datasets", "load_frame", "read the version"), ("core.ml.train", "prepare_data", "prepare"),
+          ("core.ml.train", "fit_pipeline", "fit (the baseline's work)"), ("core.ml.train", "evaluate", "evaluate"),
+          ("core.ml.train", "_predict_seconds_per_1000", "predict-speed probe"),
+          ("core.ml.train", "dump_model", "serialise (skops)"),
+          ("core.models.training", "register_result", "register (reference statistics, store, registry rows)"))
+
+
+@contextmanager
+def _stages(into: dict[str, list[float]]) -> Iterator[None]:
+    """Time each :data:`STAGES` function while the block runs (its callers look it up at call time)."""
+    saved, spent = [], defaultdict(float)
+    for module_name, name, stage in STAGES:
+        module = importlib.import_module(module_name)
+        real = getattr(module, name)
+
+        def timed(*args, _real=real, _stage=stage, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                spent[_stage] += time.perf_counter() - started
+
+        saved.append((module, name, real))
+        setattr(module, name, timed)
+    try:
+        yield
+    finally:
+        for module, name, real in saved:
+            setattr(module, name, real)
+        for _, _, stage in STAGES:
+            into[stage].append(spent[stage])
 
 
 def _job_seconds(ws: Workspace, version, config: TrainConfig) -> float:

@@ -7,9 +7,12 @@ and ``body`` are ignored): the three default algorithms, 5 cross-validation fold
 on.  Candidates, median of ``--repeat``:
 
 * the baseline: the same three pipelines' ``fit`` + ``predict`` in one process (no CV, no SHAP);
-* ``train_many`` in-process, with the old fixed ``n_jobs=2`` and with today's thread budget
-  (:func:`core.platform.cores.thread_budget`): the whole run, split into CV, final fit, evaluation,
-  explanations and the rest from each result's timings;
+* ``train_many`` in-process, with the old fixed ``n_jobs=2``, with the thread budget but folds one
+  at a time (``ATELIER_THREADS=1``, as before folds ran side by side), and today (thread budget,
+  folds side by side on the free cores: :func:`core.ml.train.fold_workers`): the whole run, split
+  into CV, final fit, explanations and the rest from each result's timings;
+* the same work as today's run done by hand in one process (5-fold CV + final fit + predict, no
+  evaluation, SHAP or saving): the floor any page default can reach on one core;
 * the page's estimates for the three algorithms (``estimate_cost`` on the page's sample);
 * the ``train`` job through the warm worker (what the app does), submitted and waited for.
 
@@ -18,6 +21,7 @@ on.  Candidates, median of ``--repeat``:
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -49,7 +53,7 @@ def main() -> None:
     algorithms = default_algorithms(prepared.kind)
     entries = [get_algorithm(a) for a in algorithms]
     threads = thread_budget(len(prepared.X_train))
-    times: dict[str, list[float]] = {k: [] for k in ("bare", "old", "new", "estimates", "job")}
+    times: dict[str, list[float]] = {k: [] for k in ("bare", "cv_bare", "old", "serial", "new", "estimates", "job")}
     parts: dict[str, list[float]] = {}
 
     def bare() -> None:
@@ -63,10 +67,29 @@ def main() -> None:
             pipeline.predict(prepared.X_test)
         times["bare"].append(time.perf_counter() - started)
 
-    def in_process(key: str, n_jobs: int | None) -> None:
+    def cv_bare() -> None:
         started = time.perf_counter()
-        results = train_many(frame, TrainConfig(**{**config.__dict__, "n_jobs": n_jobs}), algorithms)
-        times[key].append(time.perf_counter() - started)
+        X, y = prepared.X_train, prepared.y_train
+        for entry in entries:
+            resolved, _ = resolve_preprocessing(config.preprocessing, entry.family, prepared.kind,
+                                                entry.handles_missing)
+            for fit_rows, eval_rows in [*prepared.folds, (slice(None), None)]:
+                pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, {},
+                                                   y=y.iloc[fit_rows], n_jobs=threads)
+                fit_pipeline(pipeline, X.iloc[fit_rows], y.iloc[fit_rows], weigh=weigh)
+                pipeline.predict(prepared.X_test if eval_rows is None else X.iloc[eval_rows])
+        times["cv_bare"].append(time.perf_counter() - started)
+
+    def in_process(key: str, n_jobs: int | None, env: dict[str, str] | None = None) -> None:
+        saved = {k: os.environ.get(k) for k in env or {}}
+        os.environ.update(env or {})
+        try:
+            started = time.perf_counter()
+            results = train_many(frame, TrainConfig(**{**config.__dict__, "n_jobs": n_jobs}), algorithms)
+            times[key].append(time.perf_counter() - started)
+        finally:
+            for k, v in saved.items():
+                os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
         if key == "new":
             for name in ("cv_seconds", "train_seconds", "explain_seconds", "total_seconds"):
                 parts.setdefault(name, []).append(sum(r.timings.get(name, 0.0) for r in results))
@@ -75,7 +98,9 @@ def main() -> None:
     n_fits = fits_in_run(5)
     for _ in range(args.repeat):
         bare()
+        cv_bare()
         in_process("old", 2)
+        in_process("serial", None, {"ATELIER_THREADS": "1"})
         in_process("new", None)
         started = time.perf_counter()
         for key in algorithms:
@@ -105,8 +130,10 @@ def main() -> None:
           f"explanations); {threads} thread(s) by today's budget; median of {args.repeat}\n")
     rows = [
         ("three pipelines' fit + predict, one process (baseline)", times["bare"]),
+        ("the same + 5-fold CV fits by hand, one process (the work's floor on one core)", times["cv_bare"]),
         ("train_many in-process, n_jobs=2 (the old fixed count)", times["old"]),
-        ("train_many in-process, thread budget (today)", times["new"]),
+        ("train_many in-process, thread budget, folds one at a time", times["serial"]),
+        ("train_many in-process, thread budget, folds side by side (today)", times["new"]),
         ("  of which 5-fold cross-validation", parts["cv_seconds"]),
         ("  of which the final fits", parts["train_seconds"]),
         ("  of which SHAP (importances and SHAP, explain_seconds)", parts["explain_seconds"]),

@@ -79,4 +79,5 @@ def automl_section(ws: Workspace, version: datasets.VersionInfo, target: str | N
         config = AutoMLConfig(target=target, budget=float(budget), features=list(features), keep_suspects=keep)
         watch("train.automl", submit_automl(ws, version, config))
         st.rerun()
-    job_panel(AUTOML_JOB, key="train.automl", extra=leaderboard)
+    job_panel(AUTOML_JOB, key="train.automl", extra=leaderboard,
+              scope=lambda job: job.params.get("dataset_version_id") == version.id)

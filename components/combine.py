@@ -20,7 +20,8 @@ JOB_KEY = "data.combine"
 
 
 def combine_panel(ws: Workspace, version: VersionInfo, key: str = "data.combine") -> None:
-    finished = job_panel(transform.TRANSFORM_JOB, key=JOB_KEY)
+    finished = job_panel(transform.TRANSFORM_JOB, key=JOB_KEY,  # a success gives way to the version it made
+                         scope=lambda job: job.status != "succeeded" or st.session_state.get(f"{key}.opened") != job.id)
     if finished and finished.status == "succeeded" and st.session_state.get(f"{key}.opened") != finished.id:
         st.session_state[f"{key}.opened"] = finished.id
         with guard("Opening the new version"):

@@ -34,7 +34,8 @@ def pick_version(key: str, *, container=None) -> VersionInfo | None:
     st.session_state[f"{key}.opened_rev"] = opened
     if follow and last_name in names:
         st.session_state[f"{key}.dataset"] = last_name
-    name = box.selectbox(
+    left, right = box.columns([2, 3])  # one row: the page's own content starts higher at 1280×720
+    name = left.selectbox(
         "Dataset", names, index=names.index(last_name) if last_name in names else 0, key=f"{key}.dataset"
     )
     versions = datasets.list_versions(ws, name)[::-1]
@@ -43,7 +44,7 @@ def pick_version(key: str, *, container=None) -> VersionInfo | None:
     default = numbers.index(last_version) if name == last_name and last_version in numbers else 0
     if follow and name == last_name and last_version in numbers:
         st.session_state[f"{key}.version.{name}"] = default
-    chosen = box.selectbox("Version", range(len(versions)), index=default, format_func=labels.__getitem__,
+    chosen = right.selectbox("Version", range(len(versions)), index=default, format_func=labels.__getitem__,
                            key=f"{key}.version.{name}")
     version = versions[chosen]
     st.session_state[CURRENT] = (version.name, version.version)  # what the user picked: not a new opening

@@ -70,14 +70,19 @@ def overview_view(ws: Workspace, version: VersionInfo) -> None:
     cells[4].metric("Duplicate rows", f"{o.duplicate_rows:,}", **_share(o.duplicate_rows_pct))
     st.caption("Types: " + ", ".join(f"{kind} {n}" for kind, n in sorted(o.types.items(), key=lambda kv: -kv[1])))
     show_notes(o.notes)
+    words = {"p25": "25%", "p50": "median", "p75": "75%", "std": "std dev"}  # headers in words, not field names
     st.dataframe(o.table(), hide_index=True, width="stretch", column_config={
-        "missing_pct": _PCT, **{c: _NUM for c in ("mean", "std", "min", "p25", "p50", "p75", "max", "skew",
-                                                     "kurtosis")}})
+        "name": "column", "dtype": "stored as",
+        "missing_pct": st.column_config.NumberColumn("missing %", format="percent"),
+        **{c: st.column_config.NumberColumn(words.get(c, c), format="%.4g")
+           for c in ("mean", "std", "min", "p25", "p50", "p75", "max", "skew", "kurtosis")}})
 
 
 def distributions_view(ws: Workspace, version: VersionInfo) -> None:
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    column = left.selectbox("Column", version.columns, key=f"eda.dist.column.{version.id}")
+    ids = set(version.columns_with_role("id"))  # an id's distribution is flat by construction: start elsewhere
+    first = next((i for i, c in enumerate(version.columns) if c not in ids), 0)
+    column = left.selectbox("Column", version.columns, index=first, key=f"eda.dist.column.{version.id}")
     log_scale = right.toggle("Log scale", key="eda.dist.log")
     show_chart(eda_cache.distribution(version.id, version.sha256, column, log_scale), key="eda.dist.chart")
 
@@ -205,7 +210,8 @@ def scatter_view(ws: Workspace, version: VersionInfo) -> None:
 
 
 def report_view(ws: Workspace, version: VersionInfo) -> None:
-    job_panel(reports.PROFILE_JOB, key="eda.profile")
+    job_panel(reports.PROFILE_JOB, key="eda.profile",
+              scope=lambda job: job.params.get("dataset_version_id") == version.id)
     try:
         html, damaged = stored_report(ws, version), False
     except IntegrityError as exc:  # say so, and offer to make it again (the new report replaces it)

@@ -1,9 +1,11 @@
 """Train's time and memory estimates, computed in the background so they never hold up the Train button.
 
-Each estimate (one algorithm on one version, target, feature set, problem kind and fit count) is a
-future in a small per-server thread pool; the page shows the ones that are done, says "estimating…"
-for the rest and polls from a fragment until they have all filled in.  Rows are keyed by the problem
-kind too, so a row computed for another kind never shows.
+Each estimate (one algorithm on one version, target, feature set, problem kind and run settings:
+folds, test share, tuning) is a future in a small per-server thread pool; the page shows the ones that
+are done, says "estimating…" for the rest and polls from a fragment until they have all filled in.
+Rows are keyed by the problem kind too, so a row computed for another kind never shows.  What is shown
+is the stage-by-stage estimate times what this workspace's finished runs of the algorithm took against
+theirs (:mod:`core.models.estimate_history`); both numbers go with the job when Train is pressed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import pandas as pd
 import streamlit as st
 
 from core.data.datasets import VersionInfo
-from core.ml.estimate import estimate_cost
+from core.ml.estimate import corrected, estimate_cost
+from core.models.estimate_history import correction_factors
 from core.platform.errors import AtelierError
 
 GRACE_S = 0.3  # quick estimates show on the first render; slower ones fill in
@@ -31,26 +34,35 @@ def _futures() -> dict[tuple, Future]:
 
 
 def _compute(sample: pd.DataFrame, algorithm: str, target: str | None, features: tuple[str, ...], kind: str,
-             n_rows: int, n_fits: int) -> dict:
+             n_rows: int, run: tuple) -> dict:
     y = None if target is None else sample[target]
-    result = estimate_cost(algorithm, sample[list(features)], y, n_rows, kind=kind, n_fits=n_fits).to_dict()
-    seconds = result["seconds"]
-    result["time"] = f"{seconds:,.1f} s" if seconds < 120 else f"{seconds / 60:,.1f} min"
-    result["peak_mb"] = round(result["peak_bytes"] / 2**20)
-    return result
+    cv_folds, test_size, trials, tuning_folds, timeout = run
+    tuning = {"n_trials": trials, "cv_folds": tuning_folds, "timeout": timeout} if trials or timeout else None
+    return estimate_cost(algorithm, sample[list(features)], y, n_rows, kind=kind, cv_folds=cv_folds,
+                         test_size=test_size, explain=True, tuning=tuning).to_dict()
+
+
+def run_settings(split: dict, tuning: dict | None) -> tuple:
+    """What of the Train form changes the time: folds, test share and the tuning budget (hashable)."""
+    tuning = tuning or {}
+    return (int(split.get("cv_folds") or 0), float(split.get("test_size") or 0.2), int(tuning.get("n_trials") or 0),
+            int(tuning.get("cv_folds") or 3), float(tuning.get("timeout") or 0))
 
 
 def request(version: VersionInfo, sample: pd.DataFrame, algorithms: list[str], target: str | None,
-            features: tuple[str, ...], kind: str, n_fits: int) -> dict[str, Future]:
-    """A future per algorithm (started now unless already computed or running), waiting ``GRACE_S`` at most."""
+            features: tuple[str, ...], kind: str, run: tuple) -> dict[str, Future]:
+    """A future per algorithm (started now unless already computed or running), waiting ``GRACE_S`` at most.
+
+    ``run`` is :func:`run_settings` of the form.
+    """
     futures = _futures()
     chosen = {}
     for algorithm in algorithms:
-        key = (version.id, version.sha256, algorithm, target, features, kind, version.n_rows, n_fits)
+        key = (version.id, version.sha256, algorithm, target, features, kind, version.n_rows, run)
         future = futures.get(key)
         if future is None or (future.done() and future.exception() is not None
                               and not isinstance(future.exception(), AtelierError)):
-            future = _pool().submit(_compute, sample, algorithm, target, features, kind, version.n_rows, n_fits)
+            future = _pool().submit(_compute, sample, algorithm, target, features, kind, version.n_rows, run)
             futures[key] = future
         chosen[algorithm] = future
     if len(futures) > 512:  # bounded: forget the oldest finished ones
@@ -60,9 +72,29 @@ def request(version: VersionInfo, sample: pd.DataFrame, algorithms: list[str], t
     return chosen
 
 
-def finished(futures: dict[str, Future]) -> dict[str, dict]:
-    """The estimates that are done and succeeded."""
-    return {k: f.result() for k, f in futures.items() if f.done() and f.exception() is None}
+def finished(futures: dict[str, Future], factors: dict[str, tuple[float, int]] | None = None) -> dict[str, dict]:
+    """The estimates that are done and succeeded, calibrated by ``factors`` (:func:`calibration`)."""
+    factors = calibration() if factors is None else factors
+    out = {}
+    for algorithm, future in futures.items():
+        if future.done() and future.exception() is None:
+            factor, runs = factors.get(algorithm, (None, 0))
+            result = corrected(future.result(), factor, runs)
+            seconds = result["seconds"]
+            result["time"] = f"{seconds:,.1f} s" if seconds < 120 else f"{seconds / 60:,.1f} min"
+            result["peak_mb"] = round(result["peak_bytes"] / 2**20)
+            out[algorithm] = result
+    return out
+
+
+def calibration() -> dict[str, tuple[float, int]]:
+    """``{algorithm: (factor, runs)}`` learnt from this workspace's finished Train jobs."""
+    from components.state import workspace
+
+    try:
+        return correction_factors(workspace())
+    except AtelierError:
+        return {}
 
 
 def table(futures: dict[str, Future]) -> None:
@@ -72,20 +104,25 @@ def table(futures: dict[str, Future]) -> None:
     @st.fragment(run_every=1.0 if pending_at_start else None)
     def show() -> None:
         rows = []
+        done = finished(futures)
         for algorithm, future in futures.items():
-            if not future.done():
-                rows.append({"algorithm": algorithm, "estimated time": "estimating…", "peak memory MB": None,
-                             "fits in memory": None, "how": "A quick fit on a sample is running."})
-            elif future.exception() is not None:
-                rows.append({"algorithm": algorithm, "estimated time": "—", "peak memory MB": None,
-                             "fits in memory": None, "how": f"Could not estimate: {future.exception()}"})
-            else:
-                e = future.result()
+            if algorithm in done:
+                e = done[algorithm]
                 rows.append({"algorithm": algorithm, "estimated time": e["time"], "peak memory MB": e["peak_mb"],
                              "fits in memory": e["fits_in_memory"], "how": e["reason"]})
+            elif future.done() and future.exception() is not None:
+                rows.append({"algorithm": algorithm, "estimated time": "—", "peak memory MB": None,
+                             "fits in memory": None, "how": f"Could not estimate: {future.exception()}"})
+            else:  # still running (or finished a moment ago: the next poll shows it)
+                rows.append({"algorithm": algorithm, "estimated time": "estimating…", "peak memory MB": None,
+                             "fits in memory": None, "how": "A quick fit on a sample is running."})
         if rows:
             st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-        too_big = [k for k, e in finished(futures).items() if not e["fits_in_memory"]]
+        waiting = sum(1 for algorithm in futures if algorithm not in done and not futures[algorithm].done())
+        if waiting:  # said in words too: the table's cells are drawn, not text a reader or a test can find
+            st.caption(f":material/progress_activity: Estimating {waiting} of {len(futures)} in the background; "
+                       "Train does not wait for them.")
+        too_big = [k for k, e in done.items() if not e["fits_in_memory"]]
         if too_big:
             st.error(f"Not started, would not fit in memory: {', '.join(too_big)}.")
         if pending_at_start and all(f.done() for f in futures.values()):

@@ -24,6 +24,7 @@ from core.models.leaderboard import (
     shown_as,
     summary_parts,
 )
+from core.models.ranking import primary_metric
 from core.models.registry import ModelVersionInfo
 from core.platform.display import format_number, metric_label
 
@@ -112,6 +113,10 @@ def render_model_results(card: ModelCard | Mapping[str, Any] | None, metrics: di
     metrics = metrics or card.metrics
     st.caption(" · ".join(p for p in (card.title, card.kind, f"target {card.target!r}" if card.target else "",
                                       card.dataset_label) if p))
+    if took := card.timings.get("total_seconds"):  # the estimate shown before Train, kept with the model
+        estimated = card.timings.get("estimated_seconds")
+        st.caption(f"Took {format_number(took)} s" + (f" · estimated {format_number(estimated)} s" if estimated
+                                                       else ""))
     with guard("Showing the metrics"):
         metrics_view(metrics, metrics.get("cv") or card.cv)
     views = _tabs(card)
@@ -171,6 +176,13 @@ def leaderboard_table(frame: pd.DataFrame, groups: list | None = None) -> None:
     shown.insert(0, "model", [f"{n}:{v}" for n, v in zip(frame["name"], frame["version"], strict=True)])
     shown = shown.drop(columns=["name", "version"])
     shown["algorithm"] = shown["algorithm"].map(algorithm_label)
+    kinds = set(frame["problem_type"]) if "problem_type" in frame.columns else set()
+    if groups is not None and len(set(groups)) == 1:  # one task, named above the table: its columns say nothing
+        shown = shown.drop(columns=[c for c in ("dataset version", "problem_type") if c in shown.columns])
+    if len(kinds) == 1 and (primary := primary_metric(next(iter(kinds)))):
+        # The task's primary metric (test, then CV) right after the model: visible at 1280 px, not scrolled to.
+        lead = [c for c in ("model", "algorithm", primary, f"cv_{primary}") if c in shown.columns]
+        shown = shown[lead + [c for c in shown.columns if c not in lead]]
     marks: dict[str, list] = {}
     for column, rows in best.items():
         target = shown_as(column, shown.columns)

@@ -22,12 +22,22 @@ def settings() -> Settings:
     return Settings.load()
 
 
+def shared_workspace() -> Workspace:
+    """The workspace of this server process, acting as ATELIER_USER: for the sign-in gate only."""
+    return _open(settings())
+
+
 def workspace() -> Workspace:
-    """The open workspace; raises StorageError (shown by the guard) when unreachable."""
+    """The open workspace, acting as this session's signed-in user; raises StorageError (shown by the
+    guard) when unreachable."""
+    from components.sign_in import acting
+
     ws = _open(settings())
     if not ws.settings.dask_scheduler:  # local jobs: (re)start the warm worker before the first is submitted
         worker.start(ws.settings.home / "logs")
-    return ws
+    from components.project_picker import in_picked_project
+
+    return in_picked_project(acting(ws))  # the project picked in the sidebar
 
 
 @st.cache_resource

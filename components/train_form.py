@@ -14,7 +14,7 @@ _SPLIT_LABELS = {"auto": "auto (stratified for classification)", "random": "rand
 
 
 def split_settings(version: VersionInfo, kind: str) -> dict:
-    left, middle, right, far = st.columns(4)
+    left, middle, right, far = st.columns([3, 2, 2, 2])  # the split's words need the room: never cut at 1280 px
     split_kind = left.selectbox("Split", ml_config.SPLIT_KINDS, format_func=_SPLIT_LABELS.get, key="train.split")
     test_size = middle.slider("Test fraction", 0.05, 0.5, 0.2, 0.05, key="train.test_size")
     # Keyed by the kind's family: a page first drawn without a target (clustering, 0 folds) gets 5 folds the

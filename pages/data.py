@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import combine, data_views, dataset_picker, remote_sources, upload
+from components import combine, data_cache, data_views, dataset_picker, remote_sources, upload
 from components.guard import guard
 from components.job_panel import job_panel
 from components.state import workspace
@@ -32,8 +32,13 @@ def show_dataset(version, message: str) -> None:
     st.rerun()
 
 
+def not_yet_opened(job) -> bool:
+    """An import's panel gives way, once it succeeded, to the dataset it made (opened below, with a message)."""
+    return job.status != "succeeded" or st.session_state.get("data.opened") != job.id
+
+
 for kind, panel_key in ((IMPORT_JOB, "data.import"), (REMOTE_IMPORT_JOB, remote_sources.JOB_KEY)):
-    finished = job_panel(kind, key=panel_key)
+    finished = job_panel(kind, key=panel_key, scope=not_yet_opened)
     if finished and finished.status == "succeeded" and st.session_state.get("data.opened") != finished.id:
         st.session_state["data.opened"] = finished.id
         with guard("Opening the imported dataset"):
@@ -88,7 +93,7 @@ else:
             ["Preview", "Schema & roles", "Quality", "Manage", "Combine"])
         with preview_tab, guard("Reading the preview"):
             st.caption("The first 100 rows; the whole table stays on the server.")
-            st.dataframe(datasets.preview(ws, version, 100), width="stretch")
+            st.dataframe(data_cache.preview(version, 100), width="stretch")
         with schema_tab, guard("Saving the roles"):
             roles = data_views.roles_editor(version, key=f"data.roles.{version.id}")
             if st.button("Save roles as a new version", key="data.save_roles", disabled=roles == version.roles):

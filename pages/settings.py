@@ -4,12 +4,16 @@ import streamlit as st
 
 from components.guard import guard
 from components.kaggle_credentials import kaggle_credentials
+from components.project_settings import project_settings
+from components.sign_in import auth_secrets, stop_unless_signed_in
+from core.platform import sign_in
 from core.platform.compute import cluster_summary
 from core.platform.config import Settings
 from core.platform.errors import AtelierError
 from core.platform.jobs import worker
 from core.platform.workspace import Workspace
 
+stop_unless_signed_in()  # with sign-in configured, settings are for signed-in members only
 st.title("Settings")
 st.caption("Set with ATELIER_* environment variables or .streamlit/secrets.toml; passwords are never shown.")
 
@@ -17,6 +21,7 @@ with guard("Reading the settings"):
     settings = Settings.load()
     shown = settings.describe()
     st.table({"setting": [f"ATELIER_{k.upper()}" for k in shown], "value": [v or "—" for v in shown.values()]})
+    st.markdown(f"**Sign-in:** {sign_in.describe(settings, auth_secrets())}")
     if settings.dask_scheduler:
         st.caption(f"Background jobs run on the Dask cluster at {settings.dask_scheduler}.")
         try:
@@ -43,3 +48,5 @@ with guard("Reading the settings"):
                 st.error(f"{label}: {outcome}")
 
     kaggle_credentials(settings)
+
+project_settings()  # the project worked in: statistics, members, audit trail

@@ -10,12 +10,10 @@ from components.dataset_picker import pick_version
 from components.guard import guard
 from components.job_panel import job_panel, watch
 from components.state import workspace
-from core.data.target import detect_problem
 from core.ml import config as ml_config
-from core.ml.estimate import fits_in_run
-from core.ml.problem import feature_warnings, select_features
 from core.models import registry
 from core.models.training import TRAIN_JOB, submit_training
+from core.platform.display import format_number, metric_label
 from core.platform.jobs import JobInfo
 
 st.title("Train")
@@ -24,20 +22,21 @@ ws = workspace()
 
 def results_table(info: JobInfo) -> None:
     rows = info.result.get("results", [])
-    estimated = st.session_state.get(f"train.estimated.{info.id}", {})  # set when this session started it
+    estimated = info.params.get("estimates") or {}  # kept with the job: still there after a reload
     if rows:
+        # The time columns first, metrics in words and by magnitude after: at 1280 px nothing key is cut off.
         st.dataframe(pd.DataFrame([
             {"algorithm": r["label"], "status": r["status"], "model": r["model"] or "—",
-             **{k: v for k, v in r["metrics"].items() if isinstance(v, int | float)},
-             "train s": r["train_seconds"],
-             **({"estimated s": _estimated(estimated, r)} if estimated else {}), "error": r["error"] or ""}
+             "took s": _seconds(r.get("total_seconds") or r.get("train_seconds")),
+             **({"estimated s": _seconds((estimated.get(r["algorithm"]) or {}).get("seconds"))} if estimated else {}),
+             **{metric_label(k): format_number(v) for k, v in r["metrics"].items() if isinstance(v, int | float)},
+             "error": r["error"] or ""}
             for r in rows
         ]), hide_index=True, width="stretch")
 
 
-def _estimated(estimated: dict, row: dict) -> float | None:
-    seconds = estimated.get(row.get("algorithm") or row.get("key") or "")
-    return None if seconds is None else round(float(seconds), 1)
+def _seconds(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
 
 
 with st.container(border=True):
@@ -47,20 +46,21 @@ if version is None:
 
 with guard("Reading the dataset"):
     columns = version.columns
-    target = st.selectbox(
+    target_column, kind_column = st.columns(2)
+    target = target_column.selectbox(
         "Target", [None, *columns], index=columns.index(version.target) + 1 if version.target else 0,
         format_func=lambda c: "— none: clustering —" if c is None else c, key=f"train.target.{version.id}",
     )
-    detected = detect_problem(None if target is None else data_cache.column(version, target))
+    detected = data_cache.detected_problem(version, target)
     kinds = list(ml_config.PROBLEM_KINDS)
-    kind = st.selectbox("Problem type", kinds, index=kinds.index(detected.kind), key=f"train.kind.{target}",
+    kind = kind_column.selectbox("Problem type", kinds, index=kinds.index(detected.kind), key=f"train.kind.{target}",
                         help="Detected from the target; change it if the guess is wrong.")
     st.caption(f"Detected: **{detected.kind}**, from {detected.evidence}")
     sample = data_cache.sample(version)
     candidates = [c for c in columns if c != target]
-    default = select_features(sample, target, None, version.roles, drop_text=True)
+    default = data_cache.default_features(version, target)  # cached per version and target, like the warnings
     features = st.multiselect("Features", candidates, default=default, key=f"train.features.{version.id}.{target}")
-    for warning in feature_warnings(sample, target, features) if features else []:
+    for warning in data_cache.feature_warnings(version, target, tuple(features)) if features else []:
         st.warning(warning, icon=":material/warning:")
     if automl_form.auto_mode():
         automl_form.automl_section(ws, version, target, features, kind)
@@ -74,9 +74,9 @@ with guard("Reading the dataset"):
     algorithms = train_form.algorithm_choice(kind)
     tuning = train_form.tuning_settings()
 
-    n_fits = fits_in_run(split["cv_folds"], tuning)
-    # Estimated in the background: the Train button never waits for them; the table fills in.
-    pending = estimates.request(version, sample, algorithms, target, tuple(features), kind, n_fits) if features else {}
+    # Estimated in the background, stage by stage: the Train button never waits for them; the table fills in.
+    run = estimates.run_settings(split, tuning)
+    pending = estimates.request(version, sample, algorithms, target, tuple(features), kind, run) if features else {}
     estimates.table(pending)
 
     if st.button("Train", type="primary", disabled=not algorithms or not features, key="train.start"):
@@ -84,8 +84,8 @@ with guard("Reading the dataset"):
                   "preprocessing": preprocessing, "tuning": tuning, "seed": split["seed"]}
         known = estimates.finished(pending)  # those still running cannot hold back a start
         chosen = [k for k in algorithms if known.get(k, {}).get("fits_in_memory", True)]
-        job_id = submit_training(ws, version, config, chosen)
-        st.session_state[f"train.estimated.{job_id}"] = {k: e["seconds"] for k, e in known.items()}
+        job_id = submit_training(ws, version, config, chosen, estimates={
+            k: {"seconds": e["seconds"], "raw_seconds": e["raw_seconds"]} for k, e in known.items() if k in chosen})
         watch("train.job", job_id)
         st.rerun()
 

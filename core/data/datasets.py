@@ -353,7 +353,7 @@ def _store_table(ws: Workspace, table: pa.Table) -> Iterator[Callable[[], Any]]:
                     else:
                         time.sleep(0.002)  # caught up with the writer
             writing.result()  # the writer's error, if it failed
-            key = keys.dataset_file(digest.hexdigest())
+            key = keys.in_project(access.project_id(ws), keys.dataset_file(digest.hexdigest()))
             if ws.has_artifact(key):
                 return ws.artifact(key)  # the same bytes are stored already
             return ws.put_file(key, path, kind="dataset")
@@ -551,7 +551,7 @@ def delete_dataset(ws: Workspace, name: str) -> int:
     with ws.db.session() as s:
         used = set(s.scalars(select(DatasetVersion.artifact_key).where(DatasetVersion.artifact_key.in_(files))))
     for key in files.keys() - used:
-        for derived in ws.artifact_keys(keys.reports_prefix(files[key])):
+        for derived in ws.artifact_keys(keys.reports_prefix(files[key], keys.scope_of(key))):
             ws.delete_artifact(derived)
         parts.delete(ws, key)  # a single file, or a manifest and its parts
     access.audit(ws, "delete_dataset", name)

@@ -85,6 +85,15 @@ def import_file(
     check_size(ws.settings, path.stat().st_size, original_name or path.name)
     if if_exists == "error":
         _check_name_free(ws, name, if_exists)  # fail before spending minutes reading
+    options = dict(options or {})
+    partitioned = options.pop("partitioned", None)
+    from core.data.partitioned_csv import import_csv_partitioned, wants_partitioned_import
+    from core.platform.compute import executor_for
+
+    executor = executor_for(ws.settings) if partitioned is not False else None
+    if executor is not None and wants_partitioned_import(path, executor, partitioned):  # big CSV, cluster set
+        return import_csv_partitioned(ws, path, name, executor, options=options, if_exists=if_exists,
+                                      original_name=original_name, progress=report)
     source = read_source(path, options, max_bytes=ws.settings.max_upload_bytes,
                          progress=lambda f, m: report(0.7 * f, m))
     provenance = source.provenance | {"filename": original_name or path.name}

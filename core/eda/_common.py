@@ -248,22 +248,6 @@ def preview(names: Sequence[Any], limit: int = 6) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def fmt_number(value: float | int | None, digits: int = 4) -> str:
-    """A compact, human number: 1,234,567 / 0.1235 / 1.2e-07; empty for missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if magnitude >= 1e15 or magnitude < 1e-4:
-        return f"{value:.{digits - 1}e}"
-    if magnitude >= 1000:
-        return f"{value:,.{max(digits - 4, 0)}f}" if magnitude < 1e6 else f"{value:,.0f}"
-    return f"{value:.{digits}g}"
-
-
 def as_float(value: Any) -> float | None:
     """A plain float for JSON and tables; ``None`` for missing or not finite."""
     if value is None:

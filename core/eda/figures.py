@@ -32,6 +32,7 @@ from core.eda._common import (
     sample_positions,
 )
 from core.eda.correlations import Correlations
+from core.platform.display import format_number
 
 __all__ = ["correlation_figure", "distribution_figure"]
 
@@ -107,11 +108,13 @@ def _numeric(name: str, values: np.ndarray, log_scale: bool, bins: int, notes: l
             return Chart(None, [*notes, f"{name!r} has no value above 0: nothing to draw on a log scale."])
         values = positive
     low, high = float(values.min()), float(values.max())
+    whole = False
     if low == high:
         notes.append(f"{name!r} has one value ({label_text(low)}) in every row where it is present.")
         edges = np.array([low - 0.5, high + 0.5]) if not log_scale else np.array([low / 1.1, high * 1.1])
     elif not log_scale and high - low < bins and np.array_equal(values, np.round(values)):
         edges = np.arange(low - 0.5, high + 1.5)  # whole numbers: one bar per value, centred on it
+        whole = True
     else:
         edges = np.geomspace(low, high, bins + 1) if log_scale else np.linspace(low, high, bins + 1)
     counts, edges = np.histogram(values, bins=edges)
@@ -119,15 +122,21 @@ def _numeric(name: str, values: np.ndarray, log_scale: bool, bins: int, notes: l
     reach = 1.5 * (q3 - q1)
     inside = values[(values >= q1 - reach) & (values <= q3 + reach)]
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.2, 0.8], vertical_spacing=0.03)
+    mean = float(values.mean())
+    # Hover text is formatted here, by magnitude (house prices in whole dollars, shares to 0.001), not by
+    # plotly's own rules; a box's hover is one line however many of its parts the pointer is near.
+    summary = (f"median {format_number(median)} · middle half {format_number(q1)} to {format_number(q3)}"
+               f"<br>mean {format_number(mean)} · whiskers {format_number(inside.min())} to "
+               f"{format_number(inside.max())}")
     figure.add_trace(go.Box(
         y=[name], q1=[q1], median=[median], q3=[q3], lowerfence=[inside.min()], upperfence=[inside.max()],
-        mean=[float(values.mean())], orientation="h", name=name, boxpoints=False, showlegend=False,
+        mean=[mean], orientation="h", name=name, boxpoints=False, showlegend=False,
+        hovertemplate=f"{summary}<extra></extra>", hoveron="boxes",
     ), row=1, col=1)
     figure.add_trace(go.Bar(
         x=(edges[:-1] + edges[1:]) / 2 if not log_scale else np.sqrt(edges[:-1] * edges[1:]), y=counts,
         width=np.diff(edges), name="rows", showlegend=False, marker={"line": {"width": 0}},
-        customdata=np.column_stack([edges[:-1], edges[1:]]),
-        hovertemplate="%{customdata[0]:.4g} to %{customdata[1]:.4g}: %{y:,} rows<extra></extra>",
+        customdata=_bin_labels(edges, whole), hovertemplate="%{customdata}: %{y:,} rows<extra></extra>",
     ), row=2, col=1)
     figure.update_xaxes(type="log" if log_scale else "linear", title_text=x_title or name, row=2, col=1)
     figure.update_xaxes(type="log" if log_scale else "linear", row=1, col=1)
@@ -135,6 +144,13 @@ def _numeric(name: str, values: np.ndarray, log_scale: bool, bins: int, notes: l
     figure.update_yaxes(showticklabels=False, row=1, col=1)
     figure.update_layout(title=f"Distribution of {name}", bargap=0, margin={"t": 60})
     return Chart(figure, notes)
+
+
+def _bin_labels(edges: np.ndarray, whole: bool) -> list[str]:
+    """Each bar's range in words, numbers by magnitude; a bar per whole value is named by its value."""
+    if whole:
+        return [format_number(lo + 0.5) for lo in edges[:-1]]
+    return [f"{format_number(lo)} to {format_number(hi)}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
 
 
 def _bars(name: str, series: pd.Series, log_scale: bool, top_n: int, notes: list[str]) -> Chart:

@@ -60,11 +60,11 @@ class ReportInfo:
 
 def report_key(version: VersionInfo) -> str:
     """The artifact key of the version's report: the same for every version with the same data."""
-    return keys.profile_report(version.sha256)
+    return keys.profile_report(version.sha256, keys.scope_of(version.artifact_key))
 
 
 def _info_key(version: VersionInfo) -> str:
-    return keys.profile_info(version.sha256)
+    return keys.profile_info(version.sha256, keys.scope_of(version.artifact_key))
 
 
 def stored_report(ws: Workspace, version: VersionInfo) -> bytes | None:

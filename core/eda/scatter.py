@@ -29,6 +29,7 @@ from core.eda._common import (
     sample_positions,
 )
 from core.eda.target import problem_kind
+from core.platform.display import format_number
 
 __all__ = ["scatter_figure", "target_figure"]
 
@@ -83,7 +84,8 @@ def scatter_figure(
         notes.append(f"Drawing a random sample of {len(rows):,} of {int(complete.sum()):,} rows (seed {seed}).")
     marker: dict[str, Any] = {"size": _sizes(frame[size]) if size is not None else 6, "opacity": 0.7}
     figure = go.Figure()
-    hover = f"{x}: %{{x}}<br>{y}: %{{y}}<extra>%{{fullData.name}}</extra>"
+    hover = (f"{x}: %{{x{_hover_format(df[x])}}}<br>{y}: %{{y{_hover_format(df[y])}}}"
+             "<extra>%{fullData.name}</extra>")
     if color is not None and column_kind(df[color]) == "numeric":
         marker |= {"color": numeric_values(frame[color]), "colorscale": "Viridis", "showscale": True,
                    "colorbar": {"title": {"text": str(color)}}}
@@ -107,6 +109,12 @@ def scatter_figure(
                                       name=str(y), hovertemplate=hover))
     figure.update_layout(title=title, xaxis={"title": str(x)}, yaxis={"title": str(y)}, margin={"t": 60})
     return Chart(figure, notes, None if positions is None else len(rows))
+
+
+def _hover_format(series: pd.Series) -> str:
+    # Numbers by magnitude in the browser (thousands separated, no trailing zeros: 123,457 / 0.91234),
+    # as format_number does for the labels computed here; dates and text as they are.
+    return ":,~g" if column_kind(series) == "numeric" else ""
 
 
 def _axis(series: pd.Series) -> np.ndarray:
@@ -219,9 +227,9 @@ def _trend(df, feature, target, frame, max_points, seed, notes) -> Chart:
         line_x = ends if column_kind(frame[feature]) != "datetime" else pd.to_datetime(ends, unit="s")
         chart.figure.add_trace(go.Scatter(x=line_x, y=intercept + slope * ends, mode="lines", name="trend (OLS)",
                                           line={"color": "crimson", "width": 3},
-                                          hovertemplate=f"slope {slope:.4g}, R² {r * r:.3f}<extra></extra>"))
-        chart.figure.update_layout(title=f"{chart.figure.layout.title.text}<br><sup>trend: slope {slope:.4g} per "
-                                         f"unit, R² {r * r:.3f} over {int(ok.sum()):,} rows</sup>")
+                                          hovertemplate=f"slope {format_number(slope)}, R² {r * r:.3f}<extra></extra>"))
+        trend = f"trend: slope {format_number(slope)} per unit, R² {r * r:.3f} over {int(ok.sum()):,} rows"
+        chart.figure.update_layout(title=f"{chart.figure.layout.title.text}<br><sup>{trend}</sup>")
     else:
         chart.notes.append(f"{str(feature)!r} has a single value: no trend line.")
     return chart

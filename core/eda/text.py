@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.eda._common import fmt_number
 from core.eda.overview import ColumnSummary, Overview
-from core.platform.display import format_bytes
+from core.platform.display import format_bytes, format_number
 
 __all__ = ["format_overview"]
 
@@ -47,7 +46,8 @@ def format_overview(overview: Overview) -> str:
 def _stats_row(c: ColumnSummary) -> list[str]:
     missing = f"{c.missing:,} ({c.missing_pct:.0%})" if c.missing else "0"
     unique = "" if c.unique is None else f"{c.unique:,}"
-    numbers = [fmt_number(v) for v in (c.mean, c.std, c.min, c.p25, c.p50, c.p75, c.max, c.skew, c.kurtosis)]
+    statistics = (c.mean, c.std, c.min, c.p25, c.p50, c.p75, c.max, c.skew, c.kurtosis)
+    numbers = [format_number(v, significant=4, missing="") for v in statistics]
     return [_short(c.name, _NAME_WIDTH), c.kind, f"{c.count:,}", missing, unique, *numbers]
 
 

@@ -165,6 +165,9 @@ class TrainConfig:
         (one thread on small data, else the cores other processes leave free).
     positive_label : the class treated as positive in binary metrics (default: the second sorted label).
     explain : compute feature importances and the SHAP summary.
+    distributed : train through the Dask cluster (``core.ml.train_dask``): ``None`` when one is set and the
+        version is stored in parts or has at least a million rows; ``True`` always (an error without one);
+        ``False`` never.
     """
 
     algorithm: str = "random_forest"
@@ -183,6 +186,7 @@ class TrainConfig:
     explain: bool = True
     shap_rows: int = 1000
     importance_rows: int = 2000
+    distributed: bool | None = None
 
     def __post_init__(self) -> None:
         if self.problem_kind is not None:

@@ -9,7 +9,9 @@ data's own column names.  The fastest exact path is used where one exists:
   forest on at most ``FOREST_ROWS`` rows: TreeSHAP on deep trees is slow);
 * linear models: ``coef * (x - training mean)`` (what shap's LinearExplainer computes);
 * anything else: permutation SHAP (two antithetic permutations against a 20-row background) on
-  at most ``SLOW_ROWS`` rows; see :func:`_permutation_contributions` for why not shap's own.
+  at most ``SLOW_ROWS`` rows; see :func:`_permutation_contributions` for why not shap's own;
+* AutoML's weighted ensembles: the same permutation SHAP over the whole ensemble, on its raw
+  input columns (:meth:`core.ml.ensemble.WeightedEnsemble.contributions`), in probability units.
 
 Units are the model's raw output: log-odds for boosters and linear classifiers, probability for
 forests and the permutation path, the target's unit for regression.
@@ -25,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import ClusterMixin
 
+from core.ml.ensemble import WeightedEnsemble
 from core.ml.preprocessing import model_input_frame, model_input_origin
 from core.ml.steps import LabelEncodedClassifier
 from core.platform.errors import InvalidInputError
@@ -90,9 +93,11 @@ def feature_importances(
     rows.  Clustering has none: ``({}, "none")``.
     """
     model = pipeline.steps[-1][1]
-    names = list(pipeline.named_steps["names"].names_)
+    names = list(pipeline.named_steps["names"].names_) if "names" in pipeline.named_steps else []
     raw = None
-    if hasattr(model, "feature_importances_"):
+    if isinstance(model, WeightedEnsemble):
+        pass  # members differ in kind: only permutation importance speaks for the whole
+    elif hasattr(model, "feature_importances_"):
         raw = np.asarray(model.feature_importances_, dtype=np.float64)
     elif hasattr(model, "coef_"):
         coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))
@@ -107,7 +112,8 @@ def feature_importances(
     rows = _sample_rows(len(X), max_rows, seed)
     result = permutation_importance(pipeline, X.iloc[rows], y.iloc[rows], n_repeats=3, random_state=seed)
     values = np.clip(result.importances_mean, 0.0, None)
-    used = set(model_input_origin(pipeline).values())  # columns preprocessing drops: no zero bars
+    used = set(model.input_columns()) if isinstance(model, WeightedEnsemble) else \
+        set(model_input_origin(pipeline).values())  # columns preprocessing drops: no zero bars
     return _normalised({c: v for c, v in zip(map(str, X.columns), values, strict=True) if c in used}), "permutation"
 
 
@@ -212,17 +218,36 @@ def shap_summary(pipeline: Any, X: pd.DataFrame, kind: str, *, max_rows: int = 1
     if kind == "clustering":
         return ShapSummary({}, "none (clustering)", 0, 0.0)
     rows = _sample_rows(len(X), max_rows, seed)
-    Xm = model_input_frame(pipeline, X.iloc[rows])
-    if _is_slow(pipeline):
-        Xm = Xm.iloc[_sample_rows(len(Xm), SLOW_ROWS, seed)]
-    elif _is_forest(pipeline):
-        Xm = Xm.iloc[_sample_rows(len(Xm), FOREST_ROWS, seed)]
-    values, _, method = _contributions(pipeline, Xm, seed)
-    inputs, matrix = contribution_inputs(pipeline, list(Xm.columns))
-    per_input = np.einsum("nfk,fi->nik", values, matrix)
+    if isinstance(pipeline.steps[-1][1], WeightedEnsemble):
+        rows = rows[_sample_rows(len(rows), SLOW_ROWS, seed)]
+        inputs, per_input, _, method = _input_contributions(pipeline, X.iloc[rows], seed)
+        n_rows = len(rows)
+    else:
+        Xm = model_input_frame(pipeline, X.iloc[rows])
+        if _is_slow(pipeline):
+            Xm = Xm.iloc[_sample_rows(len(Xm), SLOW_ROWS, seed)]
+        elif _is_forest(pipeline):
+            Xm = Xm.iloc[_sample_rows(len(Xm), FOREST_ROWS, seed)]
+        values, _, method = _contributions(pipeline, Xm, seed)
+        inputs, matrix = contribution_inputs(pipeline, list(Xm.columns))
+        per_input = np.einsum("nfk,fi->nik", values, matrix)
+        n_rows = len(Xm)
     mean_abs = np.abs(per_input).mean(axis=(0, 2))
     summary = {c: float(v) for c, v in zip(inputs, mean_abs, strict=True)}
-    return ShapSummary(_sorted(summary), method, len(Xm), time.perf_counter() - started)
+    return ShapSummary(_sorted(summary), method, n_rows, time.perf_counter() - started)
+
+
+def _input_contributions(pipeline: Any, rows: pd.DataFrame, seed: int) -> tuple[
+        list[str], np.ndarray, np.ndarray, str]:
+    """Contributions per input column ``(inputs, values (n, inputs, K), base (n, K), method)``."""
+    model = pipeline.steps[-1][1]
+    if isinstance(model, WeightedEnsemble):
+        values, base, method = model.contributions(rows, seed)
+        return model.input_columns(), values, base, method
+    Xm = model_input_frame(pipeline, rows)
+    values, base, method = _contributions(pipeline, Xm, seed)
+    inputs, matrix = contribution_inputs(pipeline, list(Xm.columns))
+    return inputs, np.einsum("nfk,fi->nik", values, matrix), base, method
 
 
 def _is_forest(pipeline: Any) -> bool:
@@ -261,12 +286,9 @@ def explain_rows(pipeline: Any, rows: pd.DataFrame, *, seed: int = 0) -> pd.Data
         raise InvalidInputError(
             "Per-row explanations are for classification and regression models; this one is a clustering model."
         )
-    Xm = model_input_frame(pipeline, rows)
-    values, base, _ = _contributions(pipeline, Xm, seed)
-    inputs, matrix = contribution_inputs(pipeline, list(Xm.columns))
-    per_input = np.einsum("nfk,fi->nik", values, matrix)
+    inputs, per_input, base, _ = _input_contributions(pipeline, rows, seed)
     classes = getattr(model, "classes_", None)
-    if values.shape[2] > 1:
+    if per_input.shape[2] > 1:
         predicted = np.asarray(pipeline.predict(rows))
         which = np.searchsorted(np.asarray(classes), predicted)
         picked = per_input[np.arange(len(rows)), :, which]

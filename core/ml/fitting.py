@@ -86,12 +86,16 @@ def make_pipeline(
 
 def fit_pipeline(
     pipeline: Any, X: pd.DataFrame, y: pd.Series | None, *, weigh: bool = False,
-    log: Callable[[str], None] | None = None, early_stopping: bool = True,
+    log: Callable[[str], None] | None = None, early_stopping: bool = True, capture: bool = True,
 ) -> list[str]:
     """Fit in place; return (and log) the distinct warnings the libraries raised while fitting.
 
-    LightGBM stops early where it can (``early_stopping``, at least ``EARLY_STOPPING_ROWS`` rows,
-    no resampling step): preprocessing is fitted on every row, the booster on 90% of them while
+    ``capture=False`` leaves warnings to the caller and returns no lines: ``warnings.catch_warnings``
+    swaps process-wide state, so fits running side by side on threads must not each open one (the
+    caller opens one around them all).
+
+    LightGBM and XGBoost stop early where they can (``early_stopping``, at least ``EARLY_STOPPING_ROWS``
+    rows, no resampling step): preprocessing is fitted on every row, the booster on 90% of them while
     its loss on the other 10% (stratified for classifiers, seed 0) is watched, and it keeps the
     best round once ``STOPPING_ROUNDS`` rounds bring no gain.  Predictions use that round.
     """
@@ -100,12 +104,18 @@ def fit_pipeline(
         from sklearn.utils.class_weight import compute_sample_weight
 
         weights = compute_sample_weight("balanced", y)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    def fit() -> None:
         if early_stopping and _stops_early(pipeline, y):
             _fit_with_early_stopping(pipeline, X, y, weights)
         else:
             pipeline.fit(X, y, **({} if weights is None else {"model__sample_weight": weights}))
+
+    if not capture:
+        fit()
+        return []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
     return _report(caught, log)
 
 
@@ -113,14 +123,21 @@ STOPPING_ROUNDS = 20
 _VALIDATION_SHARE = 0.1
 
 
+def _booster_library(model: Any) -> str | None:
+    """``"lightgbm"`` or ``"xgboost"`` when the final step is one of their boosters (XGBoost's classifier
+    sits inside the label-encoding wrapper), else ``None``."""
+    inner = getattr(model, "estimator", model)
+    module = type(inner).__module__
+    return next((lib for lib in ("lightgbm", "xgboost") if module.startswith(lib)), None)
+
+
 def _stops_early(pipeline: Any, y: pd.Series | None) -> bool:
     model = pipeline.steps[-1][1]
-    return (y is not None and len(y) >= EARLY_STOPPING_ROWS and type(model).__module__.startswith("lightgbm")
+    return (y is not None and len(y) >= EARLY_STOPPING_ROWS and _booster_library(model) is not None
             and "resample" not in pipeline.named_steps)
 
 
 def _fit_with_early_stopping(pipeline: Any, X: pd.DataFrame, y: pd.Series, weights: np.ndarray | None) -> None:
-    import lightgbm
     from sklearn.model_selection import train_test_split
 
     head, model = pipeline[:-1], pipeline.steps[-1][1]
@@ -134,14 +151,35 @@ def _fit_with_early_stopping(pipeline: Any, X: pd.DataFrame, y: pd.Series, weigh
         fit_rows, held = train_test_split(positions, test_size=_VALIDATION_SHARE, random_state=0, stratify=stratify)
     except ValueError:  # a class too rare to stratify on this split
         fit_rows, held = train_test_split(positions, test_size=_VALIDATION_SHARE, random_state=0)
-    fit_params: dict[str, Any] = {
-        "eval_set": [(Xm.iloc[held], y.iloc[held])],
-        "callbacks": [lightgbm.early_stopping(STOPPING_ROUNDS, first_metric_only=True, verbose=False)],
-    }
+    fit_params: dict[str, Any] = {"eval_set": [(Xm.iloc[held], y.iloc[held])]}
     if weights is not None:
         fit_params["sample_weight"] = weights[fit_rows]
+    if _booster_library(model) == "xgboost":
+        _fit_xgboost_stopping(model, Xm.iloc[fit_rows], y.iloc[fit_rows], fit_params,
+                              None if weights is None else weights[held])
+        return
+    import lightgbm
+
+    fit_params["callbacks"] = [lightgbm.early_stopping(STOPPING_ROUNDS, first_metric_only=True, verbose=False)]
+    if weights is not None:
         fit_params["eval_sample_weight"] = [weights[held]]
     model.fit(Xm.iloc[fit_rows], y.iloc[fit_rows], **fit_params)
+
+
+def _fit_xgboost_stopping(model: Any, X: pd.DataFrame, y: pd.Series, fit_params: dict[str, Any],
+                          held_weights: np.ndarray | None) -> None:
+    # XGBoost takes the patience as a parameter, not a fit argument; it is set for this fit only, so a
+    # later plain refit (or the saved model) never asks for a validation set.  Predictions keep using
+    # the best round: it is stored in the booster itself.
+    template = getattr(model, "estimator", model)
+    template.set_params(early_stopping_rounds=STOPPING_ROUNDS)
+    if held_weights is not None:
+        fit_params["sample_weight_eval_set"] = [held_weights]
+    try:
+        model.fit(X, y, verbose=False, **fit_params)
+    finally:
+        template.set_params(early_stopping_rounds=None)
+        getattr(model, "estimator_", model).set_params(early_stopping_rounds=None)
 
 
 def quietly(function: Callable[[], Any], log: Callable[[str], None] | None = None) -> tuple[Any, list[str]]:
@@ -153,11 +191,19 @@ def quietly(function: Callable[[], Any], log: Callable[[str], None] | None = Non
 
 
 def _report(caught: list[warnings.WarningMessage], log: Callable[[str], None] | None) -> list[str]:
-    lines = list(dict.fromkeys(f"{w.category.__name__}: {str(w.message).strip()[:300]}" for w in caught))
+    # A library's deprecation notes (LightGBM 4.7 deprecates ``eval_set``, whose replacement does not
+    # label-encode string classes yet) are for us, not for the person training: they stay out of the log.
+    lines = list(dict.fromkeys(f"{w.category.__name__}: {str(w.message).strip()[:300]}" for w in caught
+                               if not _is_deprecation(w.category)))
     if log is not None:
         for line in lines:
             log(line)
     return lines
+
+
+def _is_deprecation(category: type[Warning]) -> bool:
+    return issubclass(category, DeprecationWarning | PendingDeprecationWarning) or \
+        category.__name__.endswith("DeprecationWarning")
 
 
 def score(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, metric: str,

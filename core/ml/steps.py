@@ -227,16 +227,33 @@ class LabelEncodedClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, estimator: Any = None) -> None:
         self.estimator = estimator
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LabelEncodedClassifier:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> LabelEncodedClassifier:
+        """Fit on codes 0..k-1; ``fit_params`` go to the estimator, an ``eval_set``'s labels encoded the same way."""
         self.classes_ = np.unique(np.asarray(y))
         codes = np.searchsorted(self.classes_, np.asarray(y))
         self.estimator_ = clone(self.estimator)
-        if sample_weight is None:
-            self.estimator_.fit(X, codes)
-        else:
-            self.estimator_.fit(X, codes, sample_weight=sample_weight)
+        if "eval_set" in fit_params:
+            self._encode_eval_set(fit_params)
+        if sample_weight is not None:
+            fit_params["sample_weight"] = sample_weight
+        self.estimator_.fit(X, codes, **fit_params)
         self.n_features_in_ = getattr(self.estimator_, "n_features_in_", np.shape(X)[1])
         return self
+
+    def _encode_eval_set(self, fit_params: dict[str, Any]) -> None:
+        # A held-out row of a class the fit rows lack has no code: it is left out (with its weight).
+        sets, weights = [], fit_params.get("sample_weight_eval_set")
+        kept_weights = []
+        for i, (Xe, ye) in enumerate(fit_params["eval_set"]):
+            labels = np.asarray(ye)
+            known = np.isin(labels, self.classes_)
+            rows = Xe[known] if not hasattr(Xe, "iloc") else Xe.iloc[np.flatnonzero(known)]
+            sets.append((rows, np.searchsorted(self.classes_, labels[known])))
+            if weights is not None:
+                kept_weights.append(np.asarray(weights[i])[known])
+        fit_params["eval_set"] = sets
+        if weights is not None:
+            fit_params["sample_weight_eval_set"] = kept_weights
 
     def predict(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")

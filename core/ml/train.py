@@ -15,6 +15,7 @@ The input frame is never modified.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -34,7 +35,7 @@ from core.ml.problem import clean_target, column_types, feature_warnings, select
 from core.ml.serialize import dump_model, library_versions, sha256_hex
 from core.ml.splits import Split, cv_folds, split_rows
 from core.ml.tuning import TuningResult, tune
-from core.platform.cores import thread_budget
+from core.platform.cores import free_cores, thread_budget
 from core.platform.errors import AtelierError, InvalidInputError, JobCancelledError
 from core.platform.progress import Progress
 
@@ -226,6 +227,7 @@ def train_many(
     log: Callable[[str], None] | None = None,
     check_cancelled: Callable[[], None] | None = None,
     on_result: Callable[[TrainResult], None] | None = None,
+    executor: Any = None,
 ) -> list[TrainResult]:
     """Train several algorithms on the same prepared data; one failing does not stop the others.
 
@@ -249,7 +251,7 @@ def train_many(
             prepared, config=replace(prepared.config, params=dict(params[entry.key])))
         cb.log(f"— {entry.label} —")
         try:
-            results.append(fit_candidate(chosen, entry.key, sub))
+            results.append(fit_candidate(chosen, entry.key, sub, executor=executor))
         except JobCancelledError:
             raise
         except Exception as exc:  # recorded on that algorithm's result; the others go on
@@ -266,8 +268,12 @@ def train_many(
     return results
 
 
-def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | None = None) -> TrainResult:
-    """Tune (optionally), cross-validate, fit, evaluate, explain and save one algorithm on prepared data."""
+def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | None = None, *,
+                  executor: Any = None) -> TrainResult:
+    """Tune (optionally), cross-validate, fit, evaluate, explain and save one algorithm on prepared data.
+
+    ``executor`` (a cluster one, from :mod:`core.platform.compute`) runs the tuning trials on its workers.
+    """
     cb = callbacks or Progress()
     config, kind, seed = prepared.config, prepared.kind, int(prepared.config.seed)
     entry = get_algorithm(algorithm)
@@ -289,7 +295,7 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
         folds = [] if kind == "clustering" else cv_folds(prepared.split, prepared.y, config.tuning.cv_folds, seed)
         tuning = tune(entry, X_train, y_train, kind, folds, prepared.types, resolved, config.tuning,
                       base_params=params, positive_label=config.positive_label, callbacks=cb.scaled(0.0, 0.5),
-                      **common)
+                      executor=executor, **common)
         params = tuning.best_params
         timings["tuning_seconds"] = tuning.seconds
         cb.log(f"Best {tuning.metric} {tuning.best_score:.4f} with {params}")
@@ -349,22 +355,67 @@ def _library_errors(entry: Any, use_gpu: bool) -> Iterator[None]:
         raise InvalidInputError(f"{entry.label} failed: {type(exc).__name__}: {exc}", hint=hint) from exc
 
 
+def fold_workers(folds: int, threads_per_fit: int, explicit_threads: bool) -> int:
+    """How many cross-validation folds to fit side by side: the free cores a fit's threads leave.
+
+    A small fit gets one thread (:func:`core.platform.cores.thread_budget`), so on an idle two-core
+    laptop one core would sit still through five folds; folds then run on threads of this process
+    (the libraries release the GIL while they fit).  An explicit ``n_jobs`` keeps folds one at a time.
+    """
+    if folds < 2 or explicit_threads:
+        return 1
+    return max(1, min(folds, free_cores() // max(threads_per_fit, 1)))
+
+
 def _cross_validate(prepared: PreparedData, entry: Any, resolved: Any, params: dict[str, Any], cb: Progress,
                     common: dict[str, Any]) -> dict[str, dict[str, Any]]:
     X_train, y_train = prepared.X_train, prepared.y_train
-    per_fold: list[dict[str, float]] = []
-    for i, (fit_rows, eval_rows) in enumerate(prepared.folds):
-        cb.step(i / len(prepared.folds), f"Cross-validation fold {i + 1} of {len(prepared.folds)}")
+    total = len(prepared.folds)
+
+    def one_fold(fold: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+        fit_rows, eval_rows = fold
         y_fit = y_train.iloc[fit_rows]
         pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, params, y=y_fit, **common)
-        fit_pipeline(pipeline, X_train.iloc[fit_rows], y_fit, weigh=weigh)
-        evaluation, _ = quietly(lambda p=pipeline, r=eval_rows: evaluate(
-            p, X_train.iloc[r], y_train.iloc[r], prepared.kind, positive_label=prepared.config.positive_label,
-            curves=False))  # a fold's curves were computed only to be thrown away
-        per_fold.append(evaluation.metrics)
+        fit_pipeline(pipeline, X_train.iloc[fit_rows], y_fit, weigh=weigh, capture=False)
+        return evaluate(pipeline, X_train.iloc[eval_rows], y_train.iloc[eval_rows], prepared.kind,
+                        positive_label=prepared.config.positive_label, curves=False).metrics  # fold curves: unused
+
+    workers = fold_workers(total, common["n_jobs"], prepared.config.n_jobs is not None)
+    # A fold's warnings are dropped (the final fit reports its own); one filter for every thread.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if workers == 1:
+            per_fold = []
+            for i, fold in enumerate(prepared.folds):
+                cb.step(i / total, f"Cross-validation fold {i + 1} of {total}")
+                per_fold.append(one_fold(fold))
+        else:
+            per_fold = _folds_side_by_side(one_fold, prepared.folds, workers, cb)
     names = [m for m in per_fold[0] if all(m in fold for fold in per_fold)]
     return {m: {"mean": float(np.mean([f[m] for f in per_fold])), "std": float(np.std([f[m] for f in per_fold])),
                 "folds": [float(f[m]) for f in per_fold]} for m in names}
+
+
+def _folds_side_by_side(one_fold: Callable[[Any], dict[str, float]], folds: list, workers: int,
+                        cb: Progress) -> list[dict[str, float]]:
+    """``one_fold`` on every fold, ``workers`` at a time; results in fold order, cancel checked as each ends."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    cb.step(0.0, f"Cross-validation: {len(folds)} folds, {workers} at a time")
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cv-fold") as pool:
+        pending = {pool.submit(one_fold, fold): i for i, fold in enumerate(folds)}
+        results: dict[int, dict[str, float]] = {}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results[pending.pop(future)] = future.result()
+                cb.step(len(results) / len(folds), f"Cross-validation: {len(results)} of {len(folds)} folds done")
+        except BaseException:
+            for future in pending:
+                future.cancel()  # folds not started yet; those running finish on their own
+            raise
+    return [results[i] for i in range(len(folds))]
 
 
 def _predict_seconds_per_1000(pipeline: Any, X: pd.DataFrame) -> float:

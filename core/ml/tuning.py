@@ -5,6 +5,12 @@ Each trial fits one pipeline per fold and reports the running mean after every f
 The sampler is a seeded ``TPESampler``: the same data, settings and seed give the same trials.
 A time budget is enforced between folds, not only between trials; a budget that ends before one
 trial completes raises :class:`~core.platform.errors.ResourceError` saying how long one trial takes.
+
+With a cluster executor (:mod:`core.platform.compute`) trials run in parallel on the workers: the
+sampler proposes one batch of trials per free worker thread, each trial (all its folds, one thread)
+is one task, the training rows are scattered to the workers once, and the batch's scores are told
+back to the study before the next batch is asked for.  A whole trial runs in its task, so pruning
+and the time budget apply between batches there, not between folds.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +30,9 @@ from core.ml.fitting import check_metric, fit_pipeline, greater_is_better, make_
 from core.ml.preprocessing import ResolvedPreprocessing
 from core.platform.errors import AtelierError, InvalidInputError, ResourceError
 from core.platform.progress import Progress
+
+if TYPE_CHECKING:
+    from core.platform.compute import Executor
 
 __all__ = ["TuningResult", "tune"]
 
@@ -68,6 +77,7 @@ def tune(
     use_gpu: bool = False,
     positive_label: Any = None,
     callbacks: Progress | None = None,
+    executor: Executor | None = None,
 ) -> TuningResult:
     """Search ``entry``'s space for the parameters with the best mean fold score.
 
@@ -76,6 +86,7 @@ def tune(
     X, y : training rows (``y`` is ``None`` for clustering, which scores on all of ``X``).
     folds : positions into ``X`` (see :func:`core.ml.splits.cv_folds`); ignored for clustering.
     base_params : fixed parameters the search space does not cover.
+    executor : a cluster executor runs trials in parallel on its workers; ``None`` or a local one, here.
 
     Raises
     ------
@@ -129,6 +140,8 @@ def tune(
                 raise optuna.TrialPruned()
         return float(np.mean(scores))
 
+    parallel = executor is not None and executor.distributed
+
     def after_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         done = len(study.trials)
         fraction = done / n_trials if n_trials else (time.perf_counter() - started) / float(config.timeout or 1)
@@ -138,7 +151,7 @@ def tune(
             value = f"failed: {trial.user_attrs['error']}"
         cb.log(f"trial {trial.number + 1}: {value} {_short(trial.params)}")
         cb.progress(min(fraction, 1.0), f"Tuning {entry.label}: trial {done}" + (f" of {n_trials}" if n_trials else ""))
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline and not parallel:  # in parallel, the batch loop checks the budget
             study.stop()
 
     previous = optuna.logging.get_verbosity()
@@ -150,8 +163,12 @@ def tune(
             pruner=optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=0)
             if config.pruning else optuna.pruners.NopPruner(),
         )
-        study.optimize(objective, n_trials=n_trials, timeout=config.timeout, callbacks=[after_trial],
-                       catch=(_BudgetSpent,))
+        if parallel:
+            data = _TrialData(entry, X, y, kind, folds, dict(types), resolved, seed, use_gpu, metric, positive_label)
+            _optimize_in_parallel(executor, study, data, base_params or {}, n_trials, deadline, cb, after_trial)
+        else:
+            study.optimize(objective, n_trials=n_trials, timeout=config.timeout, callbacks=[after_trial],
+                           catch=(_BudgetSpent,))
     finally:
         optuna.logging.set_verbosity(previous)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE and math.isfinite(t.value)]
@@ -162,6 +179,70 @@ def tune(
     n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED and "error" not in t.user_attrs for t in study.trials)
     return TuningResult(best_params, float(best.value), metric, _trials_table(study), len(complete), n_pruned,
                         time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class _TrialData:
+    """What every worker needs to run a trial (scattered once)."""
+
+    entry: Algorithm
+    X: pd.DataFrame
+    y: pd.Series | None
+    kind: str
+    folds: list[tuple[np.ndarray, np.ndarray]]
+    types: dict[str, str]
+    resolved: ResolvedPreprocessing
+    seed: int
+    use_gpu: bool
+    metric: str
+    positive_label: Any
+
+
+def _run_trial(params: dict[str, Any], data: _TrialData) -> dict[str, Any]:
+    """One task: every fold of one trial on one thread; the running means, or the library's error."""
+    maximise = greater_is_better(data.metric)
+    scores, running, seconds = [], [], []
+    for fit_rows, eval_rows in data.folds:
+        started = time.perf_counter()
+        y_fit = None if data.y is None else data.y.iloc[fit_rows]
+        try:
+            pipeline, weigh, _ = make_pipeline(data.entry, data.kind, data.types, data.resolved, params, y=y_fit,
+                                               seed=data.seed, n_jobs=1, use_gpu=data.use_gpu)
+            fit_pipeline(pipeline, data.X.iloc[fit_rows], y_fit, weigh=weigh)
+            value = score(pipeline, data.X.iloc[eval_rows], None if data.y is None else data.y.iloc[eval_rows],
+                          data.kind, data.metric, data.positive_label)
+        except Exception as exc:  # a combination the library refuses: recorded on the trial
+            return {"error": f"{type(exc).__name__}: {exc}"[:300], "running": running, "seconds": seconds}
+        seconds.append(time.perf_counter() - started)
+        scores.append(value if not math.isnan(value) else (-math.inf if maximise else math.inf))
+        running.append(float(np.mean(scores)))
+    return {"error": None, "running": running, "seconds": seconds}
+
+
+def _optimize_in_parallel(executor: Executor, study: Any, data: _TrialData, base_params: Mapping[str, Any],
+                          n_trials: int | None, deadline: float, cb: Progress, after_trial: Any) -> None:
+    import optuna
+
+    from core.platform.compute import TaskFailed
+
+    slots = executor.slots()  # one trial per worker thread at a time
+    while (n_trials is None or len(study.trials) < n_trials) and time.perf_counter() < deadline:
+        cb.check_cancelled()
+        batch = [study.ask() for _ in range(slots if n_trials is None else min(slots, n_trials - len(study.trials)))]
+        params = [{**base_params, **data.entry.search_space(t, data.kind)} for t in batch]
+        try:
+            outcomes = executor.map(_run_trial, params, shared=data, check=cb.check_cancelled)
+        except TaskFailed as failed:
+            raise failed.error from failed
+        for trial, outcome in zip(batch, outcomes, strict=True):
+            for step, value in enumerate(outcome["running"]):
+                trial.report(value, step)
+            if outcome["error"] is not None:
+                trial.set_user_attr("error", outcome["error"])
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            else:
+                study.tell(trial, outcome["running"][-1])
+            after_trial(study, study.trials[trial.number])
 
 
 class _Probe:

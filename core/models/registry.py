@@ -347,7 +347,7 @@ def _reserve(ws: Workspace, model_id: int, fields: dict[str, Any]) -> tuple[int,
         try:
             with ws.db.session() as s:
                 number = _next_number(s, model_id)
-                key = keys.model_file(model_id, number)
+                key = keys.in_project(access.project_id(ws), keys.model_file(model_id, number))
                 row = ModelVersion(model_id=model_id, version=number, stage="none", artifact_key=key, sha256=None,
                                    size_bytes=0, **fields)
                 s.add(row)

@@ -15,10 +15,12 @@ from typing import Any
 from core.data import datasets
 from core.ml.config import TrainConfig
 from core.ml.train import TrainResult, train_many
+from core.ml.train_dask import train_many_partitioned, uses_cluster
 from core.models import registry
 from core.models.card import CardDataset, ModelCard
 from core.models.training_stats import build_reference
-from core.platform import access, jobs
+from core.platform import access, jobs, parts
+from core.platform.compute import executor_for
 from core.platform.errors import AtelierError
 from core.platform.progress import Progress
 from core.platform.workspace import Workspace
@@ -32,7 +34,8 @@ def result_row(result: TrainResult, model: registry.ModelVersionInfo | None) -> 
         "algorithm": result.algorithm, "label": result.label, "status": result.status, "error": result.error,
         "model": model.label if model else None, "model_name": model.name if model else None,
         "version": model.version if model else None, "metrics": result.metrics,
-        "train_seconds": result.timings.get("train_seconds"), "notes": result.notes[-5:],
+        "train_seconds": result.timings.get("train_seconds"), "total_seconds": result.timings.get("total_seconds"),
+        "estimated_seconds": result.timings.get("estimated_seconds"), "notes": result.notes[-5:],
     }
 
 
@@ -65,8 +68,12 @@ def train_version(
     callbacks: Progress | None = None,
     on_results: ResultHook | None = None,
     job_id: str | None = None,
+    estimates: Mapping[str, Mapping[str, float]] | None = None,
 ) -> list[dict[str, Any]]:
     """Train ``algorithms`` on ``version`` and register every model that fits.
+
+    ``estimates`` (``{algorithm: {"seconds": …, "raw_seconds": …}}``, what the page showed) go into each
+    model's timings as ``estimated_seconds``, so the estimate shows beside the time taken ever after.
 
     One algorithm failing is recorded in its row and the others go on;
     cancelling stops the run and keeps the models registered so far.
@@ -76,12 +83,16 @@ def train_version(
     config = replace(config, roles={**version.roles, **dict(config.roles)},
                      use_gpu=config.use_gpu or ws.settings.use_gpu)
     name = model_name or registry.default_model_name(version.name, config.target)
-    cb.step(0.0, f"Reading {version.label}")
-    frame = datasets.load_frame(ws, version)
+    executor = executor_for(ws.settings)
+    on_cluster = uses_cluster(config, executor, rows=version.n_rows,
+                              partitioned=parts.is_partitioned(version.artifact_key))
     rows: list[dict[str, Any]] = []
 
     def save(result: TrainResult) -> None:
         model = None
+        estimated = (estimates or {}).get(result.algorithm) or {}
+        if estimated.get("seconds") is not None:
+            result.timings["estimated_seconds"] = float(estimated["seconds"])
         if result.ok:
             try:
                 model = register_result(ws, name, result, version, job_id)
@@ -93,8 +104,15 @@ def train_version(
         if on_results:
             on_results(rows)
 
-    train_many(frame, config, algorithms, progress=cb.progress, log=cb.log, check_cancelled=cb.check_cancelled,
-               on_result=save)
+    if on_cluster:  # by part on the cluster (LightGBM/XGBoost on every row, the others on a sample)
+        cb.log(f"Training on the Dask cluster from {version.label}'s Parquet parts")
+        train_many_partitioned(datasets.parquet_files(ws, version), executor, config, algorithms,
+                               progress=cb.progress, log=cb.log, check_cancelled=cb.check_cancelled, on_result=save)
+    else:
+        cb.step(0.0, f"Reading {version.label}")
+        frame = datasets.load_frame(ws, version)
+        train_many(frame, config, algorithms, progress=cb.progress, log=cb.log, check_cancelled=cb.check_cancelled,
+                   on_result=save, executor=executor if executor.distributed else None)
     saved = ", ".join(str(r["model"]) for r in rows if r.get("model"))
     access.audit(ws, "train", f"{', '.join(algorithms)} on {version.label}" + (f": {saved}" if saved else ""))
     return rows
@@ -104,7 +122,8 @@ TRAIN_JOB = "train"
 
 
 def submit_training(ws: Workspace, version: datasets.VersionInfo, config: TrainConfig | Mapping[str, Any],
-                    algorithms: Sequence[str], *, model_name: str | None = None, title: str | None = None) -> str:
+                    algorithms: Sequence[str], *, model_name: str | None = None, title: str | None = None,
+                    estimates: Mapping[str, Mapping[str, float]] | None = None) -> str:
     """Train ``algorithms`` on ``version`` as a background job; returns the job id.
 
     ``config`` is checked here (a bad one fails now, not in the job); each model is registered
@@ -115,17 +134,19 @@ def submit_training(ws: Workspace, version: datasets.VersionInfo, config: TrainC
                               "algorithms": list(algorithms)}
     if model_name:
         params["model_name"] = model_name
+    if estimates:  # kept with the job: the time taken is compared with them after a reload, and they calibrate
+        params["estimates"] = {k: {n: float(v) for n, v in e.items() if v is not None} for k, e in estimates.items()}
     access.require(ws, "train")  # fail now, in the page; registering each model checks again
     return jobs.submit(ws, TRAIN_JOB, params, title=title or f"Train {len(algorithms)} model(s) on {version.label}")
 
 
 def train_job(ctx, dataset_version_id: int, config: dict[str, Any], algorithms: list[str],
-              model_name: str | None = None) -> dict[str, Any]:
+              model_name: str | None = None, estimates: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """Job body for the Train page."""
     version = datasets.get_version_by_id(ctx.ws, dataset_version_id)
     rows = train_version(
         ctx.ws, version, TrainConfig.from_dict(config), algorithms, model_name=model_name,
         callbacks=Progress.of_job(ctx),
-        on_results=lambda r: ctx.publish(results=r), job_id=ctx.job_id,
+        on_results=lambda r: ctx.publish(results=r), job_id=ctx.job_id, estimates=estimates,
     )
     return {"results": rows}

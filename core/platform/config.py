@@ -87,6 +87,8 @@ class Settings:
     allowed : comma-separated emails or ``@domain`` that may sign in (empty: admins and members only).
     user : the email the command line and jobs act as when sign-in is configured.
     project : the project worked in (empty: the default project).
+    database_pooler : ``auto`` (port 6543, Supabase's transaction pooler, is one), ``transaction`` (a
+        pgbouncer in transaction mode: no prepared statements) or ``none``.
     """
 
     home: Path = field(default_factory=lambda: Path(".atelier"))
@@ -112,6 +114,7 @@ class Settings:
     allowed: str = ""
     user: str = ""
     project: str = ""
+    database_pooler: str = "auto"
 
     def __post_init__(self) -> None:
         home = Path(self.home).expanduser().resolve()
@@ -137,6 +140,10 @@ class Settings:
         if self.auth.strip().lower() not in {"none", "oidc", "supabase"}:
             raise InvalidInputError(f"ATELIER_AUTH must be none, oidc or supabase, got {self.auth!r}.")
         object.__setattr__(self, "auth", self.auth.strip().lower())
+        if self.database_pooler.strip().lower() not in {"auto", "transaction", "none"}:
+            raise InvalidInputError(f"ATELIER_DATABASE_POOLER must be auto, transaction or none, "
+                                    f"got {self.database_pooler!r}.")
+        object.__setattr__(self, "database_pooler", self.database_pooler.strip().lower())
         if self.serve_window_s <= 0:
             raise InvalidInputError(f"ATELIER_SERVE_WINDOW_S must be a positive whole number of seconds, "
                                     f"got {self.serve_window_s}.")

@@ -13,6 +13,12 @@ on a busy two-core machine runs ten times slower.  Every fit therefore asks :fun
   threads are not counted against it), and never less than one.
 
 An explicit ``n_jobs`` in a training configuration wins over all of this.
+
+:func:`free_cores` is the same measurement without the size rule, remembered for
+:data:`FREE_MEMO_SECONDS` so that several decisions in one run (each algorithm's folds, a batch
+job's scorer) cost one sample.  Training uses it to run cross-validation folds side by side when a
+fit gets one thread and more cores are free (see :func:`core.ml.train.fold_workers`); batch scoring
+uses it for LightGBM's and the compiled trees' thread counts.
 """
 
 from __future__ import annotations
@@ -20,11 +26,14 @@ from __future__ import annotations
 import os
 import time
 
-__all__ = ["SAMPLE_SECONDS", "SMALL_ROWS", "THREADS_ENV", "busy_elsewhere", "thread_budget", "usable_cpus"]
+__all__ = ["FREE_MEMO_SECONDS", "SAMPLE_SECONDS", "SMALL_ROWS", "THREADS_ENV", "busy_elsewhere", "free_cores",
+           "thread_budget", "usable_cpus"]
 
 SMALL_ROWS = 20_000
 SAMPLE_SECONDS = 0.1
+FREE_MEMO_SECONDS = 5.0
 THREADS_ENV = "ATELIER_THREADS"
+_memo: dict[str, float] = {}
 
 
 def usable_cpus() -> int:
@@ -67,8 +76,27 @@ def thread_budget(rows: int | None = None) -> int:
             pass  # a malformed override: fall back to measuring rather than failing a fit
     if cpus == 1 or (rows is not None and rows < SMALL_ROWS):
         return 1
+    return free_cores(max_age=0)  # a fit's threads for its whole run: worth a fresh sample
+
+
+def free_cores(max_age: float = FREE_MEMO_SECONDS) -> int:
+    """Cores free for this process now: its CPUs less other processes' load (``ATELIER_THREADS`` caps it).
+
+    A measurement younger than ``max_age`` seconds is reused (0 measures again).
+    """
+    cpus = usable_cpus()
+    fixed = os.environ.get(THREADS_ENV, "").strip()
+    if fixed.isdigit() and int(fixed) > 0:
+        return min(int(fixed), cpus)
+    if cpus == 1:
+        return 1
+    now = time.monotonic()
+    if max_age > 0 and now - _memo.get("at", -1e9) < max_age and "cores" in _memo:
+        return int(_memo["cores"])
     try:
         busy = busy_elsewhere()
     except Exception:  # psutil missing or /proc unreadable: the machine's CPUs, as before
         return cpus
-    return max(1, min(cpus, cpus - int(busy + 0.5)))
+    free = max(1, min(cpus, cpus - int(busy + 0.5)))
+    _memo.update(at=now, cores=free)
+    return free

@@ -57,27 +57,33 @@ def metric_label(name: str | None) -> str:
     return humanize(key)
 
 
-def format_number(value: Any, *, significant: int = 3) -> str:
+def format_number(value: Any, *, significant: int = 3, missing: str = "—") -> str:
     """A number with as many decimals as its magnitude needs (at least ``significant`` digits).
 
     ``123456.7`` → ``"123,457"``, ``12.345`` → ``"12.3"``, ``0.91234`` → ``"0.912"``,
-    ``0.000123`` → ``"0.000123"``; integers stay whole, missing values are ``"—"``.
+    ``0.000123`` → ``"0.000123"``; integers stay whole, missing values are ``missing`` (``"—"``).
+    Beyond a thousand trillion or below 0.0001 a row of zeros says nothing: ``1.23e-07``.
+    This is the one number formatter: pages, figures' hover text and the CLI's tables all use it.
     """
     if value is None or isinstance(value, bool):
-        return "—" if value is None else str(value)
+        return missing if value is None else str(value)
     try:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
     if math.isnan(number):
-        return "—"
+        return missing
     if math.isinf(number):
         return "∞" if number > 0 else "-∞"
     if number == 0:
         return "0"
+    if abs(number) >= 1e15 or abs(number) < 1e-4:
+        return f"{number:.{max(significant - 1, 0)}e}"
     if float(number).is_integer() and abs(number) >= 1:
         return f"{number:,.0f}"
     digits = math.floor(math.log10(abs(number))) + 1
+    if abs(round(number, max(0, significant - digits))) >= 10**digits:
+        digits += 1  # 9.9996 rounds up to 10: "10.0", not "10.00"
     decimals = max(0, significant - digits)
     return f"{number:,.{decimals}f}"
 

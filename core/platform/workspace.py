@@ -33,7 +33,7 @@ class Workspace:
         """Open the configured store and database, creating the schema if needed."""
         settings = settings or Settings.load()
         settings.home.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, pooler=settings.database_pooler)
         if migrate:
             db.upgrade()
         return cls(settings, open_store(settings), db)

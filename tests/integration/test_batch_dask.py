@@ -119,7 +119,7 @@ def test_on_the_cluster_equals_single_process_and_a_bad_part_stores_nothing(ws, 
         frame = pd.read_parquet(_input(ws, "titanic", tmp_path / "whole.parquet"))
         for i in range(3):
             frame.iloc[i * 200:(i + 1) * 200].to_parquet(folder / f"part-{i}.parquet", index=False)
-        runs, outputs = len(prediction_runs.list_runs(ws, TITANIC)), ws.artifact_keys("predictions/")
+        runs, outputs = len(prediction_runs.list_runs(ws, TITANIC)), ws.artifact_keys("projects/1/predictions/")
         damaged = bytearray((folder / "part-1.parquet").read_bytes())
         footer = int.from_bytes(damaged[-8:-4], "little") + 8
         damaged[4:len(damaged) - footer] = bytes(len(damaged) - footer - 4)  # pages zeroed, footer intact
@@ -127,13 +127,13 @@ def test_on_the_cluster_equals_single_process_and_a_bad_part_stores_nothing(ws, 
         with pytest.raises(InvalidInputError, match=r"Partition 2 of 3 \(part-1.parquet"):
             score_file(ws, model, folder, executor=executor)  # fails in its task, on a worker
         assert len(prediction_runs.list_runs(ws, TITANIC)) == runs
-        assert ws.artifact_keys("predictions/") == outputs
+        assert ws.artifact_keys("projects/1/predictions/") == outputs
         assert not any(ws.settings.staging_dir.iterdir())
         (folder / "part-1.parquet").write_bytes(b"PAR1 this is not parquet PAR1")
         with pytest.raises(InvalidInputError, match="part-1.parquet' cannot be read"):
             score_file(ws, model, folder, executor=executor)  # found before any task starts
         assert len(prediction_runs.list_runs(ws, TITANIC)) == runs
-        assert ws.artifact_keys("predictions/") == outputs
+        assert ws.artifact_keys("projects/1/predictions/") == outputs
         assert not any(ws.settings.staging_dir.iterdir())
 
     # the batch job itself, submitted with the scheduler set, spreads its scoring over the workers

@@ -147,7 +147,7 @@ def test_a_table_is_described_without_pandas_and_written_compactly(ws):
     assert meta.row_group(0).column(0).compression == "LZ4"
     assert datasets.load_table(ws, version).equals(table)
     # The checksum taken while the file was being written names it, and matches the stored bytes.
-    assert version.artifact_key == f"datasets/{version.sha256}.parquet"
+    assert version.artifact_key == f"projects/1/datasets/{version.sha256}.parquet"  # the default project
     assert sha256_file(datasets.parquet_path(ws, version)) == version.sha256
 
 

@@ -37,5 +37,5 @@ def test_roles_clone_and_delete_keep_or_remove_the_parts(ws):
     datasets.delete_dataset(ws, "split")
     assert datasets.load_frame(ws, datasets.get_version(ws, "copy")).shape == (30, 4)  # the clone keeps the parts
     datasets.delete_dataset(ws, "copy")
-    assert [k for k in ws.artifact_keys("datasets/")] == []
-    assert not any((ws.settings.home / "artifacts" / "datasets" / "parts").glob("*.parquet"))
+    assert [k for k in ws.artifact_keys("projects/1/datasets/")] == []
+    assert not any((ws.settings.home / "artifacts" / "projects" / "1" / "datasets" / "parts").glob("*.parquet"))

@@ -25,7 +25,7 @@ def small(ws):
 
 
 def test_the_key_names_the_data_not_the_version(ws, small):
-    assert report_key(small) == f"reports/{small.sha256}/profile.html"
+    assert report_key(small) == f"projects/1/reports/{small.sha256}/profile.html"  # under the project
     assert stored_report(ws, small) is None and report_info(ws, small) is None
 
 
@@ -83,7 +83,7 @@ def test_a_changed_stored_report_is_refused_and_refresh_replaces_it(ws, small, m
         f"<!doctype html><title>{kw['title']}</title>{len(df)} rows", False, len(df), True))
     html, info, reused = ensure_report(ws, small)
     assert (html, reused) == (b"<!doctype html><title>flats@1</title>8 rows", False)
-    assert json.loads(ws.get_bytes(f"reports/{small.sha256}/profile.json"))["rows_used"] == 8
+    assert json.loads(ws.get_bytes(f"projects/1/reports/{small.sha256}/profile.json"))["rows_used"] == 8
 
     ws.store.local_path(report_key(small)).write_bytes(b"<html>changed after it was saved</html>")
     with pytest.raises(IntegrityError, match="does not match its recorded checksum"):
@@ -102,5 +102,5 @@ def test_deleting_the_dataset_removes_its_report(ws):
     ensure_report(ws, version)
     assert ws.has_artifact(report_key(version))
     datasets.delete_dataset(ws, "small")
-    assert ws.artifact_keys("reports/") == []
-    assert ws.store.list("reports/") == []
+    assert ws.artifact_keys("projects/1/reports/") == []
+    assert ws.store.list("projects/1/reports/") == []

@@ -26,7 +26,7 @@ def _stages(ws, name="churn · Exited"):
 def test_versions_are_numbered_and_their_bytes_stored_with_a_checksum(any_ws):
     v1, v2 = _add(any_ws, n=2)
     assert (v1.version, v2.version) == (1, 2)
-    assert v2.artifact_key == f"models/{_model_id(any_ws)}/v2/model.skops"
+    assert v2.artifact_key == f"projects/1/models/{_model_id(any_ws)}/v2/model.skops"  # the default project
     assert any_ws.artifact(v2.artifact_key).sha256 == v2.sha256
     assert any_ws.get_bytes(v2.artifact_key) == b"model bytes 1"
     assert v2.size_bytes == len(b"model bytes 1") and v2.stage == "none"

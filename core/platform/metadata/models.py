@@ -50,9 +50,10 @@ class Base(DeclarativeBase):
 
 class Dataset(Base):
     __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_datasets_project_name"),)  # per project
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)  # a project with rows stays
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -135,9 +136,10 @@ class RegisteredModel(Base):
     """A name under which training runs add versions (default: dataset + target)."""
 
     __tablename__ = "registered_models"
+    __table_args__ = (UniqueConstraint("project_id", "name", name="uq_registered_models_project_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)  # a project with rows stays
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -216,7 +218,8 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))  # the key's first characters, to tell keys apart
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    project: Mapped[str | None] = mapped_column(String(100))  # keys are global until projects exist
+    project: Mapped[str | None] = mapped_column(String(100))  # unused: project_id says whose key it is
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id"), index=True)  # the project it serves
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
 
@@ -247,6 +250,24 @@ class ServeEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     webhook_status: Mapped[str | None] = mapped_column(String(200))  # None: no webhook set
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RetrainPolicy(Base):
+    """When a served model retrains itself: drift on N windows in a row, a newer dataset version, a schedule."""
+
+    __tablename__ = "retrain_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("registered_models.id", ondelete="CASCADE"), unique=True)
+    drift_windows: Mapped[int | None] = mapped_column(Integer)  # None: drift never triggers
+    on_new_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    every_hours: Mapped[float | None] = mapped_column(Float)  # None: no schedule
+    min_gain: Mapped[float] = mapped_column(Float, default=0.0)  # on the common holdout, to promote
+    last_run_at: Mapped[datetime | None] = mapped_column()  # the last decision: windows before it are used up
+    last_dataset_version_id: Mapped[int | None] = mapped_column(Integer)  # the newest version a retrain tried
+    job_id: Mapped[str | None] = mapped_column(String(36))  # the retraining running now
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # bumped by each claim: one checker wins
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class User(Base):

@@ -39,18 +39,41 @@ def _run(capsys, *argv):
     return code, out, err
 
 
-def test_default_features_and_warnings_are_the_train_pages(cli_ws, capsys):
+def test_default_features_are_the_train_pages_and_leak_suspects_are_left_out_and_named(cli_ws, capsys):
     version = datasets.get_version(cli_ws, "toy")
     frame = datasets.load_frame(cli_ws, version)
-    page_features = select_features(frame, "y", None, version.roles)
+    page_features = select_features(frame, "y", None, version.roles, drop_text=True)
     page_warnings = feature_warnings(frame, "y", page_features)
     assert page_features == ["x", "z", "leak"] and len(page_warnings) == 1  # what the page would show
     code, out, err = _run(capsys, "train", "--dataset", "toy", "--target", "y", "--algorithms",
                           "logistic_regression", "--json")
     assert code == 0, err
-    assert "Features (3): x, z, leak" in err
-    assert f"warning: {page_warnings[0]}" in err  # on stderr, with --json too, and kept (not dropped)
+    assert "Features (2): x, z" in err
+    assert f"left out as a leak suspect (keep it with --keep-suspects): {page_warnings[0]}" in err  # with --json too
     assert json.loads(out)[0]["status"] == "ok"
+
+
+def test_keep_suspects_keeps_them_with_the_pages_warning(cli_ws, capsys):
+    version = datasets.get_version(cli_ws, "toy")
+    [page_warning] = feature_warnings(datasets.load_frame(cli_ws, version), "y", ["x", "z", "leak"])
+    code, out, err = _run(capsys, "train", "--dataset", "toy", "--target", "y", "--algorithms",
+                          "logistic_regression", "--keep-suspects")
+    assert code == 0, err
+    assert "Features (3): x, z, leak" in err and f"warning: {page_warning}" in err and "left out" not in err
+
+
+def test_free_text_is_left_out_of_the_default_as_on_the_page(cli_ws, capsys):
+    rng = np.random.default_rng(1)
+    words = ["alpha beta gamma", "delta epsilon zeta eta", "theta iota kappa lambda mu", "nu xi omicron pi rho"]
+    notes = [f"{words[i % 4]} {i} {rng.integers(1_000_000)}" for i in range(200)]
+    frame = datasets.load_frame(cli_ws, datasets.get_version(cli_ws, "toy")).assign(notes=notes)
+    version = datasets.save_version(cli_ws, "notes", frame, provenance={"kind": "test"},
+                                    roles={"row_id": "id", "y": "target"})
+    assert select_features(frame, "y", None, version.roles, drop_text=True) == ["x", "z", "leak"]
+    code, out, err = _run(capsys, "train", "--dataset", "notes", "--target", "y", "--algorithms",
+                          "logistic_regression")
+    assert code == 0, err
+    assert "Features (2): x, z" in err
 
 
 def test_exclude_leaves_a_suspect_out(cli_ws, capsys):

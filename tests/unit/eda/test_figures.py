@@ -113,3 +113,19 @@ def test_whole_numbers_get_one_bar_per_value():
 def test_numbers_written_as_text_are_not_dates():
     chart = distribution_figure(pd.DataFrame({"score": ["3.5", "2.7", "10.1", "3.5"] * 10}), "score")
     assert chart.figure.data[0].type == "bar" and chart.figure.layout.title.text == "Most frequent values of score"
+
+
+def test_hover_text_gives_numbers_by_magnitude():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"price": rng.lognormal(12, 0.4, 1_000), "rooms": rng.integers(1, 6, 1_000),
+                       "share": rng.uniform(0, 0.01, 1_000)})
+    box, bars = distribution_figure(df, "price").figure.data
+    assert all("." not in label and "," in label for label in bars.customdata)  # house prices: whole dollars
+    assert bars.hovertemplate == "%{customdata}: %{y:,} rows<extra></extra>"
+    assert "median " in box.hovertemplate and "." not in box.hovertemplate.split("<extra>")[0].replace("·", "")
+    _, rooms = distribution_figure(df, "rooms").figure.data
+    assert list(rooms.customdata) == ["1", "2", "3", "4", "5"]  # a bar per whole value is named by it
+    _, shares = distribution_figure(df, "share").figure.data
+    assert shares.customdata[1].startswith("0.000") and " to 0.000" in shares.customdata[1]
+    [points] = scatter_figure(df, "price", "share").figure.data
+    assert "%{x:,~g}" in points.hovertemplate and "%{y:,~g}" in points.hovertemplate

@@ -121,7 +121,7 @@ def test_target_figures_for_each_combination():
     trend = target_figure(df, "signal", "amount", "regression")
     line = trend.figure.data[-1]
     assert line.name == "trend (OLS)" and np.allclose(line.y, np.asarray(line.x) * 10 + 50)
-    assert "slope 10 per unit, R² 1.000" in trend.figure.layout.title.text
+    assert "slope 10.0 per unit, R² 1.000" in trend.figure.layout.title.text
     boxes = target_figure(df, "plan", "amount", "regression").figure
     assert {t.type for t in boxes.data} == {"box"} and len(boxes.data) == 3
 

@@ -73,3 +73,33 @@ def test_the_fits_of_a_run_count_the_final_fit_the_folds_and_each_trials_folds()
     assert fits_in_run(5) == 6
     assert fits_in_run(5, {"n_trials": 10, "cv_folds": 3}) == 36
     assert fits_in_run(0, {"n_trials": None, "timeout": 60}) == 1  # bounded by time: counted as none
+
+
+def test_by_stages_the_estimate_counts_folds_on_the_training_share_evaluation_and_explanations():
+    from core.ml.estimate import estimate_cost
+
+    X, y = _sample(1_000)
+    plain = estimate_cost("decision_tree", X, y, 100_000, cv_folds=0)
+    folds = estimate_cost("decision_tree", X, y, 100_000, cv_folds=5, explain=True)
+    assert set(plain.stages) == {"fit", "evaluation"}
+    assert set(folds.stages) == {"cv", "fit", "evaluation", "explain"}
+    assert folds.seconds == pytest.approx(sum(folds.stages.values()))
+    # five fits on 4/5 of the training rows (80% of all): about four final fits, never six full ones
+    assert 3.0 * folds.stages["fit"] <= folds.stages["cv"] <= 6.0 * folds.stages["fit"]
+    assert folds.stages["explain"] > 0 and "cross-validation" in folds.reason
+    tuned = estimate_cost("decision_tree", X, y, 100_000, cv_folds=0, tuning={"n_trials": 4, "cv_folds": 3})
+    assert tuned.stages["tuning"] > 4 * plain.stages["fit"]
+    json.dumps(folds.to_dict())
+
+
+def test_the_correction_is_the_median_ratio_of_finished_runs_within_bounds():
+    from core.ml.estimate import corrected, correction_factor
+
+    assert correction_factor([]) is None
+    assert correction_factor([(10.0, 25.0), (4.0, 10.0), (2.0, 100.0)]) == pytest.approx(2.5)  # median, not mean
+    assert correction_factor([(1.0, 60.0)]) == 4.0 and correction_factor([(60.0, 1.0)]) == 0.25
+    assert correction_factor([(0.01, 3.0)]) is None  # timer noise says nothing
+    shown = corrected({"seconds": 10.0, "reason": "A fit took 1 s."}, 2.5, runs=3)
+    assert shown["seconds"] == 25.0 and shown["raw_seconds"] == 10.0
+    assert "Multiplied by 2.50: what 3 finished run(s)" in shown["reason"]
+    assert corrected({"seconds": 10.0, "reason": ""}, None)["seconds"] == 10.0

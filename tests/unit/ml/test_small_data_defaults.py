@@ -77,3 +77,57 @@ def test_lightgbm_stops_early_on_a_validation_split():
     assert full.steps[-1][1].booster_.num_trees() == 200
     assert set(stopped.predict(X)) <= {"yes", "no"}
     assert np.abs(stopped.predict_proba(X)[:, 1] - 0.5).max() < np.abs(full.predict_proba(X)[:, 1] - 0.5).max()
+
+
+def _xgboost(kind: str, y: pd.Series, X: pd.DataFrame, *, early_stopping: bool = True, balanced: bool = False):
+    entry = get_algorithm("xgboost")
+    config = PreprocessConfig(imbalance="class_weight") if balanced else PreprocessConfig()
+    resolved, _ = resolve_preprocessing(config, entry.family, kind, entry.handles_missing)
+    pipeline, weigh, _ = make_pipeline(entry, kind, column_types(X), resolved, {"n_estimators": 300}, y=y)
+    fit_pipeline(pipeline, X, y, weigh=weigh, early_stopping=early_stopping)
+    return pipeline
+
+
+def _signal(n: int = 1_000):
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"signal": rng.normal(size=n), "noise": rng.normal(size=n)})
+    return X, X["signal"] + rng.normal(0, 1.0, n)
+
+
+def _inner(pipeline):
+    model = pipeline.steps[-1][1]
+    return getattr(model, "estimator_", model)
+
+
+@pytest.mark.parametrize("balanced", [False, True])
+def test_xgboost_classifier_stops_early_through_its_label_wrapper(balanced):
+    X, score = _signal()
+    y = pd.Series(np.where(score > 0.8, "yes", "no"))
+    stopped = _xgboost("binary", y, X, balanced=balanced)
+    booster = _inner(stopped)
+    assert 0 < booster.best_iteration < 299
+    assert booster.get_params()["early_stopping_rounds"] is None  # a plain refit needs no validation set
+    assert _inner(_xgboost("binary", y, X, early_stopping=False)).get_booster().num_boosted_rounds() == 300
+    assert set(stopped.predict(X)) <= {"yes", "no"}
+    stopped.fit(X, y)  # the fitted pipeline refits without an eval_set
+
+
+def test_xgboost_multiclass_with_a_class_too_rare_to_stratify_and_regression_stop_early():
+    X, score = _signal()
+    y = pd.Series(np.where(score > 0.5, "high", "low"))
+    y.iloc[7] = "once"  # one row: the split cannot stratify; if held out it is left out of the eval set
+    booster = _inner(_xgboost("multiclass", y, X))
+    assert 0 < booster.best_iteration < 299
+    assert 0 < _inner(_xgboost("regression", score, X)).best_iteration < 299
+
+
+def test_a_saved_early_stopped_xgboost_predicts_with_its_best_round():
+    from core.ml.serialize import dump_model, load_model, sha256_hex
+
+    X, score = _signal()
+    y = pd.Series(np.where(score > 0, "yes", "no"))
+    pipeline = _xgboost("binary", y, X)
+    saved = dump_model(pipeline)
+    loaded = load_model(saved, sha256_hex(saved))
+    assert np.allclose(loaded.predict_proba(X), pipeline.predict_proba(X))
+    assert _inner(loaded).best_iteration == _inner(pipeline).best_iteration

@@ -30,6 +30,7 @@ def test_metrics_and_algorithms_have_human_names():
     (31234.567, "31,235"),  # an RMSE of house prices: whole dollars
     (123456, "123,456"), (12.345, "12.3"), (1.2345, "1.23"), (0.91234, "0.912"), (0.000123456, "0.000123"),
     (0, "0"), (-2.5, "-2.50"), (float("nan"), "—"), (None, "—"), (np.float64(0.5), "0.500"),
+    (9.99996, "10.0"), (0.09999, "0.100"), (1.23e-7, "1.23e-07"), (4.5e18, "4.50e+18"),  # extremes: exponents
 ])
 def test_numbers_are_formatted_by_magnitude(value, shown):
     assert format_number(value) == shown
