@@ -1,4 +1,4 @@
-"""Atelier: the entry point.  A router over pages/, nothing more."""
+"""Atelier: the entry point.  A router over views/, nothing more."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ st.html("<style>[data-testid='stMainBlockContainer']{padding:2.2rem 2rem 3rem 2r
         "[data-testid='stMainBlockContainer'] h1{font-size:2rem;padding:0 0 0.3rem 0}</style>")
 
 PAGES = [
-    st.Page("pages/data.py", title="Data", icon=":material/table:", default=True),
-    st.Page("pages/eda.py", title="EDA", icon=":material/query_stats:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
-    st.Page("pages/predict.py", title="Predict", icon=":material/online_prediction:"),
-    st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+    st.Page("views/data.py", title="Data", icon=":material/table:", default=True),
+    st.Page("views/eda.py", title="EDA", icon=":material/query_stats:"),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/benchmarks.py", title="Benchmarks", icon=":material/leaderboard:"),
+    st.Page("views/predict.py", title="Predict", icon=":material/online_prediction:"),
+    st.Page("views/settings.py", title="Settings", icon=":material/settings:"),
 ]
 
 gate()  # with sign-in configured, a visitor who has not signed in sees the sign-in screen only
@@ -38,7 +38,7 @@ if navigation.title != "Settings":
             workspace()
     except Exception as exc:  # every page needs the workspace: say why it is unusable, then stop
         show_error(exc, "Opening the workspace")
-        st.page_link("pages/settings.py", label="Open Settings to see what is configured", icon=":material/settings:")
+        st.page_link("views/settings.py", label="Open Settings to see what is configured", icon=":material/settings:")
         st.stop()
 project_picker()  # the sidebar's project: every page works in it
 with st.spinner("Working…"):  # shown once a run takes over half a second, gone when the page is drawn

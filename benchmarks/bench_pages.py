@@ -30,8 +30,8 @@ from pathlib import Path
 
 from benchmarks.common import ROOT, markdown_table, parse_sized, size_parser
 
-PAGES = ("pages/data.py", "pages/eda.py", "pages/train.py", "pages/benchmarks.py", "pages/predict.py",
-         "pages/settings.py")
+PAGES = ("views/data.py", "views/eda.py", "views/train.py", "views/benchmarks.py", "views/predict.py",
+         "views/settings.py")
 
 # Runs inside the candidate's own tree (cwd and sys.path[0]); prints one JSON object last.
 _CHILD = textwrap.dedent('''
@@ -78,7 +78,7 @@ _CHILD = textwrap.dedent('''
         timed(at)  # the first visit fills the caches: not an interaction a user repeats
         switch, widget = [], []
         for i in range(repeat):
-            at.switch_page("pages/settings.py" if page != "pages/settings.py" else "pages/data.py")
+            at.switch_page("views/settings.py" if page != "views/settings.py" else "views/data.py")
             at.run()
             at.switch_page(page)
             switch.append(timed(at))
@@ -129,7 +129,7 @@ def main() -> None:
     table = []
     for page in PAGES:
         for interaction in ("switch", "widget"):
-            row = {"page": page.removeprefix("pages/").removesuffix(".py"), "interaction": interaction}
+            row = {"page": page.removeprefix("views/").removesuffix(".py"), "interaction": interaction}
             for name, run in runs.items():
                 pairs = run[page][interaction]
                 row[f"{name} p95 ms (CPU)"] = (f"{_p([w for w, _ in pairs], 0.95) * 1000:.0f} "

@@ -25,7 +25,7 @@ def pick_version(key: str, *, container=None) -> VersionInfo | None:
     summaries = datasets.list_datasets(ws)
     if not summaries:
         box.info("There are no datasets yet. Load a sample or upload a file on the Data page.")
-        box.page_link("pages/data.py", label="Go to Data", icon=":material/table:")
+        box.page_link("views/data.py", label="Go to Data", icon=":material/table:")
         return None
     names = [s.name for s in summaries]
     last_name, last_version = st.session_state.get(CURRENT, (names[0], None))

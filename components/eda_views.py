@@ -169,7 +169,7 @@ def target_view(ws: Workspace, version: VersionInfo) -> None:
     if target is None:
         st.info("This version has no target column. Choose one under Schema & roles on the Data page to compare "
                 "the features with it.")
-        st.page_link("pages/data.py", label="Go to Data", icon=":material/table:")
+        st.page_link("views/data.py", label="Go to Data", icon=":material/table:")
         return
     detected, reason = eda_cache.problem_kind(version.id, version.sha256, target)
     kinds = list(KINDS)

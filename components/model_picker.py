@@ -24,7 +24,7 @@ def pick_model(key: str, *, container=None) -> ModelVersionInfo | None:
     names = registry.list_model_names(workspace())
     if not names:
         box.info("There are no models yet. Train one on the Train page.")
-        box.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+        box.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
         return None
     last_name, last_version = st.session_state.get(CURRENT, (names[0], None))
     left, right = box.columns([3, 2])

@@ -65,10 +65,11 @@ def acting(ws: Workspace) -> Workspace:
 def stop_unless_signed_in(settings: Settings | None = None) -> None:
     """Stop a page's run when sign-in is configured and this session has not signed in.
 
-    app.py's gate normally stops such a visitor first.  But until the first run of app.py in a
-    server process, Streamlit treats the ``pages/`` folder as old-style pages and runs
-    ``pages/<name>.py`` directly for a URL such as ``/train``, around app.py: every page
-    therefore checks again, here (through ``components.state.workspace``, or directly).
+    app.py's gate stops such a visitor first.  A page still checks again (through
+    ``components.state.workspace``, or directly) so that it never depends on being reached through
+    app.py.  The pages live in ``views/``, not ``pages/``: Streamlit would treat a ``pages/``
+    folder as old-style pages and run ``pages/<name>.py`` for a deep link such as ``/train`` around
+    app.py until app.py had run once in the server process.
     """
     settings = settings or Settings.load()
     if settings.auth == "none" or isinstance(st.session_state.get(SIGNED_IN), sign_in.SignedIn):

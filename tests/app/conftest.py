@@ -27,7 +27,7 @@ def app(app_home: Path) -> AppTest:
 
 
 def open_on(page: str, timeout: int = 60) -> AppTest:
-    """The app, run once and switched to ``page`` (e.g. ``"pages/predict.py"``), with no exception."""
+    """The app, run once and switched to ``page`` (e.g. ``"views/predict.py"``), with no exception."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     at.run()
     at.switch_page(page).run()

@@ -30,7 +30,7 @@ def template(tmp_path_factory) -> Path:
 
 
 def open_page(app_home: Path) -> AppTest:
-    return open_on("pages/benchmarks.py")
+    return open_on("views/benchmarks.py")
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def highlighted(element) -> set[tuple[int, int]]:
 
 
 def test_no_models_points_to_train(app):
-    app.switch_page("pages/benchmarks.py").run()
+    app.switch_page("views/benchmarks.py").run()
     assert not app.exception
     assert "No model has been trained yet" in texts(app.info)
 
@@ -76,7 +76,7 @@ def open_on_dataset(app_home: Path, name: str, version: int) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
     at.session_state["dataset.current"] = (name, version)
-    at.switch_page("pages/benchmarks.py").run()
+    at.switch_page("views/benchmarks.py").run()
     assert not at.exception, at.exception
     return at
 

@@ -24,7 +24,7 @@ def template(tmp_path_factory) -> Path:
 
 
 def open_train() -> AppTest:
-    return open_on("pages/train.py")
+    return open_on("views/train.py")
 
 
 def test_train_results_open_on_the_best_model_then_on_the_production_one(template, app_home):

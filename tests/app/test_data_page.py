@@ -19,7 +19,7 @@ def click(at, key: str) -> None:
 
 
 def test_every_page_renders_without_error(app):
-    for page in ("pages/eda.py", "pages/train.py", "pages/benchmarks.py", "pages/predict.py", "pages/settings.py"):
+    for page in ("views/eda.py", "views/train.py", "views/benchmarks.py", "views/predict.py", "views/settings.py"):
         app.switch_page(page).run()
         assert not app.exception, (page, app.exception)
         assert app.title, page

@@ -34,7 +34,7 @@ def workspace() -> Workspace:
 
 
 def open_eda(app, view: str = "Overview"):
-    app.switch_page("pages/eda.py").run()
+    app.switch_page("views/eda.py").run()
     assert not app.exception, app.exception
     return show(app, view)
 
@@ -123,8 +123,8 @@ def test_switching_views_and_pages_reads_results_from_the_cache(app, monkeypatch
     show(app, "Correlations")
     for view in ("Overview", "Distributions", "Correlations", "Overview", "Correlations"):
         show(app, view)
-    app.switch_page("pages/data.py").run()
-    app.switch_page("pages/eda.py").run()  # back again: the same view, from the cache
+    app.switch_page("views/data.py").run()
+    app.switch_page("views/eda.py").run()  # back again: the same view, from the cache
     assert not app.exception and app.button_group(key="eda.view").value == "Correlations"
     assert calls == {"overview": 1, "correlations": 1}
 
@@ -177,7 +177,7 @@ def test_awkward_columns_are_explained_in_every_view(app):
     ws = workspace()
     datasets.save_version(ws, "awkward", awkward_frame(), provenance={"source": "test"})
     datasets.save_version(ws, "single", pd.DataFrame({"x": np.arange(50.0)}), provenance={"source": "test"})
-    app.switch_page("pages/eda.py").run()
+    app.switch_page("views/eda.py").run()
     app.selectbox(key="eda.dataset").set_value("awkward").run()
     for view in VIEWS[:-1]:
         show(app, view)

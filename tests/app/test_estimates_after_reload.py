@@ -20,7 +20,7 @@ def test_a_reloaded_page_shows_the_estimate_beside_the_time_taken(app_home, monk
               "explain": False, "split": {"kind": "random", "test_size": 0.2, "cv_folds": 0, "seed": 0}}
     job_id = submit_training(ws, version, config, ["decision_tree"],
                              estimates={"decision_tree": {"seconds": 12.34, "raw_seconds": 6.0}})
-    at = open_on("pages/train.py", timeout=120)  # a fresh session: it never started the job
+    at = open_on("views/train.py", timeout=120)  # a fresh session: it never started the job
     at.selectbox(key="train.dataset").set_value("penguins").run()
     assert jobs.run_job(job_id) == "succeeded"
     at.run()

@@ -37,7 +37,7 @@ def test_the_profiling_panel_shows_the_shown_versions_job_only(queued):
     ws = workspace()
     penguins, titanic = import_sample(ws, "penguins"), import_sample(ws, "titanic")
     mine, other = submit_profile(ws, penguins), submit_profile(ws, titanic)
-    at = open_on("pages/eda.py")
+    at = open_on("views/eda.py")
     at.session_state["eda.view"] = "Full report"
     at.selectbox(key="eda.dataset").set_value("penguins").run()
     assert not at.exception, at.exception
@@ -62,7 +62,7 @@ def test_the_batch_panel_shows_the_shown_models_jobs_only(queued, tmp_path):
     rows.write_text("a\n1\n")
     for model in (penguins_model, titanic_model):
         submit_batch(ws, model, rows, source=f"rows for {model.name}.csv")
-    at = open_on("pages/predict.py")
+    at = open_on("views/predict.py")
     at.selectbox(key="predict.name").set_value(titanic_model.name).run()
     assert not at.exception, at.exception
     [title] = panel_titles(at, "Score")

@@ -13,7 +13,7 @@ def test_uploaded_kaggle_json_is_stored_as_a_secret(app, app_home, tmp_path, mon
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "nowhere"))
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
-    app.switch_page("pages/settings.py").run()
+    app.switch_page("views/settings.py").run()
     assert "No Kaggle credentials yet" in texts(app.caption)
     body = json.dumps({"username": "tester", "key": "very-secret-key"}).encode()
     app.file_uploader(key="settings.kaggle.upload").set_value(("kaggle.json", body, "application/json")).run()

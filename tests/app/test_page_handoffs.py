@@ -50,7 +50,7 @@ def untargeted(ws: Workspace, name: str = "blobs") -> datasets.VersionInfo:
 def test_cv_folds_follow_the_target_chosen_after_a_first_render_without_one(app_home):
     ws = workspace()
     version = untargeted(ws)
-    at = fresh_app("pages/train.py")
+    at = fresh_app("views/train.py")
     assert folds(at) == 0  # no target: clustering, no folds
     at.selectbox(key=f"train.target.{version.id}").set_value("label").run()
     assert not at.exception, at.exception
@@ -59,7 +59,7 @@ def test_cv_folds_follow_the_target_chosen_after_a_first_render_without_one(app_
 
     # The same from a version that has a target, picked after the untargeted one was shown.
     targeted = datasets.set_roles(ws, version, {**version.roles, "label": "target"})
-    at = fresh_app("pages/train.py")
+    at = fresh_app("views/train.py")
     at.selectbox(key="train.version.blobs").set_value(1).run()  # v1: no target
     assert folds(at) == 0
     at.selectbox(key="train.version.blobs").set_value(0).run()  # v2: target "label"
@@ -83,7 +83,7 @@ def test_after_saving_roles_every_picker_opens_the_new_version(app):
     assert (new.version, new.target) == (3, "island")
     assert app.subheader[0].value == "penguins@3"
     assert app.selectbox(key="data.browse.version.penguins").value == 0  # the picker shows v3, not a shifted v2
-    app.switch_page("pages/train.py").run()
+    app.switch_page("views/train.py").run()
     assert app.selectbox(key="train.version.penguins").value == 0
     assert app.selectbox(key=f"train.target.{new.id}").value == "island"
 
@@ -125,7 +125,7 @@ def test_a_reloaded_job_panel_shows_the_outcome_and_refreshes_the_results(app_ho
                                             "problem_kind": "binary"}, ["decision_tree"])
 
     at = fresh_app()  # the reload: this session never called watch()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="train.dataset").set_value("penguins").run()
     panels = [m.value for m in at.markdown if "Train 1 model(s)" in str(m.value)]
     assert len(panels) == 1 and "penguins@1" in panels[0] and "queued" in panels[0]  # one panel, its own job
@@ -178,7 +178,7 @@ def test_estimates_fill_in_without_holding_the_train_button(app_home, monkeypatc
 
     monkeypatch.setattr(estimates, "_compute", slow)
     monkeypatch.setattr(launch, "_launch", lambda settings, job_id: None)
-    at = fresh_app("pages/train.py")
+    at = fresh_app("views/train.py")
     [table] = [df.value for df in at.dataframe if "estimated time" in df.value.columns]
     assert set(table["estimated time"]) == {"estimating…"}
     assert not at.button(key="train.start").disabled  # the button is there before any estimate

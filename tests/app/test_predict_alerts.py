@@ -28,7 +28,7 @@ def template(tmp_path_factory) -> Path:
 
 
 def _open() -> AppTest:
-    return open_on("pages/predict.py")
+    return open_on("views/predict.py")
 
 
 def test_no_alerts_says_so_with_the_thresholds(template, app_home):

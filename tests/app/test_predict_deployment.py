@@ -30,7 +30,7 @@ def template(tmp_path_factory) -> Path:
 @pytest.fixture
 def page(template, app_home) -> AppTest:
     copy_home(template, app_home)
-    return open_on("pages/predict.py")
+    return open_on("views/predict.py")
 
 
 def test_the_tab_shows_the_command_url_and_examples_built_from_the_schema(page):

@@ -33,7 +33,7 @@ def template(tmp_path_factory) -> Path:
 
 
 def open_page() -> AppTest:
-    return open_on("pages/predict.py")
+    return open_on("views/predict.py")
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def upload(at: AppTest, key: str, name: str, data: bytes) -> None:
 
 
 def test_no_models_points_to_train(app):
-    app.switch_page("pages/predict.py").run()
+    app.switch_page("views/predict.py").run()
     assert not app.exception
     assert "There are no models yet" in texts(app.info)
 

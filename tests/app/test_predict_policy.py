@@ -37,7 +37,7 @@ def _policy():
 
 def test_the_form_saves_the_policy_and_removes_it(template, app_home):
     copy_home(template, app_home)
-    at = open_on("pages/predict.py")
+    at = open_on("views/predict.py")
     assert "**Retraining policy:** none." in texts(at.markdown)
     at.number_input(key=f"{KEY}.windows").set_value(4)
     at.number_input(key=f"{KEY}.hours").set_value(12.0)
@@ -54,7 +54,7 @@ def test_the_form_saves_the_policy_and_removes_it(template, app_home):
 
 def test_a_policy_with_no_trigger_is_refused_with_a_message(template, app_home):
     copy_home(template, app_home)
-    at = open_on("pages/predict.py")
+    at = open_on("views/predict.py")
     at.number_input(key=f"{KEY}.windows").set_value(0)
     at.checkbox(key=f"{KEY}.new_data").uncheck()
     next(b for b in at.button if b.label == "Save policy").click().run()

@@ -35,7 +35,7 @@ def _settings_page(user: dict | None = None) -> AppTest:
         at.secrets["auth"] = AUTH
         at.user = {"is_logged_in": True, "email_verified": True, **user}
     at.run()
-    at.switch_page("pages/settings.py").run()
+    at.switch_page("views/settings.py").run()
     assert not at.exception, at.exception
     return at
 

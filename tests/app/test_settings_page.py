@@ -6,7 +6,7 @@ from tests.app.conftest import texts
 
 
 def test_settings_show_defaults_and_connections_work(app):
-    app.switch_page("pages/settings.py").run()
+    app.switch_page("views/settings.py").run()
     table = texts(app.table)
     assert "ATELIER_DATABASE_URL" in table and "sqlite:///" in table
     app.button[0].click().run()
@@ -17,7 +17,7 @@ def test_settings_show_defaults_and_connections_work(app):
 def test_settings_say_how_background_jobs_run(app, app_home):
     from core.platform.jobs import worker
 
-    app.switch_page("pages/settings.py").run()  # opening the workspace starts the warm worker
+    app.switch_page("views/settings.py").run()  # opening the workspace starts the warm worker
     worker.start(app_home / "logs")
     assert worker.ready(60)
     app.run()
@@ -36,6 +36,6 @@ def test_unreachable_database_is_named_without_its_password(app_home, monkeypatc
     errors = texts(at.error)
     assert "postgresql+psycopg://atelier:***@127.0.0.1:9/atelier cannot be used" in errors
     assert "hunter2" not in errors
-    at.switch_page("pages/settings.py").run()
+    at.switch_page("views/settings.py").run()
     at.button[0].click().run()
     assert "Metadata database:" in texts(at.error) and "hunter2" not in texts(at.error) + texts(at.table)

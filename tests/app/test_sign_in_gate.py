@@ -156,13 +156,13 @@ def test_supabase_magic_link_opened_in_a_new_session(supabase):
 
 def test_the_settings_page_says_which_sign_in_is_configured(app_home, monkeypatch):
     plain = _app()
-    plain.switch_page("pages/settings.py").run()
+    plain.switch_page("views/settings.py").run()
     assert "**Sign-in:** none (ATELIER_AUTH=none)" in texts(plain.markdown)
 
     monkeypatch.setenv("ATELIER_AUTH", "oidc")
     monkeypatch.setenv("ATELIER_ADMINS", ADMIN)
     at = _app(user={"is_logged_in": True, "email": ADMIN}, secrets=AUTH)
-    at.switch_page("pages/settings.py").run()
+    at.switch_page("views/settings.py").run()
     assert not at.exception, at.exception
     said = texts(at.markdown)
     assert "OpenID Connect through Streamlit's st.login: default (localhost:9400)" in said

@@ -17,7 +17,7 @@ def test_let_atelier_choose_ranks_runs_and_shows_the_leaderboard(app_home):
     import_sample(ws, "penguins")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     [ranking] = [df.value for df in at.dataframe if "why" in df.value.columns]  # the manual mode shows it too
     at.radio(key="train.mode").set_value("Let Atelier choose").run()
     assert not at.exception, at.exception

@@ -53,7 +53,7 @@ def test_detects_the_problem_trains_and_shows_results(app_home):
     import_sample(workspace(), "penguins")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception, at.exception
     assert "multiclass" in texts(at.caption) and "distinct text values" in texts(at.caption)
     info = run_training(at, ["decision_tree", "logistic_regression"], "multiclass")
@@ -74,7 +74,7 @@ def test_a_class_with_one_row_says_why_and_what_to_do(app_home):
     datasets.save_version(workspace(), "tiny", frame, provenance={}, roles={"y": "target"})
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="train.split").set_value("stratified").run()
     info = run_training(at, ["decision_tree"], "multiclass")
     assert info.status == "failed"

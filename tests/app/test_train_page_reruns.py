@@ -23,7 +23,7 @@ def test_widget_changes_do_not_screen_the_features_again(app_home, monkeypatch):
     monkeypatch.setattr(problem, "feature_warnings", counting)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception, at.exception
     assert len(screened) == 1
     shown = texts(at.warning)

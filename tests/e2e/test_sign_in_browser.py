@@ -125,19 +125,14 @@ def test_a_viewer_signs_in_sees_only_their_projects_is_refused_an_import_and_sig
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     try:
-        # a page's URL does not get around the gate, not even as a fresh server's first visit (when
-        # Streamlit runs pages/settings.py itself, around app.py)
-        page.goto(signin_app["url"] + "/settings")
-        page.get_by_text("Sign in first").wait_for(timeout=60_000)
-        assert page.get_by_text("ATELIER_HOME").count() == 0
-        page.goto(signin_app["url"] + "/train")
-        page.get_by_text("Sign in first").wait_for(timeout=60_000)
-        assert page.get_by_text("Choose a dataset").count() == 0
-        page.goto(signin_app["url"])  # app.py's gate: the sign-in screen and nothing else
-        page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
-        page.goto(signin_app["url"] + "/train")  # now app.py routes every URL: still only the sign-in screen
-        page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
-        assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # no page list before signing in
+        # a page's URL does not get around the gate, not even as a fresh server's first visit: the
+        # pages live in views/, not pages/, so Streamlit never runs one around app.py
+        for path in ("/settings", "/train", ""):
+            page.goto(signin_app["url"] + path)
+            page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+            assert page.get_by_text("ATELIER_HOME").count() == 0
+            assert page.get_by_text("Choose a dataset").count() == 0
+            assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # no page list before signing in
 
         _sign_in_as(page, signin_app, VIEWER)
         sidebar = page.locator('[data-testid="stSidebar"]')

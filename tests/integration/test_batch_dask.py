@@ -156,6 +156,6 @@ def test_settings_page_shows_the_cluster(cluster, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.run()
-    at.switch_page("pages/settings.py").run()
+    at.switch_page("views/settings.py").run()
     assert not at.exception and not at.error
     assert f"Dask cluster at `{cluster.scheduler_address}`: 2 workers, 2 threads" in texts(at.markdown)

@@ -25,7 +25,7 @@ with guard("Reading the model registry"):
     versions = registry.list_versions(ws)
 if not versions:
     st.info("No model has been trained yet. Train one, then compare them all here.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 by_id = {mv.id: mv for mv in versions}
 every_version = versions
