@@ -255,17 +255,23 @@ def train_many(
         except JobCancelledError:
             raise
         except Exception as exc:  # recorded on that algorithm's result; the others go on
-            message = str(exc) if isinstance(exc, AtelierError) else f"{type(exc).__name__}: {exc}"
-            if not message.startswith(entry.label):
-                message = f"{entry.label} failed: {message}"
-            cb.log(message)
-            results.append(TrainResult(entry.key, entry.label, prepared.kind, prepared.problem, status="failed",
-                                       error=message, features=list(prepared.features), target=prepared.target,
-                                       warnings=list(prepared.warnings), config=chosen.config.to_dict()))
+            results.append(failed_result(entry, prepared, exc, chosen.config, cb))
         if on_result is not None:
             on_result(results[-1])
     cb.progress(1.0, "Done")
     return results
+
+
+def failed_result(entry: Any, prepared: PreparedData, exc: Exception, config: TrainConfig,
+                  cb: Progress) -> TrainResult:
+    """One algorithm's failure as its result (logged), so the other algorithms go on."""
+    message = str(exc) if isinstance(exc, AtelierError) else f"{type(exc).__name__}: {exc}"
+    if not message.startswith(entry.label):
+        message = f"{entry.label} failed: {message}"
+    cb.log(message)
+    return TrainResult(entry.key, entry.label, prepared.kind, prepared.problem, status="failed", error=message,
+                       features=list(prepared.features), target=prepared.target,
+                       warnings=list(prepared.warnings), config=config.to_dict())
 
 
 def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | None = None, *,

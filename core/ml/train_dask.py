@@ -53,6 +53,7 @@ from core.ml.train import (
     _explain,
     _library_errors,
     _predict_seconds_per_1000,
+    failed_result,
     fit_candidate,
     prepare_data,
 )
@@ -227,13 +228,7 @@ def train_many_partitioned(
         except JobCancelledError:
             raise
         except Exception as exc:  # recorded on that algorithm's result; the others go on
-            message = str(exc) if isinstance(exc, AtelierError) else f"{type(exc).__name__}: {exc}"
-            if not message.startswith(entry.label):
-                message = f"{entry.label} failed: {message}"
-            cb.log(message)
-            result = TrainResult(entry.key, entry.label, prepared.kind, prepared.problem, status="failed",
-                                 error=message, features=list(prepared.features), target=prepared.target,
-                                 warnings=list(prepared.warnings), config=config.to_dict())
+            result = failed_result(entry, prepared, exc, config, cb)
         results.append(result)
         if on_result is not None:
             on_result(result)
