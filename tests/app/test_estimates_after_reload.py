@@ -12,7 +12,7 @@ from core.platform.workspace import Workspace
 from tests.app.conftest import open_on, texts
 
 
-@pytest.mark.xfail(reason="known failure after the 2026-12-02 integration; fix next stop (see closing note)", strict=False)
+@pytest.mark.xfail(reason="known failure after the 2026-12-02 integration; see closing note", strict=False)
 def test_a_reloaded_page_shows_the_estimate_beside_the_time_taken(app_home, monkeypatch):
     from core.platform.jobs import launch
 

@@ -61,7 +61,7 @@ def test_training_never_changes_the_stored_dataset(ws, penguins):
     assert datasets.get_version(ws, "penguins").version == 1
 
 
-@pytest.mark.xfail(reason="known failure after the 2026-12-02 integration; fix next stop (see closing note)", strict=False)
+@pytest.mark.xfail(reason="known failure after the 2026-12-02 integration; see closing note", strict=False)
 def test_one_algorithm_failing_does_not_stop_the_others(ws, penguins, monkeypatch):
     import core.ml.train as ml_train
 
