@@ -144,8 +144,12 @@ def main() -> None:
                           for name, v in rows]))
     print("\nEvery run (s): " + "; ".join(f"{k} {', '.join(f'{t:.2f}' for t in v)}" for k, v in times.items()))
     job = median(times["job"])
+    cv_base = median(times["cv_bare"])
+    # Two baselines, both printed: the letter (one fit + predict per algorithm) and what the page's
+    # defaults ask of the product (5-fold CV + final fit + predict: six fits per algorithm), the fair one.
     print(f"\nTarget: the job ≤ 5 s ({job:.2f} s {'✓' if job <= 5 else '✗'}) and ≤ 3× the baseline "
-          f"({job / base:.2f}× {'✓' if job <= 3 * base else '✗'}); the in-process run is {new_total / base:.2f}×. "
+          f"({job / base:.2f}× {'✓' if job <= 3 * base else '✗'}); vs the same work by hand (CV + fit + predict) "
+          f"{job / cv_base:.2f}× {'✓' if job <= 3 * cv_base else '✗'}; the in-process run is {new_total / base:.2f}×. "
           "The page's rerun after the job is not included (see the AppTest benchmark).")
 
 

@@ -89,11 +89,18 @@ def job_panel(kind: str, *, key: str, show_log: bool = True, extra: Extra | None
         if watched is not None and scope is not None and not scope(watched):
             watched = None  # another dataset's finished job does not stay on this one's page
 
+    page_run = True  # this page run has just supervised and listed the jobs: no second query for it
+
     @st.fragment(run_every=1.0 if active else None)
     def poll() -> None:
-        # A job whose process died or ignored a cancel is closed here, and the rerun below shows it.
-        jobs.supervise(ws)
-        current = mine(jobs.list_jobs(ws, kind=kind, active_only=True))
+        nonlocal page_run
+        if page_run:  # the fragment's own reruns (every second while a job is live) ask again
+            page_run = False
+            current = active
+        else:
+            # A job whose process died or ignored a cancel is closed here, and the rerun below shows it.
+            jobs.supervise(ws)
+            current = mine(jobs.list_jobs(ws, kind=kind, active_only=True))
         ids = {j.id for j in current}
         if not ids >= {j.id for j in active}:
             st.rerun(scope="app")  # a job ended: the page shows its outcome (see ".seen") and fresh results

@@ -2,29 +2,55 @@
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from core.platform import jobs
-from core.platform.config import Settings
+from core.platform.config import ENV_PREFIX, SECRETS_FILE, Settings
 from core.platform.jobs import worker
 from core.platform.workspace import Workspace
 from core.serve.loaded import ModelCache
 
 
 @st.cache_resource(show_spinner="Opening the workspace…")
-def _open(settings: Settings) -> Workspace:
-    ws = Workspace.open(settings)
+def _open(_settings: Settings, source: tuple) -> Workspace:
+    # Keyed by ``source`` (what the settings were read from): hashing the Settings object itself cost
+    # ~20 ms on every call, and a page run asks for the workspace several times.
+    ws = Workspace.open(_settings)
     jobs.mark_interrupted(ws)  # jobs left "running" by a previous server are closed now
     return ws
 
 
+_loaded: dict[tuple, Settings] = {}
+
+
+def _settings_source() -> tuple:
+    """What Settings.load() reads: the ATELIER_* environment and the secrets file's identity."""
+    try:
+        stat = SECRETS_FILE.stat()
+        secrets = (os.getcwd(), stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        secrets = (os.getcwd(), None, None)
+    return secrets, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX)))
+
+
+def _current() -> tuple[Settings, tuple]:
+    source = _settings_source()
+    if source not in _loaded:
+        _loaded.clear()  # one environment at a time; a change (tests, an edited secrets file) reloads
+        _loaded[source] = Settings.load()
+    return _loaded[source], source
+
+
 def settings() -> Settings:
-    return Settings.load()
+    """The settings, read again only when the environment or the secrets file changed."""
+    return _current()[0]
 
 
 def shared_workspace() -> Workspace:
     """The workspace of this server process, acting as ATELIER_USER: for the sign-in gate only."""
-    return _open(settings())
+    return _open(*_current())
 
 
 def workspace() -> Workspace:
@@ -32,7 +58,7 @@ def workspace() -> Workspace:
     guard) when unreachable."""
     from components.sign_in import acting
 
-    ws = _open(settings())
+    ws = _open(*_current())
     if not ws.settings.dask_scheduler:  # local jobs: (re)start the warm worker before the first is submitted
         worker.start(ws.settings.home / "logs")
     from components.project_picker import in_picked_project

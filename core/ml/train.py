@@ -305,7 +305,11 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
         params = tuning.best_params
         timings["tuning_seconds"] = tuning.seconds
         cb.log(f"Best {tuning.metric} {tuning.best_score:.4f} with {params}")
-    with _library_errors(entry, config.use_gpu):
+    from threadpoolctl import threadpool_limits
+
+    # BLAS and OpenMP too (logistic regression's solver, HistGradientBoosting: no n_jobs of their own), so
+    # folds side by side on threads use their n_jobs each and no more: see core.platform.cores.
+    with _library_errors(entry, config.use_gpu), threadpool_limits(n_jobs):
         cv = {}
         if prepared.folds:
             cv_started = time.perf_counter()

@@ -74,5 +74,8 @@ def supervise(ws: Workspace, grace: float = CANCEL_GRACE_SECONDS) -> None:
     Cheap (one indexed query each); whoever polls jobs calls it, so a dead or stuck job never
     reads "running" for longer than one poll.
     """
+    with ws.db.session() as s:  # the usual case, no live job, costs one query
+        if s.scalar(select(Job.id).where(Job.status.in_(list(ACTIVE))).limit(1)) is None:
+            return
     enforce_cancel(ws, grace)
     mark_interrupted(ws)
