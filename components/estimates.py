@@ -5,7 +5,8 @@ folds, test share, tuning) is a future in a small per-server thread pool; the pa
 are done, says "estimating…" for the rest and polls from a fragment until they have all filled in.
 Rows are keyed by the problem kind too, so a row computed for another kind never shows.  What is shown
 is the stage-by-stage estimate times what this workspace's finished runs of the algorithm took against
-theirs (:mod:`core.models.estimate_history`); both numbers go with the job when Train is pressed.
+theirs (:mod:`core.models.estimate_history`); both numbers go with the job when Train is pressed, and
+one still running then goes with it when it arrives (:func:`keep_late`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ import pandas as pd
 import streamlit as st
 
 from core.data.datasets import VersionInfo
-from core.ml.estimate import corrected, estimate_cost
-from core.models.estimate_history import correction_factors
+from core.ml.estimate import corrected, estimate_cost, stage_summary
+from core.models.estimate_history import add_estimate, correction_factors
 from core.platform.errors import AtelierError
+from core.platform.workspace import Workspace
 
 GRACE_S = 0.3  # quick estimates show on the first render; slower ones fill in
+HOW_WIDTH = 420  # px: the "how" column at 1280 px beside the other four (see tests/app/test_train_page.py)
+HOW_CHARS = 56  # what fits in HOW_WIDTH at the table's font, with room to spare
 
 
 @st.cache_resource
@@ -87,6 +91,37 @@ def finished(futures: dict[str, Future], factors: dict[str, tuple[float, int]] |
     return out
 
 
+def keep_late(ws: Workspace, job_id: str, futures: dict[str, Future], chosen: list[str],
+              known: dict[str, dict]) -> None:
+    """Add each chosen algorithm's estimate that was still running at Train to the job when it arrives.
+
+    The callback runs on the estimate thread, with no session: the calibration is read now, here.
+    """
+    factors = calibration()
+
+    def store(algorithm: str, future: Future) -> None:
+        if future.exception() is not None:
+            return
+        factor, runs = factors.get(algorithm, (None, 0))
+        shown = corrected(future.result(), factor, runs)
+        try:
+            add_estimate(ws, job_id, algorithm, {"seconds": shown["seconds"], "raw_seconds": shown["raw_seconds"]})
+        except AtelierError:  # the store is unreachable: the row shows no estimate, nothing worse
+            pass
+
+    for algorithm in chosen:
+        if algorithm not in known and algorithm in futures:
+            futures[algorithm].add_done_callback(lambda f, a=algorithm: store(a, f))  # at once if done already
+
+
+def how(estimate: dict) -> str:
+    """The table's "how" cell: the stages in a few words, and the learnt correction if there is one."""
+    text = stage_summary(estimate.get("stages"))
+    if abs(estimate["seconds"] - estimate["raw_seconds"]) > 1e-9:
+        text += f" · ×{estimate['seconds'] / estimate['raw_seconds']:.2f} learnt"
+    return text
+
+
 def calibration() -> dict[str, tuple[float, int]]:
     """``{algorithm: (factor, runs)}`` learnt from this workspace's finished Train jobs."""
     from components.state import workspace
@@ -109,15 +144,25 @@ def table(futures: dict[str, Future]) -> None:
             if algorithm in done:
                 e = done[algorithm]
                 rows.append({"algorithm": algorithm, "estimated time": e["time"], "peak memory MB": e["peak_mb"],
-                             "fits in memory": e["fits_in_memory"], "how": e["reason"]})
+                             "fits in memory": e["fits_in_memory"], "how": how(e)})
             elif future.done() and future.exception() is not None:
                 rows.append({"algorithm": algorithm, "estimated time": "—", "peak memory MB": None,
-                             "fits in memory": None, "how": f"Could not estimate: {future.exception()}"})
+                             "fits in memory": None, "how": "Could not estimate: see below."})
             else:  # still running (or finished a moment ago: the next poll shows it)
                 rows.append({"algorithm": algorithm, "estimated time": "estimating…", "peak memory MB": None,
                              "fits in memory": None, "how": "A quick fit on a sample is running."})
         if rows:
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", column_config={
+                "how": st.column_config.TextColumn("how", width=HOW_WIDTH, help=(
+                    "Seconds per stage of the job, from a timed fit on a sample; the full reasoning is under "
+                    "“How the estimates were made”."))})
+            reasons = {a: e["reason"] for a, e in done.items()} | {
+                a: f"Could not estimate: {f.exception()}" for a, f in futures.items()
+                if a not in done and f.done() and f.exception() is not None}
+            if reasons:
+                with st.expander("How the estimates were made", expanded=False):
+                    for algorithm, reason in reasons.items():
+                        st.caption(f"**{algorithm}**: {reason}")
         waiting = sum(1 for algorithm in futures if algorithm not in done and not futures[algorithm].done())
         if waiting:  # said in words too: the table's cells are drawn, not text a reader or a test can find
             st.caption(f":material/progress_activity: Estimating {waiting} of {len(futures)} in the background; "

@@ -86,6 +86,7 @@ with guard("Reading the dataset"):
         chosen = [k for k in algorithms if known.get(k, {}).get("fits_in_memory", True)]
         job_id = submit_training(ws, version, config, chosen, estimates={
             k: {"seconds": e["seconds"], "raw_seconds": e["raw_seconds"]} for k, e in known.items() if k in chosen})
+        estimates.keep_late(ws, job_id, pending, chosen, known)  # the rest join the job as they arrive
         watch("train.job", job_id)
         st.rerun()
 

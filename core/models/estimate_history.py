@@ -4,17 +4,23 @@ Each Train job keeps the estimates the page showed (``params["estimates"]``: the
 shown), and each result row records the seconds the algorithm really took (``total_seconds``: tuning,
 folds, final fit, evaluation, explanations).  :func:`correction_factors` turns recent pairs into one
 multiplier per algorithm (:func:`core.ml.estimate.correction_factor`), so the next estimate on this
-machine is calibrated by the runs it has already made.
+machine is calibrated by the runs it has already made.  An estimate still running when Train was
+pressed is added to the job when it arrives (:func:`add_estimate`), so its row still compares.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from sqlalchemy import select
+
 from core.ml.estimate import correction_factor
 from core.models.training import TRAIN_JOB
 from core.platform import jobs
+from core.platform.metadata.models import Job
 from core.platform.workspace import Workspace
 
-__all__ = ["correction_factors", "estimate_pairs"]
+__all__ = ["add_estimate", "correction_factors", "estimate_pairs"]
 
 RECENT_JOBS = 100
 
@@ -40,3 +46,21 @@ def correction_factors(ws: Workspace) -> dict[str, tuple[float, int]]:
         if factor is not None:
             out[algorithm] = (factor, len(pairs))
     return out
+
+
+def add_estimate(ws: Workspace, job_id: str, algorithm: str, estimate: Mapping[str, float]) -> None:
+    """Keep ``estimate`` (``{"seconds": …, "raw_seconds": …}``) with the job, unless it already has one.
+
+    Only ``params["estimates"]`` changes: the job's process writes its progress and results to other
+    columns of the row, so the two never overwrite each other.
+    """
+    with ws.db.session() as s:
+        row = s.scalar(select(Job).where(Job.id == str(job_id)))
+        if row is None:
+            return
+        params = dict(row.params or {})
+        known = dict(params.get("estimates") or {})
+        if algorithm in known:
+            return
+        known[algorithm] = {k: float(v) for k, v in estimate.items() if v is not None}
+        row.params = {**params, "estimates": known}  # a new dict: the JSON column sees the change

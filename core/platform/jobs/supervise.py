@@ -18,6 +18,9 @@ from core.platform.metadata.models import Job
 from core.platform.workspace import Workspace
 
 STALE_AFTER = timedelta(seconds=60)  # no heartbeat for this long: the process is gone
+# A queued job has no process to beat yet; a busy Dask cluster or a loaded machine may keep it waiting
+# for minutes, and closing it then would leave it unable to claim itself when it starts.
+QUEUED_STALE_AFTER = timedelta(minutes=30)
 CANCEL_GRACE_SECONDS = 10.0
 
 
@@ -60,7 +63,8 @@ def mark_interrupted(ws: Workspace) -> int:
     with ws.db.session() as s:
         for row in s.scalars(select(Job).where(Job.status.in_(list(ACTIVE)))):
             beat = row.heartbeat_at or row.started_at or row.created_at
-            gone = (row.host == host and row.pid is not None and not process_alive(row.pid)) or now - beat > STALE_AFTER
+            limit = QUEUED_STALE_AFTER if row.status == JobStatus.QUEUED else STALE_AFTER
+            gone = (row.host == host and row.pid is not None and not process_alive(row.pid)) or now - beat > limit
             if gone:
                 row.status, row.finished_at = JobStatus.INTERRUPTED, now
                 row.message = "Interrupted: the process running this job stopped (server restart or crash)."

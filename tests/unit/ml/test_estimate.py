@@ -75,9 +75,10 @@ def test_the_fits_of_a_run_count_the_final_fit_the_folds_and_each_trials_folds()
     assert fits_in_run(0, {"n_trials": None, "timeout": 60}) == 1  # bounded by time: counted as none
 
 
-def test_by_stages_the_estimate_counts_folds_on_the_training_share_evaluation_and_explanations():
+def test_by_stages_the_estimate_counts_folds_on_the_training_share_evaluation_and_explanations(monkeypatch):
     from core.ml.estimate import estimate_cost
 
+    monkeypatch.setenv("ATELIER_THREADS", "1")  # one core: folds one after another, as the job would fit them
     X, y = _sample(1_000)
     plain = estimate_cost("decision_tree", X, y, 100_000, cv_folds=0)
     folds = estimate_cost("decision_tree", X, y, 100_000, cv_folds=5, explain=True)
@@ -103,3 +104,11 @@ def test_the_correction_is_the_median_ratio_of_finished_runs_within_bounds():
     assert shown["seconds"] == 25.0 and shown["raw_seconds"] == 10.0
     assert "Multiplied by 2.50: what 3 finished run(s)" in shown["reason"]
     assert corrected({"seconds": 10.0, "reason": ""}, None)["seconds"] == 10.0
+
+
+def test_the_stage_summary_is_a_few_words_for_a_table_cell():
+    from core.ml.estimate import stage_summary
+
+    assert stage_summary({"cv": 3.14, "fit": 0.62, "evaluation": 0.01, "explain": 95.0}) == \
+        "CV 3.1 s · fit 0.6 s · SHAP 2 min"
+    assert stage_summary({}) == "under 0.1 s"

@@ -83,3 +83,25 @@ def test_cancel_before_start_and_unknown_kind(ws):
         jobs.submit(ws, "nope", {})
     with pytest.raises(NotFoundError, match="no job"):
         jobs.get(ws, "missing")
+
+
+def test_a_queued_job_waits_longer_than_a_silent_running_one(ws):
+    """A queue (a busy cluster, a loaded machine) may hold a job for minutes: it is not closed as dead
+    after the 60 s that a running job's missing heartbeat means."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.platform.metadata.models import Job
+
+    waiting = jobs.submit(ws, COUNT, {}, start=False)
+    silent = jobs.submit(ws, COUNT, {}, start=False)
+    five_minutes_ago = datetime.now(UTC) - timedelta(minutes=5)
+    with ws.db.session() as s:
+        s.get(Job, waiting).created_at = five_minutes_ago
+        row = s.get(Job, silent)
+        row.status, row.started_at, row.heartbeat_at = JobStatus.RUNNING, five_minutes_ago, five_minutes_ago
+    assert jobs.mark_interrupted(ws) == 1
+    assert jobs.get(ws, waiting).status == JobStatus.QUEUED
+    assert jobs.get(ws, silent).status == JobStatus.INTERRUPTED
+    with ws.db.session() as s:
+        s.get(Job, waiting).created_at = datetime.now(UTC) - timedelta(hours=1)
+    assert jobs.mark_interrupted(ws) == 1 and jobs.get(ws, waiting).status == JobStatus.INTERRUPTED
