@@ -1,5 +1,5 @@
 """The Projects section of the Settings page: the project worked in, what it holds, its members and
-its audit trail; create, rename and archive.
+its audit trail; create, rename, archive and delete.
 
 Each control shows only when the user's role allows it (``access.allows``); core checks again on
 every call, so a stale page cannot do more than the role.
@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from components.guard import guard
-from core.platform import access, projects
+from core.platform import access, project_deletion, projects
 from core.platform.display import format_bytes
 
 _NOTICE = "atelier.projects_notice"  # what the last action did, shown after its rerun
@@ -52,12 +52,20 @@ def project_settings() -> None:
         _statistics(ws, project)
         _create(ws, actor)
         _rename_and_archive(ws, project, role)
+        _delete(ws, project, role)
         _members(ws, project, role)
         _audit(ws, project)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _counted(_ws, name: str, marker: tuple) -> projects.Statistics:
+    # Counting storage joins every version of the project (seconds on a large one): kept until the
+    # marker (latest audit event, jobs, stored files) says something changed.
+    return projects.statistics(_ws, name)
+
+
 def _statistics(ws, project: access.ProjectInfo) -> None:
-    stats = projects.statistics(ws, project.name)
+    stats = _counted(ws, project.name, projects.statistics_marker(ws, project.name))
     cols = st.columns(4)
     cols[0].metric("Datasets", f"{stats.datasets:,}", help=f"{stats.dataset_versions:,} versions")
     cols[1].metric("Models", f"{stats.models:,}", help=f"{stats.model_versions:,} versions")
@@ -96,6 +104,27 @@ def _rename_and_archive(ws, project: access.ProjectInfo, role: str) -> None:
                 with guard("Archiving the project"):
                     info = projects.set_archived(ws, project.name, archived=not project.archived)
                     _done(f"Project {info.name!r} is {'archived' if info.archived else 'restored'}.")
+
+
+def _delete(ws, project: access.ProjectInfo, role: str) -> None:
+    if project.is_default or not access.allows(role, "delete_project"):
+        return
+    with st.expander("Delete this project"):
+        st.warning(f"Deleting {project.name!r} removes its datasets, models, jobs, prediction runs, API keys and "
+                   "files for good. Its audit trail is kept.")
+        confirm = st.text_input(f"Type {project.name!r} to confirm", key="atelier_project_delete_confirm")
+        if st.button("Delete the project", type="primary", disabled=confirm != project.name,
+                     key="atelier_project_delete"):
+            with guard("Deleting the project"):
+                gone = project_deletion.delete_project(ws, project.name)
+                left = [p.name for p, _ in projects.list_projects(ws)]
+                after = access.DEFAULT_PROJECT if access.DEFAULT_PROJECT in left else next(iter(left), None)
+                if after is None:
+                    from components.project_picker import PICKED
+
+                    st.session_state.pop(PICKED, None)
+                _done(f"Deleted project {gone.name!r}: {gone.datasets} dataset(s), {gone.models} model(s) and "
+                      f"{gone.jobs} job(s).", pick=after)
 
 
 def _members(ws, project: access.ProjectInfo, role: str) -> None:

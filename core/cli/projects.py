@@ -1,4 +1,4 @@
-"""``python -m core projects create|list|rename|archive|stats|add-member|remove-member|members|audit``.
+"""``python -m core projects create|list|rename|archive|delete|stats|add-member|remove-member|members|audit``.
 
 The command line acts as ``ATELIER_USER`` (the local owner without sign-in); the checks are core's.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 
 import pandas as pd
 
@@ -33,6 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     arc.add_argument("name")
     arc.add_argument("--restore", action="store_true", help="make an archived project changeable again")
     arc.set_defaults(handler=_archive)
+
+    rm_project = cmds.add_parser("delete", help="delete a project and all it holds (owners)")
+    rm_project.add_argument("name")
+    rm_project.add_argument("--yes", action="store_true", help="confirm the deletion")
+    rm_project.set_defaults(handler=_delete)
 
     stats = cmds.add_parser("stats", help="what a project holds: datasets, models, jobs, storage used")
     stats.add_argument("name")
@@ -87,6 +93,19 @@ def _rename(args: argparse.Namespace) -> int:
 def _archive(args: argparse.Namespace) -> int:
     info = projects.set_archived(open_workspace(), args.name, archived=not args.restore)
     print(f"project {info.name!r} is {'archived' if info.archived else 'changeable again'}")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    from core.platform.project_deletion import delete_project
+
+    if not args.yes:
+        print(f"error: deleting project {args.name!r} removes its datasets, models, jobs, prediction runs and "
+              "files for good; add --yes to confirm.", file=sys.stderr)
+        return 1
+    gone = delete_project(open_workspace(), args.name)
+    print(f"Deleted project {gone.name!r}: {gone.datasets} dataset(s), {gone.models} model(s), {gone.jobs} job(s), "
+          f"{gone.files} file(s).")
     return 0
 
 

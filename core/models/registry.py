@@ -110,21 +110,19 @@ def _info(row: ModelVersion, name: str) -> ModelVersionInfo:
 _LIVE = ModelVersion.sha256.is_not(None)  # a version is visible once its bytes are stored
 
 
-def model_row(s: Session, name: str, *, lock: bool = False, ws: Workspace | None = None) -> RegisteredModel:
+def model_row(s: Session, name: str, *, ws: Workspace, lock: bool = False) -> RegisteredModel:
     """The registered model's row (for modules that keep rows about models); NotFoundError names the known ones.
 
-    With ``ws``, only a model of the workspace's project is found (another project's is "not found").
+    Only a model of the workspace's project is found (another project's is "not found"): ``ws`` is
+    required so that no caller can look across projects by leaving it out.
     """
     name = " ".join((name or "").split())  # the same spacing rule as validate_model_name
-    query = select(RegisteredModel).where(RegisteredModel.name == name)
-    scope = access.in_project(RegisteredModel.project_id, ws) if ws is not None else None
-    if scope is not None:
-        query = query.where(scope)
+    scope = access.in_project(RegisteredModel.project_id, ws)
+    query = select(RegisteredModel).where(RegisteredModel.name == name, scope)
     # On PostgreSQL this serialises stage changes of one model; SQLite locks the whole file anyway.
     model = s.scalar(query.with_for_update() if lock else query)
     if model is None:
-        known_query = select(RegisteredModel.name).order_by(RegisteredModel.name).limit(8)
-        known = list(s.scalars(known_query if scope is None else known_query.where(scope)))
+        known = list(s.scalars(select(RegisteredModel.name).where(scope).order_by(RegisteredModel.name).limit(8)))
         raise NotFoundError(
             f"There is no model named {name!r}.",
             hint=f"Known models: {', '.join(map(repr, known))}." if known else "No model has been trained yet.",

@@ -38,7 +38,7 @@ _WORDS = {"read": "looking", "predict_one": "predicting one row", "download_repo
           "rollback": "rolling back a model", "predict": "batch prediction", "delete_dataset": "deleting a dataset",
           "delete_model": "deleting a model", "members": "managing members", "delete_project": "deleting the project",
           "archive_project": "archiving the project", "rename_project": "renaming the project"}
-_WHILE_ARCHIVED = _VIEWER | {"archive_project", "members"}  # an archived project is read, restored, its members kept
+_WHILE_ARCHIVED = _VIEWER | {"archive_project", "members", "delete_project"}  # read, restored, members kept, deleted
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,25 @@ class Statistics:
     storage_bytes: int  # dataset files, models and prediction outputs, each stored file once
 
 
+def statistics_marker(ws: Workspace, name: str) -> tuple:
+    """What changes whenever :func:`statistics` may: one cheap query, for a page that keeps the numbers.
+
+    The project's latest audit event (imports, deletions, promotions), its job count, and the count
+    and latest write of stored files (a trained model or a prediction output is a new file); the
+    actor's role is checked now, as by :func:`statistics`.
+    """
+    project = access.find_project(ws, name)
+    access.require(ws, "read", project)
+    marker = select(
+        select(func.max(AuditEvent.id)).where(AuditEvent.project_id == project.id).scalar_subquery(),
+        select(func.count()).select_from(Job).where(access.in_project(Job.project_id, ws, project)).scalar_subquery(),
+        select(func.count()).select_from(Artifact).scalar_subquery(),
+        select(func.max(Artifact.created_at)).scalar_subquery(),
+    )
+    with ws.db.session() as s:
+        return (ws.db.url, project.id, *s.execute(marker).one())
+
+
 def statistics(ws: Workspace, name: str) -> Statistics:
     """How much the project holds: what a member sees, counted by the database."""
     project = access.find_project(ws, name)

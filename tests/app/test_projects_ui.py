@@ -139,3 +139,83 @@ def test_a_viewer_sees_members_and_the_trail_but_no_controls(team):
         at.text_input(key="atelier_member_email")
     assert set(at.dataframe[1].value["email"]) == {ADMIN, ALICE, BOB}
     assert "secret" not in texts(at.dataframe)  # nothing of the default project
+
+
+def test_an_owner_deletes_the_project_after_typing_its_name(team):
+    ws = Workspace.open(Settings.load().with_(user=BOB, project="bobs"))
+    datasets.save_version(ws, "toy", frame(), provenance={"kind": "test"})
+    ws.db.dispose()
+    at = _settings_page({"email": BOB})
+    delete = _button(at, "Delete the project")
+    assert delete.disabled  # nothing happens until the name is typed
+    at.text_input(key="atelier_project_delete_confirm").input("bob").run()
+    assert _button(at, "Delete the project").disabled
+    at.text_input(key="atelier_project_delete_confirm").input("bobs").run()
+    _button(at, "Delete the project").click().run()
+    assert not at.exception, at.exception
+    assert "Deleted project 'bobs': 1 dataset(s), 0 model(s) and 0 job(s)." in texts(at.success)
+    assert "You belong to no project yet" in texts(at.info)  # it was his only project
+    ws = Workspace.open(Settings.load().with_(user=ADMIN))
+    assert [p.name for p, _ in projects.list_projects(ws)] == ["default"]
+    assert projects.audit_events(ws, "default")[0].action != "delete_project"  # recorded outside any project
+    ws.db.dispose()
+
+
+@pytest.mark.parametrize("role", ["viewer", "data_scientist"])
+def test_only_owners_see_the_delete_button(team, role):
+    ws = Workspace.open(Settings.load().with_(user=ADMIN))
+    projects.add_member(ws, "bobs", ALICE, role)
+    ws.db.dispose()
+    at = _settings_page({"email": ALICE})
+    assert f"as {role.replace('_', ' ')}" in texts(at.caption)
+    assert "Delete the project" not in [b.label for b in at.button]
+    assert "Delete this project" not in [e.label for e in at.expander]
+    with pytest.raises(KeyError):
+        at.text_input(key="atelier_project_delete_confirm")
+
+
+def test_the_default_project_has_no_delete_button(team):
+    at = _settings_page({"email": ADMIN})  # an owner of both projects, working in the default one
+    assert "Working in **default**" in texts(at.caption)
+    assert "Delete the project" not in [b.label for b in at.button]
+    at.sidebar.selectbox[0].select("bobs").run()
+    assert "Working in **bobs**" in texts(at.caption) and _button(at, "Delete the project")
+
+
+def test_statistics_follow_changes_made_elsewhere(app_home):
+    ws = Workspace.open(Settings(home=app_home))
+    datasets.save_version(ws, "toy", frame(), provenance={"kind": "test"})
+    at = _settings_page()
+    assert _metric(at, "Datasets") == "1"
+    datasets.save_version(ws, "more", frame(), provenance={"kind": "test"})  # by another session or the CLI
+    at.run()
+    assert _metric(at, "Datasets") == "2"  # the kept numbers are dropped once something changed
+    datasets.delete_dataset(ws, "toy")
+    at.run()
+    assert _metric(at, "Datasets") == "1"
+    ws.db.dispose()
+
+
+def test_a_removed_member_loses_the_project_on_the_next_rerun(team):
+    at = _settings_page({"email": ALICE})
+    assert at.session_state["atelier.project"] == "bobs" and "as viewer" in texts(at.caption)
+    ws = Workspace.open(Settings.load().with_(user=ADMIN))
+    projects.remove_member(ws, "bobs", ALICE)
+    ws.db.dispose()
+    at.run()
+    assert not at.exception, at.exception
+    assert "You belong to no project yet" in texts(at.info)
+    assert "bobs" not in texts(at.dataframe) and "as viewer" not in texts(at.caption)
+
+
+def test_another_projects_dataset_named_in_the_session_shows_nothing_of_it(team):
+    """A page handoff (the dataset last opened) naming the default project's dataset, in Alice's session."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email_verified": True, "email": ALICE}
+    at.session_state["dataset.current"] = ("secret", 1)
+    at.run()
+    at.switch_page("views/data.py").run()
+    assert not at.exception, at.exception
+    shown = texts(at.markdown) + texts(at.dataframe) + texts(at.caption) + texts(at.subheader) + texts(at.metric)
+    assert "secret" not in shown and "x" not in [str(c) for d in at.dataframe for c in getattr(d.value, "columns", [])]

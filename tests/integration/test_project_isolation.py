@@ -275,6 +275,11 @@ def test_api_keys_carry_their_project_and_a_server_serves_only_its_own(teams):
         answer = alices_server.client.get(f"/v1/models/{model.name}",
                                           headers={"X-API-Key": alices_key.key})
         assert answer.status_code == 404  # Bob's model does not exist for Alice's server
+        for path in (f"/v1/models/{model.name}/predict", f"/v1/models/{model.name}/versions/{model.version}/predict"):
+            answer = alices_server.client.post(path, headers={"X-API-Key": alices_key.key},
+                                               json={"dataframe_records": [{"Pclass": 1, "Sex": "male"}]})
+            assert answer.status_code == 404 and model.name in answer.text, path  # no prediction with Bob's model
+            assert "predictions" not in answer.json()
     finally:
         alices_server.close()
     with pytest.raises(NotFoundError):
@@ -386,3 +391,17 @@ def test_the_upgrade_to_names_per_project_keeps_every_version(tmp_path):
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on after the upgrade
     db.dispose()
+
+
+def test_a_member_removed_between_two_commands_is_refused_at_the_next(teams, cli_as, capsys):
+    alice, _, _open = teams
+    datasets.save_version(alice, "toy", frame(), provenance={"kind": "test"})
+    capsys.readouterr()
+    assert cli_as(ALICE, "--project", "alices", "datasets", "list") == 0
+    assert "toy" in capsys.readouterr().out
+    projects.remove_member(_open(ADMIN), "alices", ALICE)
+    for argv in (("datasets", "list"), ("datasets", "show", "toy"), ("datasets", "delete", "toy", "--yes")):
+        assert cli_as(ALICE, "--project", "alices", *argv) == 1, argv
+        captured = capsys.readouterr()
+        assert "no project named 'alices'" in captured.err and "toy" not in captured.out, argv
+    assert datasets.get_version(_open(ADMIN, "alices"), "toy").version == 1
