@@ -11,6 +11,7 @@ from components.guard import guard
 from components.job_panel import job_panel, watch
 from components.state import workspace
 from core.ml import config as ml_config
+from core.ml import train_dask
 from core.models import registry
 from core.models.training import TRAIN_JOB, submit_training
 from core.platform.display import format_number, metric_label
@@ -73,6 +74,13 @@ with guard("Reading the dataset"):
     automl_form.recommendations(version, target, features, kind)
     algorithms = train_form.algorithm_choice(kind)
     tuning = train_form.tuning_settings()
+    distributed = None  # not offered: trains in this process (core decides, as for the CLI)
+    if train_dask.offers_cluster(ws.settings, version):
+        distributed = st.toggle("Train on the cluster", value=True, key=f"train.cluster.{version.id}",
+                                help="Runs on the Dask cluster set by ATELIER_DASK_SCHEDULER, reading the "
+                                     "dataset by partition; off: in one process, which must hold it whole.")
+        if distributed and algorithms:
+            st.caption(train_dask.cluster_notice(algorithms, version.n_rows))
 
     # Estimated in the background, stage by stage: the Train button never waits for them; the table fills in.
     run = estimates.run_settings(split, tuning)
@@ -81,7 +89,7 @@ with guard("Reading the dataset"):
 
     if st.button("Train", type="primary", disabled=not algorithms or not features, key="train.start"):
         config = {"target": target, "features": features, "problem_kind": kind, "split": split,
-                  "preprocessing": preprocessing, "tuning": tuning, "seed": split["seed"]}
+                  "preprocessing": preprocessing, "tuning": tuning, "seed": split["seed"], "distributed": distributed}
         known = estimates.finished(pending)  # those still running cannot hold back a start
         chosen = [k for k in algorithms if known.get(k, {}).get("fits_in_memory", True)]
         job_id = submit_training(ws, version, config, chosen, estimates={

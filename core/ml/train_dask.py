@@ -62,8 +62,8 @@ from core.platform.compute import Executor, TaskFailed
 from core.platform.errors import AtelierError, InvalidInputError, JobCancelledError
 from core.platform.progress import Progress
 
-__all__ = ["AUTO_ROWS", "DISTRIBUTED_ALGORITHMS", "EVAL_ROWS", "PIECE_ROWS", "SAMPLE_ROWS", "train_many_partitioned",
-           "uses_cluster"]
+__all__ = ["AUTO_ROWS", "DISTRIBUTED_ALGORITHMS", "EVAL_ROWS", "PIECE_ROWS", "SAMPLE_ROWS", "cluster_notice",
+           "offers_cluster", "train_many_partitioned", "uses_cluster"]
 
 DISTRIBUTED_ALGORITHMS = frozenset({"lightgbm", "xgboost"})
 SAMPLE_ROWS = 200_000  # the survey sample: preprocessing statistics, and the other algorithms' data
@@ -80,6 +80,30 @@ def uses_cluster(config: TrainConfig, executor: Executor, *, rows: int, partitio
         raise InvalidInputError("Distributed training needs a Dask cluster, and none is set.",
                                 hint="Set ATELIER_DASK_SCHEDULER, or turn distributed training off.")
     return executor.distributed and (bool(config.distributed) or partitioned or rows >= AUTO_ROWS)
+
+
+def offers_cluster(settings: Any, version: Any) -> bool:
+    """Whether the Train page offers "Train on the cluster": a scheduler is set and ``version`` is in parts or big."""
+    from core.platform import parts
+
+    return bool(settings.dask_scheduler) and (parts.is_partitioned(version.artifact_key)
+                                              or version.n_rows >= AUTO_ROWS)
+
+
+def cluster_notice(algorithms: Sequence[str], rows: int) -> str:
+    """What training on the cluster does with each chosen algorithm, in words for the page."""
+    everything = [get_algorithm(k).label for k in algorithms if k in DISTRIBUTED_ALGORITHMS]
+    sampled = [get_algorithm(k).label for k in algorithms if k not in DISTRIBUTED_ALGORITHMS]
+    said = []
+    if everything:
+        verb = "trains" if len(everything) == 1 else "train"
+        said.append(f"{' and '.join(everything)} {verb} on all {rows:,} rows through the Dask interface"
+                    f"{'s' if len(everything) > 1 else ''}.")
+    if sampled:
+        how = (f"trained on a uniform sample of {SAMPLE_ROWS:,} rows, with a note on the result" if rows > SAMPLE_ROWS
+               else f"trained in one task on all {rows:,} rows (no more than the {SAMPLE_ROWS:,}-row sample)")
+        said.append(f"{', '.join(sampled)} {'has' if len(sampled) == 1 else 'have'} no Dask interface: {how}.")
+    return " ".join(said)
 
 
 PIECE_ROWS = 1_000_000  # rows per task: a big single-file version is cut into pieces of whole row groups
