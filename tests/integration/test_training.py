@@ -124,3 +124,23 @@ def test_cli_train_json(ws, penguins):
     bad = subprocess.run([sys.executable, "-m", "core", "train", "--dataset", "penguins", "--target", "x"],
                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
     assert bad.returncode == 1 and "'x' is not in penguins@1" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_fit_uses_no_more_native_threads_than_its_n_jobs(ws, penguins, monkeypatch):
+    """BLAS/OpenMP pools (logistic regression's solver has no n_jobs of its own) follow the fit's n_jobs,
+    so folds fitted side by side never ask for more threads than the cores they were given."""
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    fit = LogisticRegression.fit
+
+    def recording_fit(self, X, y, **kwargs):
+        seen.append({pool["num_threads"] for pool in threadpool_info()})
+        return fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(LogisticRegression, "fit", recording_fit)
+    config = TrainConfig(target="species", explain=False, n_jobs=1)
+    rows = train_version(ws, penguins, config, ["logistic_regression"])
+    assert rows[0]["status"] == "ok"
+    assert seen and all(threads <= {1} for threads in seen)
