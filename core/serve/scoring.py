@@ -25,6 +25,7 @@ the same input.  LightGBM trees can also be scored by a compiled library (``core
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -156,15 +157,48 @@ class Scorer:
         proba = self.model.predict_proba(model_input, **extra) if self.probabilities else None
         return Scores(np.asarray(prediction), proba, model_input)
 
-    def _score_booster(self, model_input: pd.DataFrame, threads: int) -> Scores:
+    def _score_booster(self, model_input: Any, threads: int) -> Scores:
         """A few rows on LightGBM's booster itself, as a float matrix: what the scikit-learn wrapper ends in
         (``Booster.predict``, the same trees and iterations), without its per-call parameter handling and
         pandas checks, which cost more than the trees of one row."""
-        raw = np.asarray(self._booster.predict(model_input.to_numpy(dtype=np.float64), num_threads=threads))
+        matrix = model_input if isinstance(model_input, np.ndarray) else model_input.to_numpy(dtype=np.float64)
+        raw = np.asarray(self._booster.predict(matrix, num_threads=threads))
         if self.kind == "regression" or not self.probabilities:
             return Scores(raw, None, model_input)
         proba = raw if raw.ndim == 2 else np.vstack((1.0 - raw, raw)).transpose()  # as predict_proba lays it out
         return Scores(self.classes[np.argmax(proba, axis=1)], proba, model_input)
+
+    def row_scores(self, values: Mapping[str, Any]) -> Scores | None:
+        """``score(X, threads=1)`` of the one-row frame of ``values`` without the frame, or ``None``.
+
+        ``values`` are the converted row as plain Python: a float per numeric column (NaN: missing), the
+        training category (or ``None``: missing) per category column.  Only the booster path, and only when
+        every block is a cast or a category row already remembered by an earlier call (``_by_value``,
+        keyed as it keys them); anything else is ``None``, for ``score`` to do (and remember).
+        ``model_input`` is then the float matrix, not a frame.
+        """
+        if self._booster is None or self._blocks is None:
+            return None
+        row = np.empty(self._width, dtype=np.float64)
+        for block in self._blocks:
+            if block.how == "cast":
+                for j, c in enumerate(block.columns, start=block.out.start):
+                    v = values.get(c)
+                    if type(v) is not float:
+                        return None
+                    row[j] = v if v - v == 0.0 else np.nan  # ±inf and NaN: missing, as NumericCaster does
+            elif block.how == "values":
+                v = values.get(block.columns[0], _MISSING)
+                if v is not None and type(v) not in (str, int):  # what factorizes_like_cleaner takes alike
+                    return None
+                cached = block.cache.get("object", {}).get(_MISSING if v is None else (type(v), v))
+                if cached is None:
+                    return None
+                row[block.out] = cached
+            else:
+                return None
+        matrix = (row if self._mask is None else row[self._mask]).reshape(1, -1)
+        return self._score_booster(matrix, 1)
 
     def contributions(self, X: pd.DataFrame, scores: Scores, *, threads: int | None = None) -> pd.DataFrame:
         """``core.ml.explain.explain_rows`` of ``X``, reusing the input and predictions of ``score``."""

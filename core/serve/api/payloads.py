@@ -30,6 +30,7 @@ JSON_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 PARQUET_TYPES = ("application/vnd.apache.parquet", "application/x-parquet", "application/parquet",
                  "application/octet-stream")
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+_FLAT = frozenset({"string", "integer", "floating", "mixed-integer-float", "boolean", "empty"})
 
 
 class PayloadError(InvalidInputError):
@@ -93,10 +94,10 @@ def _json_rows(body: bytes) -> pd.DataFrame | dict[Hashable, Any]:
 
 def _check_flat(frame: pd.DataFrame, key: str) -> None:
     """Refuse a list or object inside a cell: a value is a number, a string, a boolean or null."""
-    for column in frame.columns:
-        values = frame[column]
-        if values.dtype != object:
-            continue
+    for i, column in enumerate(frame.columns):
+        values = frame.iloc[:, i]  # by position: a repeated name (refused later, by name) would give a frame
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) in _FLAT:
+            continue  # infer_dtype (in C) says "mixed" for a column with a list or an object in it
         nested = values.map(lambda v: isinstance(v, list | dict)).to_numpy()
         if nested.any():
             row = int(nested.argmax())

@@ -20,7 +20,8 @@ import pandas as pd
 from core.serve.api.payloads import Rows
 from core.serve.compiled_trees import CHECK_ROWS, CompiledTrees, compiled_trees
 from core.serve.loaded import LoadedModel
-from core.serve.outputs import prediction_columns
+from core.serve.one_row import plain_row_scores
+from core.serve.scoring import Scorer
 from core.serve.validation import ValidationReport, validate_and_coerce, validate_row
 
 __all__ = ["Refused", "Scored", "report_json", "score_rows"]
@@ -58,6 +59,10 @@ def score_rows(model: LoadedModel, rows: Rows, *, explain: int = 0, trees_dir: P
     through them when a batch has built them already (a request never waits for a build), checked
     against LightGBM first as a batch checks them.
     """
+    if rows.row is not None and not explain:  # a row with nothing to report: no frame, no report
+        quick = plain_row_scores(model, rows.row)
+        if quick is not None:
+            return Scored(_answers(model.scorer, quick.prediction, quick.proba), [], 1)
     if rows.row is not None:  # the same report and row as validate_and_coerce of the one-row frame, faster
         report, X = validate_row(model.reference, rows.row)
     else:
@@ -68,12 +73,7 @@ def score_rows(model: LoadedModel, rows: Rows, *, explain: int = 0, trees_dir: P
     trees = _built_trees(model, X, trees_dir) if trees_dir is not None and len(X) >= TREES_FROM else None
     scores = scorer.score(X, trees=trees, threads=1 if len(X) <= SMALL else None)
     explain = explain if model.kind != "clustering" else 0
-    columns = prediction_columns(scorer, X, scores, contributions=False)
-    out: list[dict[str, Any]] = [{"prediction": p} for p in _values(columns["prediction"])]
-    if scores.proba is not None:
-        labels = [str(label) for label in scorer.classes]
-        for row, probabilities in zip(out, scores.proba.tolist(), strict=True):
-            row["probabilities"] = dict(zip(labels, probabilities, strict=True))
+    out = _answers(scorer, np.asarray(scores.prediction), scores.proba)  # prediction_columns' numbers
     if explain:
         _add_contributions(out, scorer.contributions(X, scores, threads=1 if len(X) <= SMALL else None), explain)
     return Scored(out, [i.message for i in report.warnings], len(X))
@@ -89,8 +89,16 @@ def _built_trees(model: LoadedModel, X: pd.DataFrame, trees_dir: Path) -> Compil
     return trees
 
 
-def _values(column: pd.Series) -> list[Any]:
-    values = column.to_numpy()
+def _answers(scorer: Scorer, prediction: np.ndarray, proba: np.ndarray | None) -> list[dict[str, Any]]:
+    """One ``{"prediction", "probabilities"}`` object per row, as plain JSON values."""
+    if proba is None:
+        return [{"prediction": p} for p in _values(prediction)]
+    labels = [str(label) for label in scorer.classes]
+    return [{"prediction": p, "probabilities": dict(zip(labels, row, strict=True))}
+            for p, row in zip(_values(prediction), proba.tolist(), strict=True)]
+
+
+def _values(values: np.ndarray) -> list[Any]:
     if values.dtype.kind == "f":
         return [None if math.isnan(v) else v for v in values.tolist()]
     if values.dtype.kind in "iub":

@@ -33,7 +33,6 @@ def test_every_json_format_reads_as_the_same_table(tmp_path):
         assert rows.columns == ["a", "b"]
 
 
-@pytest.mark.xfail(reason="known failure after the 2026-12-02 integration; see closing note", strict=False)
 def test_a_one_row_body_is_kept_as_a_row(tmp_path):
     for payload in ({"dataframe_split": {"columns": ["a", "b"], "data": [[1, "x"]]}},
                     {"dataframe_records": [{"a": 1, "b": "x"}]}):
