@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -69,9 +70,12 @@ def read_rows(body: bytes, content_type: str, features: list[str], staging: Path
 # -- JSON ----------------------------------------------------------------------------------
 def _json_rows(body: bytes) -> pd.DataFrame | dict[Hashable, Any]:
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError(f"The body is not valid JSON: {exc}.") from exc
+        data = orjson.loads(body)  # several times faster than json on big bodies
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and Python's json reads: NaN and Infinity, as pandas writes them
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise PayloadError(f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):
         raise PayloadError(f"The JSON body must be an object with one of {', '.join(JSON_FORMATS)}; "
                            f"got a {type(data).__name__} instead.")

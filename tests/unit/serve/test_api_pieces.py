@@ -42,6 +42,13 @@ def test_a_one_row_body_is_kept_as_a_row(tmp_path):
     assert repeated.row is None and repeated.columns == ["a", "a"]  # a frame, whose checks name the repetition
 
 
+def test_json_with_nan_as_pandas_writes_it_is_read_and_broken_json_is_refused(tmp_path):
+    rows = _read(b'{"dataframe_split": {"columns": ["a", "b"], "data": [[NaN, "x"], [2, "y"]]}}', tmp_path)
+    assert rows.frame["a"].isna().tolist() == [True, False]
+    with pytest.raises(InvalidInputError, match="The body is not valid JSON"):
+        _read(b'{"dataframe_split": {"columns": ["a"', tmp_path)
+
+
 def test_csv_and_parquet_bodies_read_only_the_model_columns_but_know_all(tmp_path):
     frame = pd.DataFrame({"a": [1.5, 2.5], "b": ["x", "y"], "extra": [0, 0]})
     parquet = io.BytesIO()
