@@ -24,7 +24,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from benchmarks.common import markdown_table, mb, median, parse_sized, run_measured, size_parser
+from benchmarks.common import markdown_table, mb, median, parse_sized, run_timed, size_parser
 
 ADMIN_URL = os.environ.get("ATELIER_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -41,33 +41,38 @@ CREATE TABLE bench AS SELECT
 FROM generate_series(1, :rows) g
 """
 
-BASELINE = """
-import os, time, pandas as pd
+BASELINE = (
+    """
+import os, pandas as pd
 from sqlalchemy import create_engine, text
-t, c = time.perf_counter(), time.process_time()
+""",
+    """
 engine = create_engine(URL)
 df = pd.read_sql(text("SELECT * FROM bench"), engine)
 df.to_parquet(OUT)
-__result["seconds"] = time.perf_counter() - t
-__result["cpu"] = time.process_time() - c
+""",
+    """
 __result["rows"] = len(df)
 __result["parquet_bytes"] = os.path.getsize(OUT)
-"""
+""",
+)
 
-ATELIER = """
-import time
+ATELIER = (
+    """
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
 from core.data.remote import import_remote
 ws = Workspace.open(Settings(home=HOME))
-t, c = time.perf_counter(), time.process_time()
+""",
+    """
 v = import_remote(ws, "sql:" + URL, "bench", options={"table": "bench", "reader": READER})
-__result["seconds"] = time.perf_counter() - t
-__result["cpu"] = time.process_time() - c
+""",
+    """
 __result["rows"] = v.n_rows
 __result["parquet_bytes"] = v.size_bytes
 __result["reader"] = v.provenance["reader"]
-"""
+""",
+)
 
 
 def _scratch_database(rows: int) -> tuple[str, str]:
@@ -104,10 +109,14 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for i in range(args.repeat):
-                runs["base"].append(run_measured(f"URL={url!r}; OUT={str(Path(tmp) / 'b.parquet')!r}\n" + BASELINE))
+                setup, timed, after = BASELINE
+                out = str(Path(tmp) / "b.parquet")
+                runs["base"].append(run_timed(f"URL={url!r}; OUT={out!r}\n" + setup, timed, after))
                 for reader in ("auto", "rows"):
                     home = str(Path(tmp) / f"home-{reader}-{i}")
-                    runs[reader].append(run_measured(f"URL={url!r}; HOME={home!r}; READER={reader!r}\n" + ATELIER))
+                    setup, timed, after = ATELIER
+                    runs[reader].append(run_timed(f"URL={url!r}; HOME={home!r}; READER={reader!r}\n" + setup,
+                                                  timed, after))
     finally:
         _drop(name)
     load_after = os.getloadavg()[0]

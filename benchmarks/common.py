@@ -38,6 +38,19 @@ def run_measured(code: str, *, env: dict[str, str] | None = None) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+_START = "import time as __time\n__t, __c = __time.perf_counter(), __time.process_time()\n"
+_STOP = "__result['seconds'] = __time.perf_counter() - __t\n__result['cpu'] = __time.process_time() - __c\n"
+
+
+def run_timed(setup: str, timed: str, after: str = "", *, env: dict[str, str] | None = None) -> dict:
+    """:func:`run_measured` on ``setup``, ``timed`` and ``after`` in one fresh interpreter, with the
+    wall and CPU seconds of ``timed`` alone as ``seconds`` and ``cpu`` (``after`` records results
+    in ``__result`` outside the clock)."""
+    return run_measured(
+        "\n".join([textwrap.dedent(setup), _START, textwrap.dedent(timed), _STOP, textwrap.dedent(after)]), env=env
+    )
+
+
 def size_parser(rows: int, quick_rows: int, description: str | None = None) -> argparse.ArgumentParser:
     """The flags every benchmark takes: ``--rows``, ``--repeat`` and ``--quick`` (fewer rows, one run)."""
     parser = argparse.ArgumentParser(description=description)

@@ -110,3 +110,28 @@ def test_import_runs_as_a_job(filled, ws):
     info = jobs.wait(ws, job, timeout=120)
     assert info.status == "succeeded", info.error
     assert datasets.get_version(ws, "houses").n_rows == 3
+
+
+def test_a_streamed_download_reports_bytes_and_stops_when_cancelled(filled, ws):
+    endpoint, bucket = filled
+    rows = b"".join(b"%d,%d.5,name%d\n" % (i, i, i % 7) for i in range(300_000))  # about 6 MB: several chunks
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").put_object(
+        Bucket=bucket, Key="big/rows.csv", Body=b"a,b,c\n" + rows)
+    seen = []
+    source, options = s3_source(f"s3://{bucket}/big/rows.csv", endpoint_url=endpoint, region="us-east-1")
+    version = import_remote(ws, source, "rows", options=options, progress=lambda f, m: seen.append((f, m)))
+    assert version.n_rows == 300_000
+    downloads = [f for f, m in seen if m.startswith("Downloaded")]
+    assert len(downloads) > 3 and downloads == sorted(downloads)
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel_midway(fraction, message):
+        if message.startswith("Downloaded") and fraction > 0.2:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        import_remote(ws, source, "rows-again", options=options, progress=cancel_midway)
+    assert [d.name for d in datasets.list_datasets(ws)] == ["rows"]
+    assert not list(ws.settings.staging_dir.glob("s3-*"))  # the partial download is gone
