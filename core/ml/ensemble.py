@@ -6,7 +6,8 @@ its members'.  AutoML wraps it as the single step of a ``Pipeline`` so every sta
 pipeline (evaluation, the registry, batch scoring) takes it unchanged.  Its import path is named
 in saved models and in :data:`core.ml.serialize.TRUSTED_TYPES`: keep it.
 
-It explains itself (:meth:`WeightedEnsemble.contributions`) with permutation SHAP over the whole
+It explains itself (:meth:`WeightedEnsemble.contributions`) with permutation SHAP
+(:func:`core.ml.permutation_shap.permutation_shap`, as any model without a faster path) over the whole
 ensemble on the raw input columns, against a few training rows it keeps as plain lists
 (``background``): the members speak different units (log-odds for boosters, probabilities for
 forests), so only the ensemble's own output, a probability or a value, adds up across them.
@@ -22,11 +23,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["BACKGROUND_ROWS", "WeightedEnsemble", "background_rows", "ensemble_pipeline"]
+from core.ml.permutation_shap import PERMUTATIONS, STATE_ROWS, permutation_shap
+
+__all__ = ["BACKGROUND_ROWS", "PERMUTATIONS", "STATE_ROWS", "WeightedEnsemble", "background_rows", "ensemble_pipeline"]
 
 BACKGROUND_ROWS = 20
-PERMUTATIONS = 2  # antithetic pairs: each pass adds up exactly, more passes only lower the variance
-STATE_ROWS = 50_000  # rows one batch of masked states may hold
 
 
 class WeightedEnsemble(BaseEstimator):
@@ -99,26 +100,9 @@ class WeightedEnsemble(BaseEstimator):
         if not self.background:
             raise ValueError("This ensemble was saved without background rows, so it cannot be explained; "
                              "train it again.")
-        columns = list(self.background["columns"])
         background = _frame(self.background)
-        rows = X[columns].reset_index(drop=True)
-        n, width, b = len(rows), len(columns), len(background)
-        base = self._output(background).mean(axis=0)
-        values = np.zeros((n, width, base.shape[0]))
-        rng = np.random.default_rng(seed)
-        chunk = max(1, STATE_ROWS // ((width + 1) * b))
-        for _ in range(PERMUTATIONS):
-            order = rng.permutation(width)
-            for direction in (order, order[::-1]):
-                # state t takes the row's value for the first t columns of the order, the background's for the rest
-                mask = np.zeros((width + 1, width), dtype=bool)
-                for t in range(1, width + 1):
-                    mask[t:, direction[t - 1]] = True
-                for start in range(0, n, chunk):
-                    part = rows.iloc[start:start + chunk]
-                    out = self._states_output(part, background, mask).reshape(len(part), width + 1, b, -1)
-                    values[start:start + len(part), direction, :] += np.diff(out.mean(axis=2), axis=1)
-        values /= 2 * PERMUTATIONS
+        values, base = permutation_shap(self._output, X[list(background.columns)], background, seed, PERMUTATIONS)
+        n = len(values)
         base = np.broadcast_to(base, (n, base.shape[0]))
         if self.task == "classification" and values.shape[2] == 2:  # binary: the second class, like the boosters
             values, base = values[:, :, 1:], base[:, 1:]
@@ -129,17 +113,6 @@ class WeightedEnsemble(BaseEstimator):
         if self.task == "classification":
             return np.asarray(self.predict_proba(X), dtype=np.float64)
         return np.asarray(self.predict(X), dtype=np.float64).reshape(len(X), 1)
-
-    def _states_output(self, rows: pd.DataFrame, background: pd.DataFrame, mask: np.ndarray) -> np.ndarray:
-        n, b = len(rows), len(background)
-        combined = pd.concat([rows.reset_index(drop=True), background], ignore_index=True)
-        row_of = np.broadcast_to(np.arange(n)[:, None, None], (n, mask.shape[0], b))
-        background_of = np.broadcast_to(n + np.arange(b)[None, None, :], (n, mask.shape[0], b))
-        states = {}
-        for j, column in enumerate(combined.columns):
-            take = np.where(mask[None, :, None, j], row_of, background_of).ravel()
-            states[column] = combined[column].iloc[take].reset_index(drop=True)
-        return self._output(pd.DataFrame(states))
 
 
 def background_rows(X: pd.DataFrame, rows: int = BACKGROUND_ROWS, seed: int = 0) -> dict[str, Any]:

@@ -9,7 +9,7 @@ data's own column names.  The fastest exact path is used where one exists:
   forest on at most ``FOREST_ROWS`` rows: TreeSHAP on deep trees is slow);
 * linear models: ``coef * (x - training mean)`` (what shap's LinearExplainer computes);
 * anything else: permutation SHAP (two antithetic permutations against a 20-row background) on
-  at most ``SLOW_ROWS`` rows; see :func:`_permutation_contributions` for why not shap's own;
+  at most ``SLOW_ROWS`` rows (:mod:`core.ml.permutation_shap`, also why not shap's own);
 * AutoML's weighted ensembles: the same permutation SHAP over the whole ensemble, on its raw
   input columns (:meth:`core.ml.ensemble.WeightedEnsemble.contributions`), in probability units.
 
@@ -28,6 +28,7 @@ import pandas as pd
 from sklearn.base import ClusterMixin
 
 from core.ml.ensemble import WeightedEnsemble
+from core.ml.permutation_shap import PERMUTATIONS, permutation_shap
 from core.ml.preprocessing import model_input_frame, model_input_origin
 from core.ml.steps import LabelEncodedClassifier
 from core.platform.errors import InvalidInputError
@@ -40,7 +41,6 @@ SLOW_ROWS = 50
 # twenty times the forest's fit. The mean |SHAP| ranking is settled well before 200 rows.
 FOREST_ROWS = 200
 SLOW_BACKGROUND = 20
-PERMUTATIONS = 2
 BASE_COLUMN = "(base)"
 CLASS_COLUMN = "(class)"
 
@@ -170,13 +170,7 @@ def _contributions(pipeline: Any, Xm: pd.DataFrame, seed: int = 0) -> tuple[np.n
 
 def _permutation_contributions(pipeline: Any, model: Any, Xm: pd.DataFrame, seed: int) -> tuple[
         np.ndarray, np.ndarray, str]:
-    """Permutation SHAP values with antithetic permutations against a small background.
-
-    The same estimator as ``shap.PermutationExplainer`` written in numpy: shap's version compiles
-    numba code on first use (seconds per process), which a one-row explanation cannot afford.
-    Each pass adds the features of one permutation in turn (then in reverse order), so the
-    values always add up exactly to ``f(x) - mean f(background)``.
-    """
+    """Permutation SHAP values (:func:`core.ml.permutation_shap.permutation_shap`) on the model's columns."""
     columns = list(Xm.columns)
     if hasattr(model, "predict_proba"):
         output = model.predict_proba
@@ -184,29 +178,10 @@ def _permutation_contributions(pipeline: Any, model: Any, Xm: pd.DataFrame, seed
         output = model.decision_function
     else:
         output = model.predict
-
-    def f(values: np.ndarray) -> np.ndarray:
-        out = np.asarray(output(pd.DataFrame(values, columns=columns)), dtype=np.float64)
-        return out.reshape(len(values), -1)
-
-    background = pipeline.named_steps["names"].background_[:SLOW_BACKGROUND]
-    X = Xm.to_numpy(dtype=np.float64)
-    n, width, b = len(X), X.shape[1], len(background)
-    base = f(background).mean(axis=0)
-    values = np.zeros((n, width, base.shape[0]))
-    rng = np.random.default_rng(seed)
-    for _ in range(PERMUTATIONS):
-        order = rng.permutation(width)
-        for direction in (order, order[::-1]):
-            # step t uses x for the first t features of the order, the background for the rest
-            mask = np.zeros((width + 1, width), dtype=bool)
-            for t in range(1, width + 1):
-                mask[t:, direction[t - 1]] = True
-            states = np.where(mask[None, :, None, :], X[:, None, None, :], background[None, None, :, :])
-            out = f(states.reshape(-1, width)).reshape(n, width + 1, b, -1).mean(axis=2)
-            values[:, direction, :] += np.diff(out, axis=1)
-    values /= 2 * PERMUTATIONS
-    base = np.broadcast_to(base, (n, base.shape[0]))
+    background = pd.DataFrame(pipeline.named_steps["names"].background_[:SLOW_BACKGROUND], columns=columns)
+    rows = pd.DataFrame(Xm.to_numpy(dtype=np.float64), columns=columns)
+    values, base = permutation_shap(output, rows, background, seed, PERMUTATIONS)
+    base = np.broadcast_to(base, (len(rows), base.shape[0]))
     if values.shape[2] == 2:
         values, base = values[:, :, 1:], base[:, 1:]
     return values, np.asarray(base), f"permutation SHAP ({2 * PERMUTATIONS} antithetic passes)"

@@ -29,7 +29,28 @@ def penguins(ws):
     return import_sample(ws, "penguins")
 
 
-def test_the_job_registers_a_model_that_predicts_and_publishes_the_leaderboard(ws, penguins):
+def _cli_predicts_as_in_process(ws, model, frame, tmp_path: Path) -> None:
+    """``python -m core predict`` in a fresh process gives the loaded pipeline's own predictions, row for row."""
+    import numpy as np
+    import pandas as pd
+
+    rows = frame[list(model.card.features)].head(25)
+    source, out = tmp_path / "rows.csv", tmp_path / "scored.csv"
+    rows.to_csv(source, index=False)
+    env = {**os.environ, "ATELIER_HOME": str(ws.settings.home)}
+    done = subprocess.run([sys.executable, "-m", "core", "predict", "--model", model.label, "--input", str(source),
+                           "--output", str(out)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    written = pd.read_csv(out)
+    pipeline = registry.load_pipeline(ws, model)
+    again = pd.read_csv(source)  # the CLI saw the CSV's types, so the in-process side reads the same file
+    assert [str(v) for v in written["prediction"]] == [str(v) for v in pipeline.predict(again)]
+    proba = np.asarray(pipeline.predict_proba(again))
+    for i, label in enumerate(np.asarray(pipeline.classes_)):
+        assert np.allclose(written[f"probability_{label}"], proba[:, i], atol=1e-9)
+
+
+def test_the_job_registers_a_model_that_predicts_and_publishes_the_leaderboard(ws, penguins, tmp_path):
     job_id = submit_automl(ws, penguins, QUICK)
     info = jobs.wait(ws, job_id, timeout=120)
     assert info.status == JobStatus.SUCCEEDED, info.error
@@ -41,6 +62,7 @@ def test_the_job_registers_a_model_that_predicts_and_publishes_the_leaderboard(w
     pipeline = registry.load_pipeline(ws, model)
     frame = datasets.load_frame(ws, penguins)
     assert len(pipeline.predict(frame[list(model.card.features)].head(5))) == 5
+    _cli_predicts_as_in_process(ws, model, frame, tmp_path)
     assert result["leaderboard"] and {"algorithm", "params", "score", "seconds", "status"} <= set(
         result["leaderboard"][0])
     assert "log_loss" in result["best"]["metrics"]
@@ -83,7 +105,7 @@ def test_the_command_line_runs_and_replays(tmp_path):
     assert missing.returncode == 1 and "No AutoML run" in missing.stderr
 
 
-def test_an_ensemble_winner_is_explained_on_its_card_and_by_the_api(ws):
+def test_an_ensemble_winner_is_explained_on_its_card_and_by_the_api_and_predicts_from_the_cli(ws, tmp_path):
     import numpy as np
 
     from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, explain_rows
@@ -99,6 +121,7 @@ def test_an_ensemble_winner_is_explained_on_its_card_and_by_the_api(ws):
     assert card.shap and card.shap["method"].startswith("permutation SHAP over the ensemble")
     assert card.importances and card.importance_method == "shap"
     frame = datasets.load_frame(ws, titanic)
+    _cli_predicts_as_in_process(ws, model, frame, tmp_path)
     rows = frame[list(card.features)].head(3)
     records = [{k: (None if v != v else v) for k, v in r.items()} for r in rows.astype(object).to_dict("records")]
     server = Server(ws)

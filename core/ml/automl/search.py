@@ -36,10 +36,11 @@ from core.ml.automl.guard import memory_problem, predicted_seconds, work_units
 from core.ml.automl.profile import DataProfile, profile_data
 from core.ml.automl.receipt import Receipt, Winner, hardware_summary
 from core.ml.automl.recommend import Recommendation, prior_seconds, recommend
-from core.ml.automl.spaces import SPECS
+from core.ml.automl.spaces import LIGHTGBM_DEFAULTS, SPECS
 from core.ml.automl.trials import (
     CV_BELOW,
     FOLDS,
+    PATIENCE,
     SearchData,
     TrialConfig,
     TrialRecord,
@@ -235,6 +236,7 @@ class _Search:
         self.predictions: dict[int, np.ndarray] = {}
         self.studies: dict[str, Any] = {}
         self.skipped: set[str] = set()
+        self.slowdown: list[float] = []  # each finished trial's seconds over its prior
         self.order = [r.algorithm for r in state.recommendations]
         for r in previous:
             if r.status == "ok":
@@ -310,8 +312,11 @@ class _Search:
                              outcome.metrics, None if score is not None else f"no {self.data.metric} on validation",
                              self.elapsed(), config.key(), self.data.n_jobs)
         self.seen.add(ran.key())
-        self.history.setdefault(config.algorithm, []).append((work_units(config.algorithm, ran.params, rows),
+        self.history.setdefault(config.algorithm, []).append((work_units(config.algorithm, _fitted(config, ran), rows),
                                                               outcome.seconds))
+        prior = self._prior(config, rows, measured_only=True)
+        if prior:
+            self.slowdown.append(outcome.seconds / prior)
         if record.status == "ok":
             self.predictions[number] = outcome.predictions
             if outcome.pipeline is not None:
@@ -324,8 +329,9 @@ class _Search:
         self._forget()  # once the record is in: it may be one of the candidates to keep
         return record
 
-    def _prior(self, config: TrialConfig, rows: int) -> float | None:
-        # the priors measured the first portfolio default: scale by this configuration's work (never up for a start)
+    def _prior(self, config: TrialConfig, rows: int, measured_only: bool = False) -> float | None:
+        # the priors measured the first portfolio default: scale by this configuration's work (never up for a start),
+        # then by how much slower than the calibration this machine runs now (a shared machine: 3x and more)
         spec = SPECS[config.algorithm]
         measured = prior_seconds(config.algorithm, self.data.task, rows)
         if measured is None:
@@ -335,7 +341,11 @@ class _Search:
         reference = dict(spec.portfolio[0] if spec.portfolio else spec.start)
         ratio = work_units(config.algorithm, config.params, rows) / max(work_units(config.algorithm, reference, rows),
                                                                         1e-9)
-        return measured * (min(ratio, 1.0) if config.origin == "start" else ratio)
+        seconds = measured * (min(ratio, 1.0) if config.origin == "start" else ratio)
+        if measured_only:
+            return seconds
+        slowdown = float(np.clip(np.median(self.slowdown), 0.5, 10.0)) if self.slowdown else 1.0
+        return seconds * slowdown
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -374,6 +384,8 @@ class _Search:
     # -- the phases -------------------------------------------------------------------
     def search(self) -> None:
         sample = self.sample_rows()
+        if "lightgbm" in self.order:  # the library's defaults first: the floor every search must clear
+            self._try(TrialConfig("lightgbm", dict(LIGHTGBM_DEFAULTS), "none", sample, "portfolio"))
         for key in self.order:
             self._try(TrialConfig(key, dict(SPECS[key].start), "none", sample, "start"))
         contenders = self.contenders(loose=True)
@@ -383,7 +395,9 @@ class _Search:
                 if i < len(SPECS[key].portfolio):
                     self._try(TrialConfig(key, dict(SPECS[key].portfolio[i]), "none", self.sample_rows(), "portfolio"))
         best = self.ok()
-        if self.state.profile.imbalanced and best:
+        # class weights move every probability away from the class shares the test rows will have: under
+        # log-loss that costs on every row, so only ranking metrics (ROC-AUC and the like) try them
+        if self.state.profile.imbalanced and best and self.data.metric != "log_loss":
             lead = best[0].config
             self._try(TrialConfig(lead.algorithm, dict(self._asked(lead)), "class_weight", lead.sample_rows,
                                   "imbalance"))
@@ -485,6 +499,15 @@ class _Search:
 
 class _Done(Exception):
     pass
+
+
+def _fitted(asked: TrialConfig, ran: TrialConfig) -> Mapping[str, Any]:
+    """The parameters a trial's time paid for: an early-stopped booster kept ``n_estimators`` rounds but fitted
+    :data:`~.trials.PATIENCE` more (timing by the kept rounds alone overrated the next trial several times)."""
+    if not SPECS[asked.algorithm].early_stopping or "n_estimators" not in asked.params:
+        return ran.params
+    rounds = min(int(asked.params["n_estimators"]), int(ran.params["n_estimators"]) + PATIENCE)
+    return {**ran.params, "n_estimators": rounds}
 
 
 def _inside(distribution: Any, value: Any) -> bool:

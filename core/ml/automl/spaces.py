@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["SPECS", "AutoMLSpec", "Dim", "spec_for"]
+__all__ = ["LIGHTGBM_DEFAULTS", "SPECS", "AutoMLSpec", "Dim", "spec_for"]
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,16 @@ class AutoMLSpec:
 
 
 _ROUNDS = 3000  # with early stopping on the validation split, an upper bound rather than a choice
+LIGHTGBM_DEFAULTS = {"n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
+                     "subsample": 1.0, "colsample_bytree": 1.0, "reg_lambda": 0.0, "reg_alpha": 0.0}
 SPECS: dict[str, AutoMLSpec] = {s.key: s for s in (
     AutoMLSpec(
         "lightgbm",
         start={"n_estimators": 300, "learning_rate": 0.2, "num_leaves": 8, "min_child_samples": 10},
         portfolio=(
+            # LightGBM's own defaults, spelled out (the catalogue's size-aware defaults differ): the search
+            # tries this first of all, so AutoML never ends below what a user gets from the library untouched
+            LIGHTGBM_DEFAULTS,
             {"n_estimators": _ROUNDS, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 20,
              "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8, "reg_lambda": 1.0},
             {"n_estimators": _ROUNDS, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 10,
