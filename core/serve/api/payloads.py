@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from core.data.sources.input_chunks import READ_BUFFER, InputFile
 from core.platform.errors import InvalidInputError
+from core.serve.api.gc_pause import gc_paused
 
 __all__ = ["JSON_FORMATS", "PARQUET_TYPES", "Rows", "read_rows"]
 
@@ -70,10 +71,12 @@ def read_rows(body: bytes, content_type: str, features: list[str], staging: Path
 # -- JSON ----------------------------------------------------------------------------------
 def _json_rows(body: bytes) -> pd.DataFrame | dict[Hashable, Any]:
     try:
-        data = orjson.loads(body)  # several times faster than json on big bodies
+        with gc_paused():  # a big body is many small lists and dicts
+            data = orjson.loads(body)  # several times faster than json on big bodies
     except orjson.JSONDecodeError:
         try:  # what orjson refuses and Python's json reads: NaN and Infinity, as pandas writes them
-            data = json.loads(body)
+            with gc_paused():
+                data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise PayloadError(f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.serve.api.gc_pause import gc_paused
 from core.serve.api.payloads import Rows
 from core.serve.compiled_trees import CHECK_ROWS, CompiledTrees, compiled_trees
 from core.serve.loaded import LoadedModel
@@ -73,9 +74,11 @@ def score_rows(model: LoadedModel, rows: Rows, *, explain: int = 0, trees_dir: P
     trees = _built_trees(model, X, trees_dir) if trees_dir is not None and len(X) >= TREES_FROM else None
     scores = scorer.score(X, trees=trees, threads=1 if len(X) <= SMALL else None)
     explain = explain if model.kind != "clustering" else 0
-    out = _answers(scorer, np.asarray(scores.prediction), scores.proba)  # prediction_columns' numbers
-    if explain:
-        _add_contributions(out, scorer.contributions(X, scores, threads=1 if len(X) <= SMALL else None), explain)
+    contributions = scorer.contributions(X, scores, threads=1 if len(X) <= SMALL else None) if explain else None
+    with gc_paused():
+        out = _answers(scorer, np.asarray(scores.prediction), scores.proba)  # prediction_columns' numbers
+        if contributions is not None:
+            _add_contributions(out, contributions, explain)
     return Scored(out, [i.message for i in report.warnings], len(X))
 
 
