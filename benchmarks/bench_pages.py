@@ -15,7 +15,10 @@ Candidates, each in a fresh interpreter with a workspace of its own:
   with ``git archive`` into a temporary folder (the checkout is not touched);
 * ``Atelier``: the working tree.
 
-Targets: ≤ 300 ms p95 script time and ≤ 150 ms CPU per interaction.  The file watcher is not part
+Targets: ≤ 300 ms p95 script time and ≤ 150 ms CPU per interaction.  The CPU is the whole process's;
+work a page leaves running in the background (the Train page's estimates) is waited out before the
+next measurement and reported apart ("background s"), so it is not charged to another page.  Scripts' bytecode is
+compiled once, as in a server (AppTest alone compiles on every run).  The file watcher is not part
 of an AppTest run (``.streamlit/config.toml`` turns it off in production; see the README).
 """
 
@@ -39,6 +42,12 @@ _CHILD = textwrap.dedent('''
     warnings.simplefilter("ignore")
     rows, repeat, pages = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(",")
     from streamlit.testing.v1 import AppTest
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    # A server keeps one bytecode cache for its scripts; AppTest compiles every script again on every
+    # run (~45 ms a page): share one cache, so the numbers are the server's.
+    _bytecode = app_test.ScriptCache()
+    app_test.ScriptCache = local_script_runner.ScriptCache = lambda: _bytecode
     from benchmarks.bench_jobs import make_frame
     from core.data.datasets import save_version
     from core.platform.config import Settings
@@ -52,6 +61,17 @@ _CHILD = textwrap.dedent('''
         wall, cpu = time.perf_counter(), time.process_time()
         at.run()
         return time.perf_counter() - wall, time.process_time() - cpu
+
+    def settle(limit=180.0):
+        """Wait for background work (the Train page's estimates) to end, so it is not charged to the
+        next page's reruns; returns the seconds it took."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < limit:
+            cpu = time.process_time()
+            time.sleep(0.5)
+            if time.process_time() - cpu < 0.05:
+                break
+        return time.perf_counter() - started
 
     def is_picker(key):
         return key is None or ".dataset" in key or ".version" in key or key.startswith("project")
@@ -76,6 +96,7 @@ _CHILD = textwrap.dedent('''
     for page in pages:
         at.switch_page(page)
         timed(at)  # the first visit fills the caches: not an interaction a user repeats
+        settled = settle()
         switch, widget = [], []
         for i in range(repeat):
             at.switch_page("views/settings.py" if page != "views/settings.py" else "views/data.py")
@@ -84,7 +105,8 @@ _CHILD = textwrap.dedent('''
             switch.append(timed(at))
             if change(at, i % 2 == 0):
                 widget.append(timed(at))
-        out[page] = {"switch": switch, "widget": widget, "errors": [str(e.value)[:200] for e in at.exception]}
+        out[page] = {"switch": switch, "widget": widget, "background": settled + settle(),
+                     "errors": [str(e.value)[:200] for e in at.exception]}
     print(json.dumps(out))
 ''')
 
@@ -134,6 +156,8 @@ def main() -> None:
                 pairs = run[page][interaction]
                 row[f"{name} p95 ms (CPU)"] = (f"{_p([w for w, _ in pairs], 0.95) * 1000:.0f} "
                                                f"({_p([c for _, c in pairs], 0.95) * 1000:.0f})" if pairs else "—")
+                if interaction == "switch":  # once per page: what it left running after its first visit
+                    row[f"{name} background s"] = f"{run[page].get('background', 0.0):.1f}"
             table.append(row)
     print(f"\nA {args.rows:,}-row × 20 dataset selected; {args.repeat} of each interaction per page; "
           "p95 of the script run's wall time, and of this process's CPU time over it, in ms\n")

@@ -55,12 +55,13 @@ def run_settings(split: dict, tuning: dict | None) -> tuple:
 
 def request(version: VersionInfo, sample: pd.DataFrame, algorithms: list[str], target: str | None,
             features: tuple[str, ...], kind: str, run: tuple) -> dict[str, Future]:
-    """A future per algorithm (started now unless already computed or running), waiting ``GRACE_S`` at most.
+    """A future per algorithm (started now unless already computed or running), waiting ``GRACE_S`` at most
+    for those started by this call: a rerun while earlier estimates still run does not wait again.
 
     ``run`` is :func:`run_settings` of the form.
     """
     futures = _futures()
-    chosen = {}
+    chosen, started = {}, []
     for algorithm in algorithms:
         key = (version.id, version.sha256, algorithm, target, features, kind, version.n_rows, run)
         future = futures.get(key)
@@ -68,11 +69,13 @@ def request(version: VersionInfo, sample: pd.DataFrame, algorithms: list[str], t
                               and not isinstance(future.exception(), AtelierError)):
             future = _pool().submit(_compute, sample, algorithm, target, features, kind, version.n_rows, run)
             futures[key] = future
+            started.append(future)
         chosen[algorithm] = future
     if len(futures) > 512:  # bounded: forget the oldest finished ones
         for key in [k for k, f in futures.items() if f.done()][:256]:
             futures.pop(key, None)
-    wait(chosen.values(), timeout=GRACE_S)
+    if started:
+        wait(started, timeout=GRACE_S)
     return chosen
 
 
