@@ -39,28 +39,7 @@ from core.platform.workspace import Workspace
 from core.serve import api_keys
 from core.serve.batch import predict_file
 from core.serve.loaded import load_model
-
-ADMIN, ALICE, BOB, CAROL = "admin@example.org", "alice@example.org", "bob@example.org", "carol@example.org"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def base(request, tmp_path) -> Settings:
-    url = f"sqlite:///{tmp_path / 'meta.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    return Settings(home=tmp_path / "home", database_url=url, auth="oidc", admins=ADMIN)
-
-
-@pytest.fixture
-def open_as(base):
-    opened: list[Workspace] = []
-
-    def _open(user: str, project: str = "") -> Workspace:
-        ws = Workspace.open(base.with_(user=user, project=project))
-        opened.append(ws)
-        return ws
-
-    yield _open
-    for ws in opened:
-        ws.db.dispose()
+from tests.support.teams import ADMIN, ALICE, BOB, CAROL
 
 
 def frame(n: int = 40) -> pd.DataFrame:

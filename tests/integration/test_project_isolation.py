@@ -22,49 +22,21 @@ from core.platform.config import Settings
 from core.platform.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from core.platform.metadata import Database
 from core.platform.metadata.models import Dataset, DatasetVersion, Job
-from core.platform.workspace import Workspace
 from core.serve import api_keys
 from core.serve.batch import predict_file
 from core.serve.loaded import load_model
-
-ADMIN, ALICE, BOB = "admin@example.org", "alice@example.org", "bob@example.org"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def base(request, tmp_path) -> Settings:
-    url = f"sqlite:///{tmp_path / 'meta.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    return Settings(home=tmp_path / "home", database_url=url, auth="oidc", admins=ADMIN)
+from tests.support.teams import ADMIN, ALICE, BOB, opener, team_settings
 
 
 @pytest.fixture
 def sqlite_base(tmp_path) -> Settings:
-    return Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'meta.db'}", auth="oidc",
-                    admins=ADMIN)
-
-
-def _opener(base: Settings):
-    opened: list[Workspace] = []
-
-    def _open(user: str, project: str = "") -> Workspace:
-        ws = Workspace.open(base.with_(user=user, project=project))
-        opened.append(ws)
-        return ws
-
-    return _open, opened
-
-
-@pytest.fixture
-def open_as(base):
-    _open, opened = _opener(base)
-    yield _open
-    for ws in opened:
-        ws.db.dispose()
+    return team_settings(tmp_path)
 
 
 @pytest.fixture
 def teams(sqlite_base):
     """Alice works in 'alices', Bob in 'bobs'; neither belongs to the other's project."""
-    _open, opened = _opener(sqlite_base)
+    _open, opened = opener(sqlite_base)
     admin = _open(ADMIN)
     for name, member in (("alices", ALICE), ("bobs", BOB)):
         projects.create_project(admin, name)

@@ -22,29 +22,9 @@ from core.platform.errors import NotFoundError, PermissionDeniedError
 from core.platform.metadata import Database
 from core.platform.metadata.models import AuditEvent, Dataset, Job, PredictionRun, RegisteredModel
 from core.platform.workspace import Workspace
+from tests.support.teams import ADMIN, ALICE, BOB
 
-ADMIN, ALICE, BOB = "admin@example.org", "alice@example.org", "bob@example.org"
 NEEDS_DS = "needs the data_scientist or owner role"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def base(request, tmp_path) -> Settings:
-    url = f"sqlite:///{tmp_path / 'meta.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    return Settings(home=tmp_path / "home", database_url=url, auth="oidc", admins=ADMIN)
-
-
-@pytest.fixture
-def open_as(base):
-    opened: list[Workspace] = []
-
-    def _open(user: str, project: str = "") -> Workspace:
-        ws = Workspace.open(base.with_(user=user, project=project))
-        opened.append(ws)
-        return ws
-
-    yield _open
-    for ws in opened:
-        ws.db.dispose()
 
 
 def frame(n: int = 40) -> pd.DataFrame:
