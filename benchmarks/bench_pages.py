@@ -156,8 +156,9 @@ def main() -> None:
                 pairs = run[page][interaction]
                 row[f"{name} p95 ms (CPU)"] = (f"{_p([w for w, _ in pairs], 0.95) * 1000:.0f} "
                                                f"({_p([c for _, c in pairs], 0.95) * 1000:.0f})" if pairs else "—")
-                if interaction == "switch":  # once per page: what it left running after its first visit
-                    row[f"{name} background s"] = f"{run[page].get('background', 0.0):.1f}"
+                # once per page (on its switch row): what the page left running after its first visit
+                row[f"{name} background s"] = (f"{run[page].get('background', 0.0):.1f}" if interaction == "switch"
+                                               else "")
             table.append(row)
     print(f"\nA {args.rows:,}-row × 20 dataset selected; {args.repeat} of each interaction per page; "
           "p95 of the script run's wall time, and of this process's CPU time over it, in ms\n")
