@@ -12,6 +12,7 @@ import pytest
 
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
+from tests.support.cli import cli_here  # noqa: F401  (a fixture for every test)
 
 PG_URL = os.environ.get("ATELIER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -1,5 +1,5 @@
-"""Kaggle imports end to end: the CLI in a real subprocess and a background job, both through the
-real kagglesdk client against the local double of Kaggle's API; refresh pulls a new version."""
+"""Kaggle imports end to end: the CLI (in-process, and a refusal in a real subprocess) and a background job,
+both through the real kagglesdk client against the local double of Kaggle's API; refresh pulls a new version."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from core.data.remote import import_remote, kaggle_source, refresh_version, subm
 from core.platform import jobs
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
+from tests.support.cli import cli
 from tests.support.kaggle_double import kaggle  # noqa: F401
-from tests.unit.cli.test_datasets import cli
 
 CSV = b"id,age,city\n1,30,Lisbon\n2,41,Porto\n3,25,Lisbon\n"
 
 
-def test_cli_lists_files_and_imports_a_version_with_provenance(kaggle, tmp_path):  # noqa: F811
+def test_cli_lists_files_and_imports_a_version_with_provenance(kaggle, tmp_path, cli_here):  # noqa: F811
+    cli = cli_here
     kaggle.datasets[("alice", "people")] = {3: {"people.csv": CSV, "notes.txt": b"x"}}
     listed = cli(tmp_path, "datasets", "kaggle-files", "alice/people", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -40,11 +41,11 @@ def test_cli_lists_files_and_imports_a_version_with_provenance(kaggle, tmp_path)
         ws.db.dispose()
 
 
-def test_cli_errors_exit_non_zero_with_the_message(kaggle, tmp_path):  # noqa: F811
+def test_cli_errors_exit_non_zero_with_the_message(kaggle, tmp_path, cli_here):  # noqa: F811
     kaggle.competitions["closed"] = (False, {"train.csv": CSV})
     done = cli(tmp_path, "datasets", "import-kaggle", "competitions/closed", "--file", "train.csv", "--name", "t")
     assert done.returncode == 1 and "competitions/closed/rules" in done.stderr and "Traceback" not in done.stderr
-    missing = cli(tmp_path, "datasets", "import-kaggle", "alice/none", "--name", "t")
+    missing = cli_here(tmp_path, "datasets", "import-kaggle", "alice/none", "--name", "t")
     assert missing.returncode == 1 and "404" in missing.stderr, missing.stderr
 
 
@@ -79,7 +80,8 @@ def test_a_cut_download_resumes_with_a_range_request(kaggle, ws):  # noqa: F811
     assert ids == list(range(1, 200_000))  # every row once, none doubled at the seam
 
 
-def test_cli_imports_several_files_of_one_dataset_as_separate_datasets(kaggle, tmp_path):  # noqa: F811
+def test_cli_imports_several_files_of_one_dataset_as_separate_datasets(kaggle, tmp_path, cli_here):  # noqa: F811
+    cli = cli_here
     kaggle.datasets[("alice", "shop")] = {1: {"orders.csv": CSV, "customers.csv": CSV + b"4,50,Faro\n"}}
     done = cli(tmp_path, "datasets", "import-kaggle", "alice/shop", "--file", "orders.csv", "--file",
                "customers.csv", "--name", "shop")

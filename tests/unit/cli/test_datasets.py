@@ -1,22 +1,15 @@
-"""`python -m core datasets …` in a real subprocess: messages, exit codes, no tracebacks."""
+"""`python -m core datasets …`: messages, exit codes, no tracebacks (in-process, and in a real subprocess for
+what only a subprocess shows)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.support.cli import cli
 
 
-def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")} | {"ATELIER_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=env, cwd=ROOT)
-
-
-def test_import_list_show_delete(tmp_path):
+def test_import_list_show_delete(tmp_path, cli_here):
+    cli = cli_here
     csv = tmp_path / "people.csv"
     csv.write_text("id,age,city\n1,30,Lisbon\n2,41,Porto\n3,25,Lisbon\n", encoding="utf-8")
     done = cli(tmp_path, "datasets", "import", str(csv), "--name", "people")
@@ -34,7 +27,7 @@ def test_import_list_show_delete(tmp_path):
     assert "No datasets yet" in cli(tmp_path, "datasets", "list").stdout
 
 
-def test_errors_exit_non_zero_with_the_message_and_no_traceback(tmp_path):
+def test_errors_exit_non_zero_with_the_message_and_no_traceback(tmp_path, cli_here):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     cases = [
@@ -43,19 +36,15 @@ def test_errors_exit_non_zero_with_the_message_and_no_traceback(tmp_path):
         (("datasets", "show", "nope"), "no dataset named 'nope'"),
         (("datasets", "import", str(empty), "--name", ""), "name is empty"),
     ]
-    for args, message in cases:
-        done = cli(tmp_path, *args)
+    for i, (args, message) in enumerate(cases):
+        done = (cli if i == 0 else cli_here)(tmp_path, *args)  # the first as a user's terminal sees it
         assert done.returncode == 1, args
         assert message in done.stderr, (args, done.stderr)
         assert "Traceback" not in done.stderr
 
 
 def test_unreachable_database_is_named(tmp_path):
-    env_home = tmp_path
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")} | {
-        "ATELIER_HOME": str(env_home), "ATELIER_DATABASE_URL": "postgresql+psycopg://u:pw@127.0.0.1:9/db"}
-    done = subprocess.run([sys.executable, "-m", "core", "datasets", "list"], capture_output=True, text=True,
-                          env=env, cwd=ROOT)
+    done = cli(tmp_path, "datasets", "list", env={"ATELIER_DATABASE_URL": "postgresql+psycopg://u:pw@127.0.0.1:9/db"})
     assert done.returncode == 1
     assert "metadata database postgresql+psycopg://u:***@127.0.0.1:9/db cannot be used" in done.stderr
     assert "pw@" not in done.stderr and "Traceback" not in done.stderr

@@ -1,15 +1,12 @@
 """`python -m core eda …` and `python -m core profile …`: output, files, exit codes.
 
-The main paths run in a real subprocess; the many refusals run through the same ``main`` in-process
-(a subprocess costs about two seconds here) with one subprocess check that no traceback leaks.
+Everything runs through ``core.cli.main`` in-process (a subprocess costs about two seconds here), with one
+subprocess check that no traceback leaks to a real terminal.
 """
 
 from __future__ import annotations
 
 import errno
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,21 +15,7 @@ import pytest
 from core.cli import main
 from core.data import datasets
 from core.eda.reports import stored_report
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")} | {"ATELIER_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=env, cwd=ROOT)
-
-
-def cli_here(home: Path, monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    """The same command line through ``core.cli.main`` in this process: (exit code, stdout, stderr)."""
-    monkeypatch.setenv("ATELIER_HOME", str(home))
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from tests.support.cli import cli
 
 
 @pytest.fixture
@@ -42,8 +25,8 @@ def people(ws):
     return datasets.save_version(ws, "people", frame, provenance={"source": "test"})
 
 
-def test_eda_prints_the_overview(ws, people):
-    done = cli(ws.settings.home, "eda", "people")
+def test_eda_prints_the_overview(ws, people, cli_here):
+    done = cli_here(ws.settings.home, "eda", "people")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("people@1: ")
@@ -59,18 +42,18 @@ def test_eda_prints_the_overview(ws, people):
     assert "Lisbon 40.0%" in out  # top values: 2 of the 5 present cities
 
 
-def test_eda_of_a_version_without_rows_still_lists_its_columns(ws, people):
+def test_eda_of_a_version_without_rows_still_lists_its_columns(ws, people, cli_here):
     datasets.derive_version(ws, people, drop_rows=range(6))
-    done = cli(ws.settings.home, "eda", "people@2")
+    done = cli_here(ws.settings.home, "eda", "people@2")
     assert done.returncode == 0, done.stderr
     assert "Rows: 0    Columns: 3" in done.stdout and "city" in done.stdout
     assert "no rows" in done.stdout
 
 
 @pytest.mark.slow
-def test_profile_writes_the_report_and_stores_it_for_next_time(ws, people, tmp_path):
+def test_profile_writes_the_report_and_stores_it_for_next_time(ws, people, tmp_path, cli_here):
     out = tmp_path / "people.html"
-    done = cli(ws.settings.home, "profile", "people@1", "--output", str(out))
+    done = cli_here(ws.settings.home, "profile", "people@1", "--output", str(out))
     assert done.returncode == 0, done.stderr
     html = out.read_bytes()
     assert html.lstrip().lower().startswith(b"<!doctype html>") and b"people@1" in html and b"ydata" in html.lower()
@@ -78,13 +61,13 @@ def test_profile_writes_the_report_and_stores_it_for_next_time(ws, people, tmp_p
     assert "minimal mode, on all 6 rows" in done.stdout
     assert stored_report(ws, people) == html
 
-    again = cli(ws.settings.home, "profile", "people", "-o", str(tmp_path / "again.html"))
+    again = cli_here(ws.settings.home, "profile", "people", "-o", str(tmp_path / "again.html"))
     assert again.returncode == 0, again.stderr
     assert "Wrote the stored report of people@1" in again.stdout
     assert (tmp_path / "again.html").read_bytes() == html
 
 
-def test_bad_references_and_outputs_exit_1_with_the_message(ws, people, tmp_path, monkeypatch, capsys):
+def test_bad_references_and_outputs_exit_1_with_the_message(ws, people, tmp_path, cli_here):
     datasets.derive_version(ws, people, drop_rows=range(6))
     cases = [
         (("eda", "people@7"), "Dataset 'people' has no version 7; it has versions 1, 2."),
@@ -96,7 +79,8 @@ def test_bad_references_and_outputs_exit_1_with_the_message(ws, people, tmp_path
          "people@2 has 3 columns but 0 rows: a profiling report needs at least one row."),
     ]
     for args, message in cases:
-        code, out, err = cli_here(ws.settings.home, monkeypatch, capsys, *args)
+        done = cli_here(ws.settings.home, *args)
+        code, out, err = done.returncode, done.stdout, done.stderr
         assert code == 1, (args, out)
         assert err.startswith("error: ") and message in err, (args, err)
     assert not (tmp_path / "r.html").exists()
@@ -106,7 +90,7 @@ def test_bad_references_and_outputs_exit_1_with_the_message(ws, people, tmp_path
     assert "There is no dataset named 'nobody'." in done.stderr and "Traceback" not in done.stderr
 
 
-def test_an_output_that_cannot_be_written_is_named(ws, people, tmp_path, monkeypatch, capsys):
+def test_an_output_that_cannot_be_written_is_named(ws, people, tmp_path, monkeypatch, cli_here):
     output = tmp_path / "r.html"
     write = Path.write_bytes
 
@@ -117,7 +101,8 @@ def test_an_output_that_cannot_be_written_is_named(ws, people, tmp_path, monkeyp
 
     monkeypatch.setattr("core.eda.reports.profile_report_html", lambda df, **kw: _fake_report(kw["title"]))
     monkeypatch.setattr(Path, "write_bytes", full_disk)
-    code, _, err = cli_here(ws.settings.home, monkeypatch, capsys, "profile", "people", "-o", str(output))
+    done = cli_here(ws.settings.home, "profile", "people", "-o", str(output))
+    code, err = done.returncode, done.stderr
     assert code == 1
     assert "The report could not be written to" in err and "No space left on device" in err
     assert "Choose a file you can write to." in err

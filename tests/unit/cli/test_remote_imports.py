@@ -1,4 +1,4 @@
-"""`python -m core datasets import-sql|import-s3|refresh` in a real subprocess."""
+"""`python -m core datasets import-sql|import-s3|refresh` (in-process; a missing driver in a real subprocess)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import sqlite3
 
 import boto3
 
-from tests.unit.cli.test_datasets import cli
+from tests.support.cli import cli
 
 
-def test_import_sql_table_and_query_then_refresh(tmp_path):
+def test_import_sql_table_and_query_then_refresh(tmp_path, cli_here):
+    cli = cli_here
     db = tmp_path / "shop.db"
     with sqlite3.connect(db) as c:
         c.execute("CREATE TABLE orders (id INTEGER, amount REAL)")
@@ -24,7 +25,7 @@ def test_import_sql_table_and_query_then_refresh(tmp_path):
     assert again.returncode == 0 and "orders@2: 20 rows" in again.stdout, again.stderr
 
 
-def test_import_sql_errors_are_one_message_and_a_non_zero_exit(tmp_path):
+def test_import_sql_errors_are_one_message_and_a_non_zero_exit(tmp_path, cli_here):
     db = tmp_path / "shop.db"
     with sqlite3.connect(db) as c:
         c.execute("CREATE TABLE orders (id INTEGER)")
@@ -34,13 +35,14 @@ def test_import_sql_errors_are_one_message_and_a_non_zero_exit(tmp_path):
         (["--query", "DELETE FROM orders"], "starts with DELETE"),
     ]
     for extra, message in cases:
-        done = cli(tmp_path, "datasets", "import-sql", url, *extra, "--name", "x")
+        done = cli_here(tmp_path, "datasets", "import-sql", url, *extra, "--name", "x")
         assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
     done = cli(tmp_path, "datasets", "import-sql", "snowflake://u@acct/db", "--table", "t", "--name", "x")
     assert done.returncode == 1 and "pip install snowflake-sqlalchemy" in done.stderr
 
 
-def test_import_s3_object(tmp_path, s3_server, s3_bucket):
+def test_import_s3_object(tmp_path, s3_server, s3_bucket, cli_here):
+    cli = cli_here
     boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").put_object(
         Bucket=s3_bucket, Key="data/people.csv", Body=b"id,age\n1,30\n2,41\n")
     done = cli(tmp_path, "datasets", "import-s3", f"s3://{s3_bucket}/data/people.csv", "--endpoint-url", s3_server,

@@ -1,19 +1,20 @@
-"""`python -m core datasets join|filter` in a real subprocess on a real SQLite workspace."""
+"""`python -m core datasets join|filter` on a real SQLite workspace (in-process; one refusal in a real subprocess)."""
 
 from __future__ import annotations
 
 import json
 
-from tests.unit.cli.test_datasets import cli
+from tests.support.cli import cli
 
 
-def _show(home, ref):
+def _show(cli, home, ref):
     done = cli(home, "datasets", "show", ref, "--json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-def test_join_and_filter_make_new_versions_with_provenance(tmp_path):
+def test_join_and_filter_make_new_versions_with_provenance(tmp_path, cli_here):
+    cli = cli_here
     people = tmp_path / "people.csv"
     people.write_text("pid,age,embarked\n1,30,S\n2,41,C\n3,25,Q\n4,2,S\n", encoding="utf-8")
     cities = tmp_path / "cities.csv"
@@ -27,7 +28,7 @@ def test_join_and_filter_make_new_versions_with_provenance(tmp_path):
     assert "more than once on the right" in done.stderr  # the duplicate key is warned about
     left = cli(tmp_path, "datasets", "join", "people", "cities", "--on", "pid", "--how", "left", "--name", "pcl")
     assert left.returncode == 0 and "pcl@1: 5 rows" in left.stdout, left.stderr
-    shown = _show(tmp_path, "pcl")
+    shown = _show(cli, tmp_path, "pcl")
     assert shown["provenance"]["source"] == "join"
     assert [i["name"] for i in shown["provenance"]["inputs"]] == ["people", "cities"]
     assert shown["provenance"]["spec"]["on"] == ["pid"] and shown["provenance"]["spec"]["how"] == "left"
@@ -35,7 +36,7 @@ def test_join_and_filter_make_new_versions_with_provenance(tmp_path):
     done = cli(tmp_path, "datasets", "filter", "people", "--where", "age>=3", "--where", "embarked in S,C",
                "--name", "adults")
     assert done.returncode == 0 and "adults@1: 2 of 4 rows" in done.stdout, done.stderr
-    assert _show(tmp_path, "adults")["provenance"]["spec"]["conditions"] == [
+    assert _show(cli, tmp_path, "adults")["provenance"]["spec"]["conditions"] == [
         {"column": "age", "op": ">=", "value": "3"}, {"column": "embarked", "op": "in", "value": ["S", "C"]}]
     # Same name as the source: its next version.
     again = cli(tmp_path, "datasets", "filter", "people", "--where", "embarked is not missing", "--drop", "age",
@@ -44,12 +45,12 @@ def test_join_and_filter_make_new_versions_with_provenance(tmp_path):
     assert "rows" in cli(tmp_path, "datasets", "show", "adults").stdout
 
 
-def test_bad_joins_and_filters_exit_non_zero_with_one_message(tmp_path):
+def test_bad_joins_and_filters_exit_non_zero_with_one_message(tmp_path, cli_here):
     csv = tmp_path / "t.csv"
     csv.write_text("k,name\n1,a\n2,b\n", encoding="utf-8")
-    assert cli(tmp_path, "datasets", "import", str(csv), "--name", "t").returncode == 0
+    assert cli_here(tmp_path, "datasets", "import", str(csv), "--name", "t").returncode == 0
     csv.write_text("k,v\nx,1\ny,2\n", encoding="utf-8")
-    assert cli(tmp_path, "datasets", "import", str(csv), "--name", "u").returncode == 0
+    assert cli_here(tmp_path, "datasets", "import", str(csv), "--name", "u").returncode == 0
     cases = [
         (["join", "t", "u", "--on", "nope", "--name", "x"], "The left dataset has no column 'nope'"),
         (["join", "t", "u", "--on", "k", "--name", "x"], "integer values on the left and text values"),
@@ -61,8 +62,8 @@ def test_bad_joins_and_filters_exit_non_zero_with_one_message(tmp_path):
         (["filter", "t", "--name", "x"], "Nothing to do"),
         (["filter", "t", "--where", "k > 0", "--name", "u"], "already exists"),
     ]
-    for args, message in cases:
-        done = cli(tmp_path, "datasets", *args)
+    for i, (args, message) in enumerate(cases):
+        done = (cli if i == 0 else cli_here)(tmp_path, "datasets", *args)  # the first as a terminal sees it
         assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr, (args, done.stderr)
-    listed = cli(tmp_path, "datasets", "list", "--json")
+    listed = cli_here(tmp_path, "datasets", "list", "--json")
     assert sorted(r["name"] for r in json.loads(listed.stdout)) == ["t", "u"]
