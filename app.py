@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 import streamlit as st
 
 from components.guard import show_error
 from components.project_picker import project_picker
 from components.sign_in import gate
+from core.platform.logging_setup import configure_logging
 
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+configure_logging("%(asctime)s %(levelname)s %(name)s: %(message)s")
 st.set_page_config(page_title="Atelier", page_icon="🧪", layout="wide")
 # Compact at 1280×720 (a projector): less empty space above and beside the page, a smaller title, so each
 # page's main content (preview, chart, Train button) starts above the fold.

@@ -27,6 +27,7 @@ from core.platform.config import Settings
 from core.platform.errors import AtelierError, InvalidInputError, JobCancelledError
 from core.platform.jobs.context import JobContext
 from core.platform.jobs.records import JobStatus
+from core.platform.logging_setup import configure_logging
 from core.platform.metadata.models import Job
 from core.platform.workspace import Workspace
 
@@ -122,7 +123,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] != "run":
         print("usage: python -m core.platform.jobs run JOB_ID", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO)
+    configure_logging()
     run_job(argv[1])
     return 0
 

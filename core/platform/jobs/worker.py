@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from core.platform.jobs.runner import run_job
+from core.platform.logging_setup import configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,7 @@ def _run_child(request: dict[str, Any], listener: socket.socket, conn: socket.so
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.environ.clear()
         os.environ.update(request["env"])
-        logging.basicConfig(level=logging.INFO)
+        configure_logging()
         run_job(request["job_id"])
         code = 0
     except BaseException:
