@@ -84,7 +84,7 @@ with guard("Reading the dataset"):
 
     # Estimated in the background, stage by stage: the Train button never waits for them; the table fills in.
     run = estimates.run_settings(split, tuning)
-    pending = estimates.request(version, sample, algorithms, target, tuple(features), kind, run) if features else {}
+    pending = estimates.request(version, sample, algorithms, target, tuple(features), kind, run)
     estimates.table(pending)
 
     if st.button("Train", type="primary", disabled=not algorithms or not features, key="train.start"):

@@ -44,7 +44,8 @@ from core.ml.problem import column_types
 from core.platform.cores import thread_budget
 from core.platform.errors import InvalidInputError
 
-__all__ = ["Estimate", "correction_factor", "corrected", "estimate_cost", "stage_summary"]
+__all__ = ["Estimate", "SampleFit", "correction_factor", "corrected", "estimate_cost", "estimate_from",
+           "measure_sample", "sample_fit_inputs", "stage_summary"]
 
 SAMPLE_ROWS = 2000
 MEMORY_HEADROOM = 0.8  # plan on using at most this share of what is free
@@ -79,6 +80,45 @@ def fits_in_run(cv_folds: int, tuning: Mapping[str, Any] | None = None) -> int:
     return 1 + int(cv_folds or 0) + trials * int((tuning or {}).get("cv_folds") or 1)
 
 
+@dataclass(frozen=True)
+class SampleFit:
+    """What the timed fit on a sample measured: the part of an estimate that costs seconds.
+
+    The run's settings that leave the fitted model as it is (folds, the tuning budget, the test share
+    within one size of the estimator's defaults: :func:`sample_fit_inputs`) turn it into an
+    :class:`Estimate` by arithmetic alone (:func:`estimate_from`), so asking again with other folds or
+    tuning fits nothing again.
+    """
+
+    algorithm: str
+    kind: str
+    n_rows: int  # the full row count measured for
+    sample_rows: int
+    fit_seconds: float
+    predict_seconds: float
+    traced: bool  # whether memory was traced (see the module docstring)
+    peak: int  # traced bytes over the sample fit; 0 untraced
+    data_bytes: float  # the full data's copies
+    available_bytes: int
+    evaluation_seconds: float | None = None  # the test-set evaluation; None: measured without stages
+    fold_slots: int = 1  # folds the job would fit side by side now (core.ml.train.fold_workers)
+    # (seconds, rows, the job's row cap if it permutes else 0); None: not explained
+    importance: tuple[float, int, int] | None = None
+    shap_seconds: float = 0.0
+
+
+def sample_fit_inputs(algorithm: str | Algorithm, kind: str, n_rows_full: int, test_size: float) -> tuple:
+    """What of the run's settings a :class:`SampleFit` depends on (hashable): the estimator's defaults sized
+    to the training rows, which the test share moves only across a size threshold."""
+    entry = algorithm if isinstance(algorithm, Algorithm) else get_algorithm(algorithm)
+    params = entry.default_params(kind, max(_train_rows(kind, n_rows_full, test_size), 1))
+    return tuple(sorted((k, repr(v)) for k, v in params.items()))
+
+
+def _train_rows(kind: str, n_rows_full: int, test_size: float) -> int:
+    return int(n_rows_full * (1.0 - test_size)) if kind != "clustering" else int(n_rows_full)
+
+
 def estimate_cost(
     algorithm: str | Algorithm,
     X_sample: pd.DataFrame,
@@ -111,6 +151,32 @@ def estimate_cost(
     cv_folds, test_size, explain, tuning : the run's settings; given ``cv_folds`` (0 for none), the time
         is the sum of the job's stages (see the module docstring) and ``stages`` holds each one.
     """
+    fit = measure_sample(algorithm, X_sample, y_sample, n_rows_full, kind=kind, preprocessing=preprocessing,
+                         seed=seed, n_jobs=n_jobs, available_bytes=available_bytes, test_size=test_size,
+                         stages=cv_folds is not None, explain=explain)
+    return estimate_from(fit, n_fits=n_fits, cv_folds=cv_folds, test_size=test_size, tuning=tuning)
+
+
+def measure_sample(
+    algorithm: str | Algorithm,
+    X_sample: pd.DataFrame,
+    y_sample: pd.Series | None,
+    n_rows_full: int,
+    *,
+    kind: str | None = None,
+    preprocessing: PreprocessConfig | None = None,
+    seed: int = 0,
+    n_jobs: int | None = None,
+    available_bytes: int | None = None,
+    test_size: float = 0.2,
+    stages: bool = True,
+    explain: bool = False,
+) -> SampleFit:
+    """The timed sample fit behind :func:`estimate_cost` (its parameters), without the run's folds and tuning.
+
+    ``stages`` also times the evaluation and notes how many folds fit side by side; ``explain`` (with
+    ``stages``, supervised kinds) also times the importances and the SHAP summary.
+    """
     from core.data.target import detect_problem
     from core.ml.problem import clean_target
 
@@ -135,8 +201,8 @@ def estimate_cost(
     n_jobs = n_jobs or thread_budget(len(X))
     # The job's own estimator: defaults sized to the rows it will train on (smaller trees on small data),
     # and fitted as the job fits it (boosters stop early), so the sample fit grows the same model.
-    train_rows = n_rows_full * (1.0 - test_size) if kind != "clustering" else n_rows_full
-    estimator = entry.make(kind, seed=seed, n_jobs=n_jobs, n_rows=max(int(train_rows), 1))
+    train_rows = max(_train_rows(kind, n_rows_full, test_size), 1)
+    estimator = entry.make(kind, seed=seed, n_jobs=n_jobs, n_rows=train_rows)
     pipeline, _ = build_pipeline(column_types(X, (preprocessing or PreprocessConfig()).column_types), resolved,
                                  estimator, kind, y=y, seed=seed, n_jobs=n_jobs)
     n = len(X)
@@ -162,29 +228,62 @@ def estimate_cost(
     finally:
         if trace and not tracing:
             tracemalloc.stop()
-    stages = None
-    if cv_folds is None:
-        # A 2k-row fit is dominated by fixed overhead; scaling all of it would overstate big-data time a
-        # little, which is the safe side for a warning.
-        seconds = (n_fits * (fit_seconds * ratio ** entry.fit_exponent)
-                   + predict_seconds * ratio ** entry.predict_exponent)
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            stages = _stages(pipeline, X, y, kind, entry, n_rows_full, fit_seconds, predict_seconds,
-                             cv_folds=int(cv_folds), test_size=float(test_size), explain=explain, tuning=tuning,
-                             seed=seed)
-        seconds = sum(stages.values())
-    peak_bytes = int(peak * ratio ** entry.memory_exponent + data_bytes)
     if available_bytes is None:
         import psutil
 
         available_bytes = int(psutil.virtual_memory().available)
+    measured = SampleFit(entry.key, kind, int(n_rows_full), n, float(fit_seconds), float(predict_seconds), trace,
+                         int(peak), data_bytes, int(available_bytes))
+    if not stages:
+        return measured
+    from dataclasses import replace
+
+    from core.ml.evaluate import evaluate
+    from core.ml.train import fold_workers
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        started = time.perf_counter()
+        evaluate(pipeline, X, y, kind, seed=seed)  # metrics, curves and calibration, as on the test rows
+        evaluation_seconds = time.perf_counter() - started
+        # The job fits folds side by side on the cores its fits leave free (issue 11: counting them one after
+        # another put random forest and KNN at 2-3x the time taken): how many, for any number of folds.
+        slots = fold_workers(_MANY_FOLDS, thread_budget(train_rows), False) if kind != "clustering" else 1
+        extra = {}
+        if explain and kind != "clustering":
+            extra = _time_explanations(pipeline, X, y, kind, seed)
+    return replace(measured, evaluation_seconds=evaluation_seconds, fold_slots=slots, **extra)
+
+
+_MANY_FOLDS = 1_000  # more folds than any run asks for: fold_workers then answers with the cores' limit alone
+
+
+def estimate_from(fit: SampleFit, *, n_fits: int = 1, cv_folds: int | None = None, test_size: float = 0.2,
+                  tuning: Mapping[str, Any] | None = None) -> Estimate:
+    """The :class:`Estimate` for a run's settings from its :class:`SampleFit` (arithmetic only, no fit).
+
+    ``cv_folds`` (0 for none) sums the job's stages, which needs a fit measured with ``stages``;
+    otherwise the time is ``n_fits`` scaled fits and a prediction, as :func:`estimate_cost` documents.
+    """
+    entry = get_algorithm(fit.algorithm)
+    n, n_rows_full = fit.sample_rows, fit.n_rows
+    ratio = max(n_rows_full / n, 1.0)
+    stages = None
+    if cv_folds is None or fit.evaluation_seconds is None:
+        # A 2k-row fit is dominated by fixed overhead; scaling all of it would overstate big-data time a
+        # little, which is the safe side for a warning.
+        seconds = (n_fits * (fit.fit_seconds * ratio ** entry.fit_exponent)
+                   + fit.predict_seconds * ratio ** entry.predict_exponent)
+    else:
+        stages = _stages(fit, entry, cv_folds=int(cv_folds), test_size=float(test_size), tuning=tuning)
+        seconds = sum(stages.values())
+    peak_bytes = int(fit.peak * ratio ** entry.memory_exponent + fit.data_bytes)
+    available_bytes = fit.available_bytes
     fits = peak_bytes <= MEMORY_HEADROOM * available_bytes
     growth = {1.0: "linearly", 1.1: "slightly faster than linearly", 1.5: "faster than linearly",
               2.0: "quadratically"}.get(entry.fit_exponent, f"as rows^{entry.fit_exponent}")
-    peaked = f"peaked at {_mb(peak)}" if trace else "was not traced (small data: its copies are the memory)"
-    reason = (f"A fit on {n:,} rows took {fit_seconds:.2f} s and {peaked}; {entry.label} time grows "
+    peaked = f"peaked at {_mb(fit.peak)}" if fit.traced else "was not traced (small data: its copies are the memory)"
+    reason = (f"A fit on {n:,} rows took {fit.fit_seconds:.2f} s and {peaked}; {entry.label} time grows "
               f"{growth} with rows, so {n_rows_full:,} rows need about {_duration(seconds)} and {_mb(peak_bytes)}")
     if stages:
         reason += " (" + ", ".join(f"{_STAGE_WORDS[k]} {_duration(v)}" for k, v in stages.items() if v >= 0.05) + ")"
@@ -193,58 +292,50 @@ def estimate_cost(
                "a lighter algorithm.")
     if entry.family == "boosting" and entry.key != "hist_gradient_boosting":
         reason += " (Memory allocated inside the native library is not counted.)"
-    return Estimate(float(seconds), peak_bytes, bool(fits), reason, int(n_rows_full), n, float(fit_seconds), stages)
+    return Estimate(float(seconds), peak_bytes, bool(fits), reason, int(n_rows_full), n, float(fit.fit_seconds),
+                    stages)
 
 
 _STAGE_WORDS = {"tuning": "tuning", "cv": "cross-validation", "fit": "final fit", "evaluation": "evaluation",
                 "explain": "importances and SHAP"}
 
 
-def _stages(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, entry: Algorithm, n_rows_full: int,
-            fit_seconds: float, predict_seconds: float, *, cv_folds: int, test_size: float, explain: bool,
-            tuning: Mapping[str, Any] | None, seed: int) -> dict[str, float]:
-    """Seconds per stage of :func:`core.ml.train.fit_candidate`, from the sample fit of ``len(X)`` rows."""
-    from core.ml.evaluate import evaluate
+def _stages(fit: SampleFit, entry: Algorithm, *, cv_folds: int, test_size: float,
+            tuning: Mapping[str, Any] | None) -> dict[str, float]:
+    """Seconds per stage of :func:`core.ml.train.fit_candidate`, from the sample fit of ``fit.sample_rows`` rows."""
+    n = fit.sample_rows
+    supervised = fit.kind != "clustering"
+    train_rows = fit.n_rows * (1.0 - test_size) if supervised else float(fit.n_rows)
+    test_rows = fit.n_rows - train_rows if supervised else float(fit.n_rows)
 
-    n = len(X)
-    supervised = kind != "clustering"
-    train_rows = n_rows_full * (1.0 - test_size) if supervised else float(n_rows_full)
-    test_rows = n_rows_full - train_rows if supervised else float(n_rows_full)
-
-    def fit(rows: float) -> float:
+    def fitted(rows: float) -> float:
         # Below the sample's size a fit costs about what the sample's did: fixed overhead dominates it.
-        return fit_seconds * max(rows / n, 1.0) ** entry.fit_exponent
-
-    started = time.perf_counter()
-    evaluate(pipeline, X, y, kind, seed=seed)  # metrics, curves and calibration, as on the test rows
-    evaluation_seconds = time.perf_counter() - started
+        return fit.fit_seconds * max(rows / n, 1.0) ** entry.fit_exponent
 
     def evaluation(rows: float, curves: bool = True) -> float:
-        seconds = evaluation_seconds if curves else predict_seconds * 2  # a fold: predictions and scores only
+        seconds = fit.evaluation_seconds if curves else fit.predict_seconds * 2  # a fold: predictions and scores
         return seconds * max(rows / n, 0.1) ** entry.predict_exponent
 
     stages: dict[str, float] = {}
     trials, tuning_folds = int((tuning or {}).get("n_trials") or 0), int((tuning or {}).get("cv_folds") or 3)
     if trials and supervised:
         share = (tuning_folds - 1) / tuning_folds
-        stages["tuning"] = trials * tuning_folds * (fit(train_rows * share)
+        stages["tuning"] = trials * tuning_folds * (fitted(train_rows * share)
                                                     + evaluation(train_rows / tuning_folds, curves=False))
     elif (tuning or {}).get("timeout"):
         stages["tuning"] = float(tuning["timeout"])  # bounded by time: it takes what it is given
     if cv_folds >= 2 and supervised:
-        from core.ml.train import fold_workers
-
         share = (cv_folds - 1) / cv_folds
-        # The job fits folds side by side on the cores its fits leave free (issue 11: counting them one after
-        # another put random forest and KNN at 2-3x the time taken); rounds of ``workers`` folds each.
-        workers = fold_workers(cv_folds, thread_budget(max(int(train_rows), 1)), False)  # the job's threads
-        rounds = -(-cv_folds // workers)
-        stages["cv"] = rounds * (fit(train_rows * share) + evaluation(train_rows / cv_folds, curves=False))
-    stages["fit"] = fit(train_rows)
+        rounds = -(-cv_folds // min(cv_folds, fit.fold_slots))  # rounds of side-by-side folds
+        stages["cv"] = rounds * (fitted(train_rows * share) + evaluation(train_rows / cv_folds, curves=False))
+    stages["fit"] = fitted(train_rows)
     # The evaluation on the test rows, then the prediction-speed probe (twice over 1,000 rows).
-    stages["evaluation"] = evaluation(test_rows) + 2 * predict_seconds * min(1000.0, test_rows) / n
-    if explain and supervised:
-        stages["explain"] = _explain_seconds(pipeline, X, y, kind, test_rows, seed)
+    stages["evaluation"] = evaluation(test_rows) + 2 * fit.predict_seconds * min(1000.0, test_rows) / n
+    if fit.importance is not None and supervised:
+        seconds, rows, cap = fit.importance
+        # Permutation importance is many predict calls, each mostly fixed overhead: fewer test rows than the
+        # sample's cost about the same; more cost proportionally more.  A native importance costs nothing more.
+        stages["explain"] = seconds * (max(min(test_rows, cap) / rows, 1.0) if cap else 1.0) + fit.shap_seconds
     return stages
 
 
@@ -258,30 +349,26 @@ def stage_summary(stages: Mapping[str, float] | None) -> str:
     return " · ".join(parts) or "under 0.1 s"
 
 
-def _explain_seconds(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, test_rows: float,
-                     seed: int) -> float:
-    """Importances and the SHAP summary, timed on the sample with the job's caps (see TrainConfig)."""
+def _time_explanations(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, seed: int) -> dict[str, Any]:
+    """Importances and the SHAP summary, timed on the sample with the job's caps (see TrainConfig):
+    :class:`SampleFit`'s ``importance`` and ``shap_seconds``."""
     from core.ml.config import TrainConfig
     from core.ml.explain import feature_importances, shap_summary
 
     caps = TrainConfig()
-    seconds = 0.0
+    importance, shap_seconds = (0.0, 1, 0), 0.0
     try:
         started = time.perf_counter()
         rows = min(len(X), caps.importance_rows)
         _, method = feature_importances(pipeline, X.iloc[:rows], y.iloc[:rows], kind, max_rows=rows, seed=seed)
-        elapsed = time.perf_counter() - started
-        # Permutation importance is many predict calls, each mostly fixed overhead: fewer test rows than the
-        # sample's cost about the same; more cost proportionally more.  A native importance costs nothing more.
-        seconds += elapsed * (max(min(test_rows, caps.importance_rows) / rows, 1.0) if method == "permutation"
-                              else 1.0)
+        importance = (time.perf_counter() - started, rows, caps.importance_rows if method == "permutation" else 0)
     except Exception:  # an explanation that fails in the job costs nothing either
         pass
     try:
-        seconds += shap_summary(pipeline, X, kind, max_rows=caps.shap_rows, seed=seed).seconds
+        shap_seconds = float(shap_summary(pipeline, X, kind, max_rows=caps.shap_rows, seed=seed).seconds)
     except Exception:
         pass
-    return seconds
+    return {"importance": importance, "shap_seconds": shap_seconds}
 
 
 def correction_factor(history: Sequence[tuple[float, float]], *, at_least: int = 1) -> float | None:

@@ -112,3 +112,23 @@ def test_the_stage_summary_is_a_few_words_for_a_table_cell():
     assert stage_summary({"cv": 3.14, "fit": 0.62, "evaluation": 0.01, "explain": 95.0}) == \
         "CV 3.1 s · fit 0.6 s · SHAP 2 min"
     assert stage_summary({}) == "under 0.1 s"
+
+
+def test_one_sample_fit_serves_every_fold_count_and_tuning_budget(monkeypatch):
+    from core.ml.estimate import estimate_from, measure_sample, sample_fit_inputs
+
+    monkeypatch.setenv("ATELIER_THREADS", "1")
+    X, y = _sample(1_000)
+    fit = measure_sample("decision_tree", X, y, 100_000, explain=True)
+    plain = estimate_from(fit, cv_folds=0)
+    folds = estimate_from(fit, cv_folds=5)
+    tuned = estimate_from(fit, cv_folds=5, tuning={"n_trials": 4, "cv_folds": 3})
+    assert set(plain.stages) == {"fit", "evaluation", "explain"} and "cv" in folds.stages
+    assert tuned.stages["tuning"] > 0 and tuned.seconds > folds.seconds > plain.seconds
+    assert plain.sample_seconds == folds.sample_seconds == fit.fit_seconds  # one fit behind all three
+    assert estimate_from(fit, cv_folds=0, test_size=0.5).stages["fit"] < plain.stages["fit"]  # fewer train rows
+    # The test share changes the fit itself only where it moves the estimator's size defaults.
+    assert sample_fit_inputs("lightgbm", "binary", 1_000_000, 0.2) == sample_fit_inputs("lightgbm", "binary",
+                                                                                         1_000_000, 0.3)
+    assert sample_fit_inputs("lightgbm", "binary", 10_000, 0.1) != sample_fit_inputs("lightgbm", "binary",
+                                                                                     10_000, 0.5)
