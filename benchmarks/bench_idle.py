@@ -29,7 +29,9 @@ import psutil
 from benchmarks.common import ROOT, markdown_table, median
 
 PAGES = ("data", "eda", "train", "benchmarks", "predict", "settings")
-SETTLE_S = 8.0  # the page's own work (estimates, caches) ends before idling is measured
+SETTLE_S = 3.0  # the page's own work (estimates, caches) ends before idling is measured: at least this,
+SETTLE_MAX_S = 60.0  # then until two seconds in a row use under QUIET_CPU_S each, or this long at most
+QUIET_CPU_S = 0.02
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -72,6 +74,18 @@ def _tree_cpu(pid: int) -> float:
     return total
 
 
+def _settle(pid: int) -> None:
+    """Wait until the work a page started is done (the warm worker's imports, the Train page's estimates):
+    two quiet seconds in a row, at most ``SETTLE_MAX_S``. A page that keeps polling never gets quiet, and
+    its polling is then what is measured."""
+    time.sleep(SETTLE_S)
+    deadline, quiet = time.monotonic() + SETTLE_MAX_S, 0
+    while quiet < 2 and time.monotonic() < deadline:
+        cpu = _tree_cpu(pid)
+        time.sleep(1.0)
+        quiet = quiet + 1 if _tree_cpu(pid) - cpu < QUIET_CPU_S else 0
+
+
 def _idle_shares(url: str, pid: int, seconds: float, repeat: int) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
@@ -81,7 +95,7 @@ def _idle_shares(url: str, pid: int, seconds: float, repeat: int) -> dict[str, l
         tab = browser.new_page(viewport={"width": 1280, "height": 720})
         for page in PAGES:
             tab.goto(f"{url}/{page}", wait_until="networkidle")
-            time.sleep(SETTLE_S)
+            _settle(pid)
             for _ in range(repeat):
                 cpu, wall = _tree_cpu(pid), time.monotonic()
                 time.sleep(seconds)
