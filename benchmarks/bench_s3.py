@@ -8,7 +8,8 @@ process (wall time, CPU time, peak RSS), alternating, median of ``--repeat``:
 
 * baseline: ``boto3`` ``download_file`` to a local file, ``pd.read_csv``, ``DataFrame.to_parquet``;
 * Atelier: ``import_remote("s3://bucket/key")``: the object streamed to staging with byte progress,
-  read by Atelier's CSV reader, saved as a version (schema, quality, Parquet, catalogue).
+  parsed block by block into the version's Parquet file (:mod:`core.data.streamed`), its schema and
+  quality described from that file a column at a time, recorded in the catalogue.
 
 Targets (issue 12): time ≤ 0.5× the baseline, peak memory ≤ 1.5× the object's size.
 """

@@ -15,7 +15,7 @@ is stored as plain JSON (:func:`report_to_json`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from core.data.duplicates import duplicate_row_count
+from core.data.duplicates import duplicate_row_count, duplicate_row_count_by_column
 from core.data.placeholders import ColumnPlaceholders, find_placeholders
 from core.data.schema import ColumnInfo, infer_schema
 from core.data.types import MAX_CATEGORIES, SAMPLE_SIZE, arrow_sample
 
 __all__ = ["SEVERITIES", "QualityIssue", "QualityReport", "column_name_problems", "quality_report",
-           "quality_report_json", "report_from_json", "report_to_json", "safe_column_name"]
+           "quality_report_by_column", "quality_report_json", "report_from_json", "report_to_json", "safe_column_name"]
 
 SEVERITIES = ("info", "warning", "error")
 # LightGBM 4.7 stops with "Do not support special JSON characters in feature name" on these, and
@@ -106,6 +106,46 @@ def quality_report(
     columns = [c if isinstance(c, ColumnInfo) else ColumnInfo(**c) for c in (schema or infer_schema(df))]
     rows = df.num_rows if isinstance(df, pa.Table) else len(df)
     duplicates = duplicate_row_count(df, columns) if rows else 0
+    placeholders = {p.column: p for p in find_placeholders(df)} if rows else {}
+    return _assemble(rows, columns, duplicates, placeholders,
+                     lambda info: _column_issues(df, info, rows, max_categories))
+
+
+def quality_report_by_column(
+    arrow_schema: pa.Schema,
+    rows: int,
+    schema: Sequence[ColumnInfo | Mapping[str, Any]],
+    load: Callable[[str], pa.Table],
+    *,
+    max_categories: int = MAX_CATEGORIES,
+) -> QualityReport:
+    """:func:`quality_report` of a table too big to hold at once, with the same findings.
+
+    ``load(name)`` reads one column as a one-column table (from the version's Parquet file).
+    Only the columns whose checks look at values are read (text, categories: placeholders and
+    mixed types), one at a time; duplicate rows are counted column by column.
+    """
+    columns = [c if isinstance(c, ColumnInfo) else ColumnInfo(**c) for c in schema]
+    names = [c.name for c in columns]
+    duplicates = (duplicate_row_count_by_column(rows, names, lambda name: load(name).column(0), columns)
+                  if rows else 0)
+    placeholders: dict[str, ColumnPlaceholders] = {}
+    per_column: dict[str, list[QualityIssue]] = {}
+    for info in columns:
+        kind = arrow_schema.field(info.name).type
+        kind = kind.value_type if pa.types.is_dictionary(kind) else kind
+        textual = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+        if not rows or not (textual or info.logical_type in ("categorical", "text")):
+            per_column[info.name] = _column_issues(pa.table({}), info, rows, max_categories)  # counts suffice
+            continue
+        column = load(info.name)
+        per_column[info.name] = _column_issues(column, info, rows, max_categories)
+        placeholders |= {p.column: p for p in find_placeholders(column)}
+    return _assemble(rows, columns, duplicates, placeholders, lambda info: per_column[info.name])
+
+
+def _assemble(rows: int, columns: list[ColumnInfo], duplicates: int, placeholders: Mapping[str, ColumnPlaceholders],
+              column_issues: Callable[[ColumnInfo], list[QualityIssue]]) -> QualityReport:
     issues: list[QualityIssue] = []
     if duplicates:
         issues.append(QualityIssue(
@@ -114,9 +154,8 @@ def quality_report(
             "Remove the duplicates unless repeated rows are real observations; they can leak between train and test.",
         ))
     names = [c.name for c in columns]
-    placeholders = {p.column: p for p in find_placeholders(df)} if rows else {}
     for info in columns:
-        issues.extend(_column_issues(df, info, rows, max_categories))
+        issues.extend(column_issues(info))
         if info.name in placeholders:
             issues.append(_placeholder_issue(placeholders[info.name]))
         issues.extend(_name_issues(info.name, names))

@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from core.data.datasets import VersionInfo, _check_name_free, get_version, save_version, validate_name
-from core.data.sources.registry import read_source
+from core.data.sources.csvstream import StreamBroken
+from core.data.sources.registry import SourceStream, open_source
 from core.data.sources.sql import DEFAULT_ROW_CAP, DEFAULT_STATEMENT_TIMEOUT_S, public_url
+from core.data.streamed import save_version_from_batches
 from core.platform import access, jobs
 from core.platform.errors import InvalidInputError
 from core.platform.progress import ProgressFn
@@ -133,18 +135,29 @@ def import_remote(ws: Workspace, url: str, name: str, *, options: dict[str, Any]
     if if_exists == "error":
         _check_name_free(ws, name, if_exists)  # before minutes of fetching
     opts = dict(options or {}) | {"staging_dir": str(ws.settings.staging_dir), "secrets_home": str(ws.settings.home)}
-    source = read_source(url, opts, progress=lambda f, m: report(0.75 * f, m),
-                         max_bytes=ws.settings.max_upload_bytes)
     refresh = {"url": _stored_url(url), "options": {k: v for k, v in opts.items() if k not in _NOT_STORED}}
-    provenance = source.provenance | {"refresh": refresh}
-    prov = source.provenance
+    saving = lambda f, m: report(0.75 + 0.25 * f, m)  # noqa: E731
+    # A source that streams (a CSV object) is saved batch by batch: the whole table is never held.
+    with open_source(url, opts, progress=lambda f, m: report(0.75 * f, m),
+                     max_bytes=ws.settings.max_upload_bytes) as source:
+        if isinstance(source, SourceStream):
+            provenance, what = _provenance(source.provenance, refresh, url)
+            try:
+                return save_version_from_batches(
+                    ws, name, source.schema, source.batches, provenance=provenance, roles=source.roles or None,
+                    if_exists=if_exists, note=note or what, progress=saving)
+            except StreamBroken:  # a later block broke the first block's types: read it whole after all
+                source = source.whole()
+        provenance, what = _provenance(source.provenance, refresh, url)
+        return save_version(ws, name, source.table, provenance=provenance, roles=source.roles or None,
+                            if_exists=if_exists, note=note or what, progress=saving)
+
+
+def _provenance(prov: dict[str, Any], refresh: dict[str, Any], url: str) -> tuple[dict[str, Any], str]:
+    """The version's provenance (the source's, plus how to refresh it) and its default note."""
     what = prov.get("table") or prov.get("key") or prov.get("prefix") or prov.get("file") or "a query"
     where = prov.get("url") or (f"s3://{prov['bucket']}" if "bucket" in prov else url)
-    return save_version(
-        ws, name, source.table, provenance=provenance, roles=source.roles or None, if_exists=if_exists,
-        note=note or f"Imported {what} from {where}",
-        progress=lambda f, m: report(0.75 + 0.25 * f, m),
-    )
+    return prov | {"refresh": refresh}, f"Imported {what} from {where}"
 
 
 def refresh_version(ws: Workspace, ref: str, progress: ProgressFn | None = None) -> VersionInfo:

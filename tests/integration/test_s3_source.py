@@ -135,3 +135,66 @@ def test_a_streamed_download_reports_bytes_and_stops_when_cancelled(filled, ws):
         import_remote(ws, source, "rows-again", options=options, progress=cancel_midway)
     assert [d.name for d in datasets.list_datasets(ws)] == ["rows"]
     assert not list(ws.settings.staging_dir.glob("s3-*"))  # the partial download is gone
+
+
+def _put_big_csv(endpoint, bucket, key, tail=b""):
+    rows = b"".join(b"%d,%d.5,name%d\n" % (i, i, i % 7) for i in range(300_000))  # about 6 MB: many blocks
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").put_object(
+        Bucket=bucket, Key=key, Body=b"a,b,c\n" + rows + tail)
+    return s3_source(f"s3://{bucket}/{key}", endpoint_url=endpoint, region="us-east-1")
+
+
+def test_a_big_csv_streams_into_the_same_version_a_whole_read_makes(filled, ws):
+    endpoint, bucket = filled
+    source, options = _put_big_csv(endpoint, bucket, "big/rows.csv")
+    seen = []
+    version = import_remote(ws, source, "rows", options=options, progress=lambda f, m: seen.append((f, m)))
+    reads = [f for f, m in seen if m.startswith("Read ") and " rows (" in m]
+    assert len(reads) > 3 and reads == sorted(reads)  # streamed: the parse reports block by block
+    fractions = [f for f, _m in seen]
+    assert fractions == sorted(fractions) and fractions[-1] < 1.0
+    whole = read_s3(bucket, "big/rows.csv", endpoint_url=endpoint, region="us-east-1")
+    reference = datasets.save_version(ws, "reference", whole.table, provenance={})
+    assert version.n_rows == 300_000 and version.schema == reference.schema
+    assert version.quality == reference.quality and version.roles == reference.roles
+    assert datasets.load_frame(ws, version).equals(datasets.load_frame(ws, reference))
+    assert version.provenance["etag"] and version.provenance["refresh"]["url"] == source
+
+
+def test_a_late_value_that_breaks_the_first_blocks_types_falls_back_to_a_whole_read(filled, ws):
+    endpoint, bucket = filled
+    source, options = _put_big_csv(endpoint, bucket, "big/late-text.csv", tail=b"not a number,1.5,x\n")
+    version = import_remote(ws, source, "late", options=options)
+    assert version.n_rows == 300_001
+    assert {c["name"]: c["logical_type"] for c in version.schema}["a"] != "numeric"  # typed from the whole file
+    assert [d.name for d in datasets.list_datasets(ws)] == ["late"]  # one version, no half one
+    assert not list(ws.settings.staging_dir.glob("s3-*"))
+
+
+def test_a_ragged_row_deep_in_a_big_csv_names_the_line_and_saves_nothing(filled, ws):
+    endpoint, bucket = filled
+    source, options = _put_big_csv(endpoint, bucket, "big/ragged.csv", tail=b"1,2,3,4\n")
+    with pytest.raises(InvalidInputError, match="Line 300002"):
+        import_remote(ws, source, "ragged", options=options)
+    assert datasets.list_datasets(ws) == []
+    assert not list(ws.settings.staging_dir.iterdir())
+
+
+def test_a_cancel_while_the_rows_stream_leaves_nothing(filled, ws):
+    endpoint, bucket = filled
+    source, options = _put_big_csv(endpoint, bucket, "big/rows.csv")
+
+    class Cancelled(Exception):
+        pass
+
+    reads = []
+
+    def cancel_while_reading(fraction, message):
+        reads.extend([message] if message.startswith("Read ") and " rows (" in message else [])
+        if len(reads) == 2:  # some blocks parsed and written, more to come
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        import_remote(ws, source, "rows", options=options, progress=cancel_while_reading)
+    assert datasets.list_datasets(ws) == []
+    assert not list(ws.settings.staging_dir.iterdir())  # neither the download nor a partial Parquet file

@@ -5,15 +5,18 @@ The client is the artifact store's (:func:`core.platform.storage.s3.s3_client`: 
 region, checksum and addressing settings; credentials from the standard ``AWS_*`` variables).
 An object is streamed to a staging file with byte progress (never held in memory as bytes), a
 ``.gz`` is unpacked and a ``.zip`` with one table in it is extracted, and the file reader of
-:mod:`.files` reads it.  botocore's errors become messages that say what to fix; provenance holds
-bucket, key, ETag and size, never a credential.
+:mod:`.files` reads it; for an import, :func:`stream_s3` hands a CSV over as a stream of batches
+instead (:mod:`.csvstream`), so the catalogue never holds the whole table.  botocore's errors
+become messages that say what to fix; provenance holds bucket, key, ETag and size, never a
+credential.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,13 +25,14 @@ from typing import Any
 import pyarrow as pa
 
 from core.data.sources.archives import unpack
+from core.data.sources.csvstream import open_csv_stream
 from core.data.sources.files import read_table
-from core.data.sources.registry import SourceTable, register_reader
+from core.data.sources.registry import SourceStream, SourceTable, register_reader, register_streamer
 from core.platform.errors import AtelierError, InvalidInputError, NotFoundError, StorageError
 from core.platform.progress import ProgressFn
 from core.platform.storage.s3 import s3_client
 
-__all__ = ["ObjectInfo", "list_objects", "parse_s3_url", "read_s3"]
+__all__ = ["ObjectInfo", "list_objects", "parse_s3_url", "read_s3", "stream_s3"]
 
 
 @dataclass(frozen=True)
@@ -176,23 +180,91 @@ def read_s3(bucket: str, key: str, *, endpoint_url: str | None = None, region: s
                                                           "size_bytes": int(o["Size"])} for o in objects]}
             report(1.0, f"Read {table.num_rows:,} rows × {table.num_columns} columns")
             return SourceTable(table, provenance)
-        head = client.head_object(Bucket=bucket, Key=key)
-        size = int(head["ContentLength"])
-        _check_size(size, max_bytes, f"s3://{bucket}/{key}")
-        dest = folder / Path(key).name
-        _download(client, bucket, key, size, str(head.get("ETag", "")), dest, report, 0.6)
-        path, member = unpack(dest, (options or {}).get("member"))
-        result = read_table(path, reader_options, progress=lambda f, m: report(0.6 + 0.4 * f, m))
-        provenance = {"source": "s3", "bucket": bucket, "key": key, "etag": str(head.get("ETag", "")).strip('"'),
-                      "size_bytes": size, "endpoint_url": endpoint_url, "filename": Path(key).name,
-                      "member": member, "detected": result.detection.to_dict(), "warnings": list(result.warnings)}
-        return SourceTable(result.table, provenance, warnings=list(result.warnings))
+        staged = _fetch(client, bucket, key, folder, report, max_bytes, options, endpoint_url)
+        return staged.read(reader_options, report)
     except (ClientError, BotoCoreError) as exc:
-        if isinstance(exc, ClientError) and str(exc.response.get("Error", {}).get("Code")) in ("404", "NotFound"):
-            exc = _bucket_error(client, bucket) or exc  # HEAD answers a bare 404 for a missing bucket too
-        raise _translate(exc, bucket, key, endpoint_url) from exc
+        raise _client_error(exc, client, bucket, key, endpoint_url) from exc
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def stream_s3(bucket: str, key: str, *, endpoint_url: str | None = None, region: str | None = None,
+              staging_dir: Path | None = None, progress: ProgressFn | None = None, max_bytes: int | None = None,
+              options: Mapping[str, Any] | None = None) -> Iterator[SourceStream | SourceTable]:
+    """:func:`read_s3` for saving in bounded memory: a CSV/TSV object (``.gz``/``.zip`` too) comes as
+    a :class:`SourceStream` of batches read from the staged download; anything else (a prefix of
+    parts, Parquet, JSON, Excel) as ``read_s3``'s table.  Leaving the block removes the download.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if not key or key.endswith("/"):
+        yield read_s3(bucket, key, endpoint_url=endpoint_url, region=region, staging_dir=staging_dir,
+                      progress=progress, max_bytes=max_bytes, options=options)
+        return
+    report = progress or (lambda _f, _m: None)
+    client = s3_client(endpoint_url, region)
+    if staging_dir:
+        Path(staging_dir).mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="s3-", dir=staging_dir))
+    reader_options = {k: v for k, v in (options or {}).items() if k in ("sheet", "delimiter", "encoding", "format")}
+    try:
+        try:
+            staged = _fetch(client, bucket, key, folder, report, max_bytes, options, endpoint_url)
+        except (ClientError, BotoCoreError) as exc:
+            raise _client_error(exc, client, bucket, key, endpoint_url) from exc
+        stream = open_csv_stream(staged.path, reader_options, progress=lambda f, m: report(0.6 + 0.4 * f, m))
+        if stream is None:
+            yield staged.read(reader_options, report)
+        else:
+            provenance = staged.provenance(stream.detection.to_dict(), stream.warnings)
+            yield SourceStream(stream.schema, stream.batches, provenance,
+                               whole=lambda: staged.read(reader_options, report), warnings=stream.warnings)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """One object downloaded (and unpacked) to a staging folder."""
+
+    path: Path
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    endpoint_url: str | None
+    member: str | None
+
+    def provenance(self, detected: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+        return {"source": "s3", "bucket": self.bucket, "key": self.key, "etag": self.etag, "size_bytes": self.size,
+                "endpoint_url": self.endpoint_url, "filename": Path(self.key).name, "member": self.member,
+                "detected": detected, "warnings": list(warnings)}
+
+    def read(self, reader_options: Mapping[str, Any], report: ProgressFn) -> SourceTable:
+        result = read_table(self.path, reader_options, progress=lambda f, m: report(0.6 + 0.4 * f, m))
+        provenance = self.provenance(result.detection.to_dict(), result.warnings)
+        return SourceTable(result.table, provenance, warnings=list(result.warnings))
+
+
+def _fetch(client, bucket: str, key: str, folder: Path, report: ProgressFn, max_bytes: int | None,
+           options: Mapping[str, Any] | None, endpoint_url: str | None) -> _Staged:
+    head = client.head_object(Bucket=bucket, Key=key)
+    size = int(head["ContentLength"])
+    _check_size(size, max_bytes, f"s3://{bucket}/{key}")
+    dest = folder / Path(key).name
+    etag = str(head.get("ETag", ""))
+    _download(client, bucket, key, size, etag, dest, report, 0.6)
+    path, member = unpack(dest, (options or {}).get("member"))
+    return _Staged(path, bucket, key, etag.strip('"'), size, endpoint_url, member)
+
+
+def _client_error(exc: BaseException, client, bucket: str, key: str, endpoint_url: str | None) -> AtelierError:
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError) and str(exc.response.get("Error", {}).get("Code")) in ("404", "NotFound"):
+        exc = _bucket_error(client, bucket) or exc  # HEAD answers a bare 404 for a missing bucket too
+    return _translate(exc, bucket, key, endpoint_url)
 
 
 def _bucket_error(client, bucket: str):
@@ -231,4 +303,15 @@ def _read_s3_source(location: str, options: Mapping[str, Any], progress: Progres
                    progress=progress, max_bytes=max_bytes, options=options)
 
 
+def _stream_s3_source(location: str, options: Mapping[str, Any], progress: ProgressFn,
+                      max_bytes: int | None):
+    """:func:`_read_s3_source`'s URL and options, as :func:`stream_s3`."""
+    bucket, key = parse_s3_url(location)
+    return stream_s3(bucket, key, endpoint_url=options.get("endpoint_url") or None,
+                     region=options.get("region") or None,
+                     staging_dir=Path(options["staging_dir"]) if options.get("staging_dir") else None,
+                     progress=progress, max_bytes=max_bytes, options=options)
+
+
 register_reader("s3", _read_s3_source)
+register_streamer("s3", _stream_s3_source)
