@@ -5,9 +5,11 @@
 A LightGBM pipeline on 20 features (``benchmarks.bench_jobs.make_frame``) is promoted and served by
 ``python -m core serve`` in its own process on loopback.
 
-(1) One-row requests (``dataframe_records``) from 8 and 32 concurrent clients (asyncio + httpx in
-    this process) for ``--duration`` seconds each: throughput and p50 / p99 latency.  The clients
-    share the machine's cores with the server, as any loopback client does.  Both servers are up
+(1) One-row requests (``dataframe_records``) from 8 and 32 concurrent clients for ``--duration``
+    seconds each: throughput and p50 / p99 latency.  The load comes from ``wrk`` when it is
+    installed (a C client, ``--client auto``), else from asyncio + httpx in this process
+    (``benchmarks.loadgen``); both servers get the same client, and the table names it.  The
+    clients share the machine's cores with the server, as any loopback client does.  Both servers are up
     together and their load runs alternate (Atelier, MLflow, Atelier, ... ``--rounds`` times per
     client count), so a machine whose load drifts (a shared one) weighs on both alike; each
     cell is the median over the rounds.
@@ -24,12 +26,10 @@ requirements); when it cannot be built or started, its row says why.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +38,7 @@ from pathlib import Path
 
 from benchmarks.bench_jobs import make_frame
 from benchmarks.common import ROOT, markdown_table, median, parse_sized, size_parser
+from benchmarks.loadgen import load_run, pick_client
 from core.data.datasets import save_version
 from core.ml.config import SplitConfig, TrainConfig
 from core.models import registry
@@ -131,42 +132,12 @@ def _wait_healthy(proc: subprocess.Popen, url: str, what: str) -> None:
             time.sleep(0.2)
 
 
-async def _load(url: str, body: bytes, clients: int, seconds: float) -> dict:
-    import httpx
-
-    latencies: list[float] = []
-    failures = 0
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        headers = {"Content-Type": "application/json"}
-        for _ in range(clients):  # warm the connections and the model
-            await client.post(url, content=body, headers=headers)
-        deadline = time.perf_counter() + seconds
-
-        async def one_client() -> None:
-            nonlocal failures
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                response = await client.post(url, content=body, headers=headers)
-                if response.status_code == 200:
-                    latencies.append((time.perf_counter() - started) * 1000)
-                else:
-                    failures += 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    cuts = statistics.quantiles(latencies, n=100)
-    return {"clients": clients, "requests/s": len(latencies) / elapsed, "p50 ms": cuts[49], "p99 ms": cuts[98],
-            "failed": failures}
-
-
 def _median_run(runs: list[dict]) -> dict:
     """Each number the median over the rounds, written for the table."""
     return {"clients": runs[0]["clients"], "requests/s": f"{median([r['requests/s'] for r in runs]):,.0f}",
             "p50 ms": f"{median([r['p50 ms'] for r in runs]):.1f}",
             "p99 ms": f"{median([r['p99 ms'] for r in runs]):.1f}",
-            "failed": sum(r["failed"] for r in runs), "rounds": len(runs)}
+            "failed": sum(r["failed"] for r in runs), "rounds": len(runs), "client": runs[0]["client"]}
 
 
 def main() -> None:
@@ -174,9 +145,12 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per client count")
     parser.add_argument("--no-mlflow", action="store_true", help="skip the mlflow models serve baseline")
     parser.add_argument("--rounds", type=int, default=1, help="alternating load runs per server and client count")
+    parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto",
+                        help="load generator for both servers: wrk when installed (auto), else httpx")
     args = parse_sized(parser)
     duration = min(args.duration, 3.0) if args.quick else args.duration
     rounds = max(1, args.rounds)
+    client = pick_client(args.client)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         ws = Workspace.open(Settings(home=home))
@@ -213,11 +187,10 @@ def main() -> None:
                 runs: dict[tuple[str, int], list[dict]] = {}
                 for clients in (8, 32):
                     for _round in range(rounds):  # alternate: a drifting machine load weighs on both alike
-                        runs.setdefault(("atelier", clients), []).append(
-                            asyncio.run(_load(url, one, clients, duration)))
+                        runs.setdefault(("atelier", clients), []).append(load_run(client, url, one, clients, duration))
                         if mlflow is not None:
                             runs.setdefault(("mlflow", clients), []).append(
-                                asyncio.run(_load(mlflow_url, one, clients, duration)))
+                                load_run(client, mlflow_url, one, clients, duration))
             finally:
                 if mlflow is not None:
                     mlflow.terminate()
@@ -262,10 +235,10 @@ def main() -> None:
         ws.db.dispose()
 
     print(f"\n(1) One-row requests to python -m core serve on loopback, {duration:g} s per run, median of {rounds} "
-          "alternating run(s), LightGBM on 20 features\n")
+          f"alternating run(s), LightGBM on 20 features, load from {client}\n")
     baseline = [{"candidate": f"mlflow {MLFLOW_VERSION} models serve (baseline)", **r} for r in mlflow_load] or \
         [{"candidate": "mlflow models serve (baseline)", "clients": "8, 32", "requests/s": "-", "p50 ms": "-",
-          "p99 ms": "-", "failed": skipped, "rounds": 0}]
+          "p99 ms": "-", "failed": skipped, "rounds": 0, "client": client}]
     print(markdown_table([{"candidate": "Atelier API", **r} for r in load] + baseline))
     if mlflow_load:
         ratio = float(load[1]["requests/s"].replace(",", "")) / float(mlflow_load[1]["requests/s"].replace(",", ""))

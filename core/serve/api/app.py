@@ -17,6 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from core.platform.config import Settings
 from core.platform.workspace import Workspace
 from core.serve.api.errors import install_handlers
+from core.serve.api.gc_pause import freeze_heap
 from core.serve.api.routes import router
 from core.serve.api.state import ApiState
 from core.serve.deployment import model_schema
@@ -41,6 +42,7 @@ def create_app(ws: Workspace | None = None) -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    freeze_heap()  # what start-up imported and built stays: later collections skip it (gc_pause)
     yield
     app.state.atelier.close()  # the last monitoring window recorded before the server stops
 

@@ -97,6 +97,10 @@ def _answers(scorer: Scorer, prediction: np.ndarray, proba: np.ndarray | None) -
     if proba is None:
         return [{"prediction": p} for p in _values(prediction)]
     labels = [str(label) for label in scorer.classes]
+    if len(labels) == 2 and proba.shape[1] == 2:  # the common case, ~2x faster: no row lists, no zip per row
+        first, second = labels
+        return [{"prediction": p, "probabilities": {first: a, second: b}} for p, a, b in
+                zip(_values(prediction), proba[:, 0].tolist(), proba[:, 1].tolist(), strict=True)]
     return [{"prediction": p, "probabilities": dict(zip(labels, row, strict=True))}
             for p, row in zip(_values(prediction), proba.tolist(), strict=True)]
 

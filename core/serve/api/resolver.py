@@ -16,6 +16,7 @@ from core.models import registry
 from core.models.registry import ModelVersionInfo
 from core.platform.errors import NotFoundError
 from core.platform.workspace import Workspace
+from core.serve.api.gc_pause import freeze_heap
 from core.serve.loaded import LoadedModel, ModelCache
 
 __all__ = ["ModelResolver"]
@@ -73,7 +74,8 @@ class ModelResolver:
             with self._cache_lock:
                 model = LoadedModel(version, loaded)
                 self._cache.put(self.ws, model)
-                return model
+            freeze_heap()  # the model's objects live as long as it is served: out of the collector's scans
+            return model
 
     def _cached(self, version: ModelVersionInfo) -> LoadedModel | None:
         return self._cache.get(self.ws, version)

@@ -22,12 +22,14 @@ import os
 import random
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from core.platform.errors import NotFoundError
 from core.platform.workspace import Workspace
@@ -106,17 +108,32 @@ class _Stats:
     dropped: int = 0
 
     def add_predictions(self, predictions: list[dict[str, Any]]) -> None:
-        for p in predictions:
-            value = p.get("prediction")
-            if _number(value) and "probabilities" not in p:  # a regression's score (Welford's update)
-                self.n += 1
-                delta = float(value) - self.mean
-                self.mean += delta / self.n
-                self.m2 += delta * (float(value) - self.mean)
-            elif value is not None:
-                label = str(value)
-                if label in self.classes or len(self.classes) < CLASSES_KEPT:
-                    self.classes[label] = self.classes.get(label, 0) + 1
+        """Add one answer's rows: a regression's scores to the mean and spread, labels to the class mix.
+
+        A whole answer at once (a 100k-row one took ~0.1 s row by row, with the interpreter lock)."""
+        values = [p.get("prediction") for p in predictions]
+        if predictions and "probabilities" not in predictions[0]:  # every row of an answer has the same keys
+            scores = [v for v in values if _number(v)]
+            if len(scores) < len(values):
+                values = [v for v in values if not _number(v)]
+            else:
+                values = []
+            if scores:
+                self._add_scores(np.asarray(scores, dtype=np.float64))
+        for value, count in Counter(values).items():  # counted as sent, named as text: 1 and "1" add up
+            label = str(value)
+            if value is not None and (label in self.classes or len(self.classes) < CLASSES_KEPT):
+                self.classes[label] = self.classes.get(label, 0) + count
+
+    def _add_scores(self, scores: np.ndarray) -> None:
+        """Chan et al.'s pairwise update of the mean and the sum of squares, with a batch of scores."""
+        n_b, mean_b = len(scores), float(scores.mean())
+        m2_b = float(((scores - mean_b) ** 2).sum())
+        n = self.n + n_b
+        delta = mean_b - self.mean
+        self.m2 += m2_b + delta * delta * self.n * n_b / n
+        self.mean += delta * n_b / n
+        self.n = n
 
     def to_raw(self) -> dict[str, Any]:
         """Everything needed to add these counts to another worker's (plain JSON)."""
