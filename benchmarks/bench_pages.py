@@ -1,11 +1,13 @@
 """Page interactions with a big dataset selected: server script time and CPU per rerun, per page.
 
-    python -m benchmarks.bench_pages [--rows 1000000] [--repeat 10] [--quick] [--baseline REF]
+    python -m benchmarks.bench_pages [--rows 1000000] [--repeat 10] [--quick] [--baseline REF] [--pages train,eda]
 
 Every page of the app is opened through Streamlit's AppTest (the real scripts, headless, in one
 process) with a generated ``--rows`` × 20 dataset as the only, selected dataset.  For each page,
 ``--repeat`` times: a page switch onto it, then one widget change on it (the first text box,
-toggle or non-picker select box it shows, changed back and forth).  Each rerun's wall time (the
+toggle or non-picker select box it shows, changed back and forth); on the Train page also a
+feature change (target ``y``, one default feature unticked, a different one each time, so no
+cache has seen the set).  Each rerun's wall time (the
 script run) and this process's CPU time over it (every thread: the script and anything it starts
 in the background) are recorded; the table gives p50 / p95 per page and interaction.
 
@@ -90,6 +92,25 @@ _CHILD = textwrap.dedent('''
                 return True
         return False
 
+    def feature_changes(at, repeat):
+        """The Train page with its target ``y``: untick one default feature, a different one each time
+        (a set no cache has seen), waiting out the estimates the previous change started."""
+        for select in at.main.selectbox:
+            if (select.key or "").startswith("train.target."):
+                select.set_value("y")
+                at.run()
+        picks = [m for m in at.main.multiselect if (m.key or "").startswith("train.features.")]
+        if not picks:
+            return []
+        chosen = list(picks[0].value)
+        timings = []
+        for i in range(min(repeat, len(chosen))):
+            settle()
+            picks = [m for m in at.main.multiselect if (m.key or "").startswith("train.features.")]
+            picks[0].set_value([c for j, c in enumerate(chosen) if j != i])
+            timings.append(timed(at))
+        return timings
+
     at = AppTest.from_file("app.py", default_timeout=600)
     at.run()
     out = {}
@@ -105,16 +126,17 @@ _CHILD = textwrap.dedent('''
             switch.append(timed(at))
             if change(at, i % 2 == 0):
                 widget.append(timed(at))
-        out[page] = {"switch": switch, "widget": widget, "background": settled + settle(),
+        features = feature_changes(at, repeat) if page == "views/train.py" else []
+        out[page] = {"switch": switch, "widget": widget, "features": features, "background": settled + settle(),
                      "errors": [str(e.value)[:200] for e in at.exception]}
     print(json.dumps(out))
 ''')
 
 
-def _measure(tree: Path, rows: int, repeat: int, home: Path) -> dict:
+def _measure(tree: Path, rows: int, repeat: int, home: Path, pages: tuple[str, ...] = PAGES) -> dict:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "ATELIER_HOME": str(home / "atelier"),
            "PYTHONPATH": str(tree), "PYTHONWARNINGS": "ignore"}
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(rows), str(repeat), ",".join(PAGES)], cwd=tree,
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(rows), str(repeat), ",".join(pages)], cwd=tree,
                           env=env, capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"the page run in {tree} failed:\n{done.stderr[-3000:]}")
@@ -138,22 +160,30 @@ def _p(values: list[float], q: float) -> float:
 def main() -> None:
     parser = size_parser(1_000_000, 100_000, description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default="HEAD", help="git ref of today's settings (default HEAD)")
+    parser.add_argument("--pages", default=",".join(p.removeprefix("views/").removesuffix(".py") for p in PAGES),
+                        help="comma-separated pages to measure (default: all)")
     parser.set_defaults(repeat=10)
     args = parse_sized(parser)
+    pages = tuple(f"views/{name.strip()}.py" for name in args.pages.split(","))
+    unknown = [p for p in pages if p not in PAGES]
+    if unknown:
+        parser.error(f"unknown page(s) {', '.join(unknown)}; the pages are {', '.join(PAGES)}")
     if args.quick:
         args.repeat = 3
     with tempfile.TemporaryDirectory() as tmp:
         base_tree = _export(args.baseline, Path(tmp) / "baseline")
         (Path(tmp) / "b-home").mkdir()
         (Path(tmp) / "a-home").mkdir()
-        runs = {"today's settings": _measure(base_tree, args.rows, args.repeat, Path(tmp) / "b-home"),
-                "Atelier": _measure(ROOT, args.rows, args.repeat, Path(tmp) / "a-home")}
+        runs = {"today's settings": _measure(base_tree, args.rows, args.repeat, Path(tmp) / "b-home", pages),
+                "Atelier": _measure(ROOT, args.rows, args.repeat, Path(tmp) / "a-home", pages)}
     table = []
-    for page in PAGES:
-        for interaction in ("switch", "widget"):
+    for page in pages:
+        for interaction in ("switch", "widget", "features"):
+            if interaction == "features" and not any(run[page].get("features") for run in runs.values()):
+                continue  # the Train page only: a feature set ticked off
             row = {"page": page.removeprefix("views/").removesuffix(".py"), "interaction": interaction}
             for name, run in runs.items():
-                pairs = run[page][interaction]
+                pairs = run[page].get(interaction, [])
                 row[f"{name} p95 ms (CPU)"] = (f"{_p([w for w, _ in pairs], 0.95) * 1000:.0f} "
                                                f"({_p([c for _, c in pairs], 0.95) * 1000:.0f})" if pairs else "—")
                 # once per page (on its switch row): what the page left running after its first visit
@@ -163,12 +193,13 @@ def main() -> None:
     print(f"\nA {args.rows:,}-row × 20 dataset selected; {args.repeat} of each interaction per page; "
           "p95 of the script run's wall time, and of this process's CPU time over it, in ms\n")
     print(markdown_table(table))
-    worst = {name: max((_p([w for w, _ in run[p][i]], 0.95) for p in PAGES for i in ("switch", "widget")
-                        if run[p][i]), default=0.0) for name, run in runs.items()}
-    worst_cpu = {name: max((_p([c for _, c in run[p][i]], 0.95) for p in PAGES for i in ("switch", "widget")
-                            if run[p][i]), default=0.0) for name, run in runs.items()}
+    moves = ("switch", "widget", "features")
+    worst = {name: max((_p([w for w, _ in run[p][i]], 0.95) for p in pages for i in moves
+                        if run[p].get(i)), default=0.0) for name, run in runs.items()}
+    worst_cpu = {name: max((_p([c for _, c in run[p][i]], 0.95) for p in pages for i in moves
+                            if run[p].get(i)), default=0.0) for name, run in runs.items()}
     for name in runs:
-        errors = {p: run_errors for p, run_errors in ((p, runs[name][p]["errors"]) for p in PAGES) if run_errors}
+        errors = {p: run_errors for p, run_errors in ((p, runs[name][p]["errors"]) for p in pages) if run_errors}
         if errors:
             print(f"\n{name}: exceptions shown: {errors}")
     a = "Atelier"

@@ -31,7 +31,8 @@ def _ranking(version_id: int, sha256: str, target: str, features: tuple[str, ...
     version = datasets.get_version_by_id(workspace(), version_id)
     frame = data_cache.sample(version)
     ranked, excluded = recommend_for(frame, AutoMLConfig(target=target, budget=60, features=list(features),
-                                                         roles=version.roles), n_rows)
+                                                         roles=version.roles), n_rows,
+                                     screen_key=data_cache.screen_key(version_id, sha256))
     return [r.to_dict() for r in ranked], excluded
 
 

@@ -62,10 +62,16 @@ def _default_features(version_id: int, sha256: str, target: str | None) -> tuple
     return tuple(problem.select_features(sample, target, None, version.roles, drop_text=True))
 
 
+def screen_key(version_id: int, sha256: str, rows: int = datasets.QUICK_SAMPLE_ROWS) -> tuple:
+    """What names a version's sample for core's leakage-screen memo: the warnings here and the
+    algorithm ranking pass the same key, so a feature change screens no column again."""
+    return ("version sample", version_id, sha256, rows)
+
+
 @st.cache_data(max_entries=64, show_spinner="Screening the features…")
 def _feature_warnings(version_id: int, sha256: str, target: str | None, features: tuple[str, ...]) -> tuple[str, ...]:
     sample = _sample(version_id, sha256, datasets.QUICK_SAMPLE_ROWS)
-    return tuple(problem.feature_warnings(sample, target, list(features)))
+    return tuple(problem.feature_warnings(sample, target, list(features), screen_key=screen_key(version_id, sha256)))
 
 
 def detected_problem(version: datasets.VersionInfo, target: str | None) -> ProblemDetection:

@@ -9,14 +9,15 @@ The problem kind itself is detected by :func:`core.data.target.detect_problem`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from core.data.target import CLASSIFICATION_KINDS, detect_problem
 from core.data.types import logical_type
-from core.eda.leakage import MIN_ROWS, screen_leakage
+from core.eda.leakage import MIN_ROWS
+from core.eda.leakage_memo import screen_features
 from core.platform.errors import InvalidInputError
 
 __all__ = ["clean_target", "column_types", "datetime_seconds", "feature_warnings", "select_features"]
@@ -150,11 +151,14 @@ def column_types(X: pd.DataFrame, overrides: Mapping[str, str] | None = None) ->
     return types
 
 
-def feature_warnings(df: pd.DataFrame, target: str | None, features: Sequence[str]) -> list[str]:
+def feature_warnings(df: pd.DataFrame, target: str | None, features: Sequence[str], *,
+                     screen_key: Hashable | None = None) -> list[str]:
     """Warnings about the chosen features: constant columns and likely target leakage.
 
     Leakage suspects come from :func:`core.eda.leakage.screen_leakage` (the EDA page's screen
     too), for the problem kind :func:`core.data.target.detect_problem` reads off the target.
+    ``screen_key`` names ``df``'s data (see :func:`core.eda.leakage_memo.screen_features`): the
+    screen of every column is then kept, and another feature set on the same data reuses it.
 
     Returns
     -------
@@ -176,7 +180,7 @@ def feature_warnings(df: pd.DataFrame, target: str | None, features: Sequence[st
     y = df[target]
     if int(y.notna().sum()) < MIN_ROWS:
         return warnings_  # nothing to screen (and detect_problem refuses a target missing in every row)
-    checks = screen_leakage(df, target, detect_problem(y).kind, features)
+    checks = screen_features(df, target, detect_problem(y).kind, features, key=screen_key)
     return warnings_ + [check.short_message for check in checks if check.suspect]
 
 

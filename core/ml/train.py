@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -137,8 +137,12 @@ class TrainResult:
         }
 
 
-def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Progress | None = None) -> PreparedData:
+def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Progress | None = None, *,
+                 screen_key: Hashable | None = None) -> PreparedData:
     """Problem kind, features, target cleaning, split and folds: everything before the first fit.
+
+    ``screen_key`` names ``df``'s data for the leakage screen's memo
+    (:func:`core.eda.leakage_memo.screen_features`); ``None`` screens afresh.
 
     Raises
     ------
@@ -180,7 +184,7 @@ def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Progress | No
         if config.split.cv_folds >= 2 and kind != "clustering" else []
     X = frame[features]
     types = column_types(X, config.preprocessing.column_types)
-    warned = feature_warnings(frame, target, features)
+    warned = feature_warnings(frame, target, features, screen_key=screen_key)
     for line in warned:
         cb.log(f"warning: {line}")
     return PreparedData(X, y, kind, problem, features, types, split, folds, notes + split.notes, warned, target, config)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from core.data.target import CLASSIFICATION_KINDS, detect_problem
-from core.eda.leakage import screen_leakage
+from core.eda.leakage_memo import screen_features
 from core.ml.automl.ensemble import CANDIDATES, select_ensemble
 from core.ml.automl.guard import memory_problem, predicted_seconds, work_units
 from core.ml.automl.profile import DataProfile, profile_data
@@ -150,10 +150,13 @@ class AutoMLResult:
 
 
 def prepare_search(df: pd.DataFrame, config: AutoMLConfig, cb: Progress,
-                   excluded: list[dict[str, str]] | None = None) -> SearchState:
+                   excluded: list[dict[str, str]] | None = None, *,
+                   screen_key: Hashable | None = None) -> SearchState:
     """Leakage screen, features, split, validation rows, profile and ranking: all before the first trial.
 
     ``excluded`` (from a receipt) replaces the screen so a resumed or replayed run uses the same features.
+    ``screen_key`` names ``df``'s data, so the screen here, the one in the data preparation and the
+    Train page's warnings are one (:func:`core.eda.leakage_memo.screen_features`).
     """
     if config.target not in df.columns:
         raise InvalidInputError(f"The target column {config.target!r} is not in the data; its columns are "
@@ -165,7 +168,8 @@ def prepare_search(df: pd.DataFrame, config: AutoMLConfig, cb: Progress,
         if y_raw.notna().any():
             kind = detect_problem(y_raw).kind
             if kind in CLASSIFICATION_KINDS or kind == "regression":
-                checks, _ = quietly(lambda: screen_leakage(df, config.target, kind, features, seed=config.seed))
+                checks, _ = quietly(lambda: screen_features(df, config.target, kind, features, key=screen_key,
+                                                            seed=config.seed))
                 excluded = [{"feature": str(c.feature), "reason": c.short_message} for c in checks if c.suspect]
         if config.keep_suspects:
             for item in excluded:
@@ -181,7 +185,7 @@ def prepare_search(df: pd.DataFrame, config: AutoMLConfig, cb: Progress,
     train_config = TrainConfig(target=config.target, features=kept, roles=dict(config.roles),
                                split=SplitConfig(test_size=config.test_size, seed=config.seed), seed=config.seed,
                                n_jobs=config.n_jobs, explain=False)
-    prepared = prepare_data(df, train_config, cb)
+    prepared = prepare_data(df, train_config, cb, screen_key=screen_key)
     if prepared.kind == "clustering":
         raise InvalidInputError("AutoML needs a target to predict; clustering is not searched.")
     X_train, y_train = prepared.X_train, prepared.y_train
@@ -208,10 +212,13 @@ def prepare_search(df: pd.DataFrame, config: AutoMLConfig, cb: Progress,
     return SearchState(prepared, data, profile, ranking, excluded, fit_rows, val_rows)
 
 
-def recommend_for(df: pd.DataFrame, config: AutoMLConfig, total_rows: int | None = None) -> tuple[
-        list[Recommendation], list[dict[str, str]]]:
-    """The ranking (and the leak suspects) for ``df``, a sample of a table of ``total_rows`` rows."""
-    state = prepare_search(df, config, Progress())
+def recommend_for(df: pd.DataFrame, config: AutoMLConfig, total_rows: int | None = None, *,
+                  screen_key: Hashable | None = None) -> tuple[list[Recommendation], list[dict[str, str]]]:
+    """The ranking (and the leak suspects) for ``df``, a sample of a table of ``total_rows`` rows.
+
+    ``screen_key`` names ``df``'s data: its leakage screen is then kept for the next feature set.
+    """
+    state = prepare_search(df, config, Progress(), screen_key=screen_key)
     profile = state.profile
     if total_rows and total_rows > len(df):
         scale = total_rows / len(df)
