@@ -11,6 +11,10 @@ Train page's defaults (5-fold CV, test share 0.2, explanations on):
 * the actual: the ``train`` job with that one algorithm through the warm worker (as the app runs it), its
   result row's ``total_seconds`` (what the results table shows beside the estimate).
 
+The "stages" column compares the last repeat stage by stage, estimated / taken (the model card's
+timings): CV, the final fit, SHAP, and the rest (evaluation, saving, importances: what the job's
+total leaves after those three).
+
 Medians of ``--repeat``.  Target (issue 11): every estimate within 1.5× of the actual either way.
 """
 
@@ -25,6 +29,7 @@ from core.data.sources import samples
 from core.ml.config import SplitConfig, TrainConfig
 from core.ml.estimate import estimate_cost
 from core.ml.problem import select_features
+from core.models import registry
 from core.platform import jobs
 from core.platform.config import Settings
 from core.platform.jobs import worker
@@ -75,12 +80,14 @@ def main() -> None:
                         assert info.status == "succeeded", info.error
                         [row] = info.result["results"]
                         actual.append(float(row["total_seconds"]))
+                    [model] = [m for m in registry.list_versions(ws) if m.label == row["model"]]
+                    split = _stages(e.stages or {}, model.card.timings)
                     est, act = median(estimated), median(actual)
                     ratio = est / act
                     ok = 1 / TARGET <= ratio <= TARGET
                     rows.append({"dataset": name, "algorithm": algorithm, "estimated s": f"{est:.2f}",
                                  "actual s": f"{act:.2f}", "estimate ÷ actual": f"{ratio:.2f}",
-                                 f"within {TARGET}×": "✓" if ok else "✗"})
+                                 f"within {TARGET}×": "✓" if ok else "✗", "stages (est / taken s)": split})
                     print(rows[-1], flush=True)
         finally:
             worker.stop()
@@ -88,6 +95,17 @@ def main() -> None:
     print(f"\nFirst-run estimates vs the train job's total_seconds (5-fold CV, explanations), median of "
           f"{args.repeat}\n")
     print(markdown_table(rows))
+
+
+def _stages(estimated: dict, taken: dict) -> str:
+    """``CV 0.23/0.27 · fit … · SHAP … · rest …``: each stage's estimate beside the job's own timing."""
+    pairs = {"CV": (estimated.get("cv", 0.0), taken.get("cv_seconds", 0.0)),
+             "fit": (estimated.get("fit", 0.0), taken.get("train_seconds", 0.0)),
+             "SHAP": (estimated.get("explain", 0.0), taken.get("explain_seconds", 0.0))}
+    named = sum(t for _, t in pairs.values())
+    pairs["rest"] = (sum(estimated.values()) - sum(e for e, _ in pairs.values()),
+                     taken.get("total_seconds", 0.0) - named)
+    return " · ".join(f"{k} {e:.2f}/{t:.2f}" for k, (e, t) in pairs.items())
 
 
 if __name__ == "__main__":

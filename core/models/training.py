@@ -73,7 +73,9 @@ def train_version(
     """Train ``algorithms`` on ``version`` and register every model that fits.
 
     ``estimates`` (``{algorithm: {"seconds": …, "raw_seconds": …}}``, what the page showed) go into each
-    model's timings as ``estimated_seconds``, so the estimate shows beside the time taken ever after.
+    model's timings as ``estimated_seconds``, so the estimate shows beside the time taken ever after.  One
+    that was still running at Train and joined the job later (``core.models.estimate_history.add_estimate``)
+    is read from the job when its algorithm finishes.
 
     One algorithm failing is recorded in its row and the others go on;
     cancelling stops the run and keeps the models registered so far.
@@ -90,7 +92,7 @@ def train_version(
 
     def save(result: TrainResult) -> None:
         model = None
-        estimated = (estimates or {}).get(result.algorithm) or {}
+        estimated = (estimates or {}).get(result.algorithm) or _late_estimate(ws, job_id, result.algorithm)
         if estimated.get("seconds") is not None:
             result.timings["estimated_seconds"] = float(estimated["seconds"])
         if result.ok:
@@ -116,6 +118,16 @@ def train_version(
     saved = ", ".join(str(r["model"]) for r in rows if r.get("model"))
     access.audit(ws, "train", f"{', '.join(algorithms)} on {version.label}" + (f": {saved}" if saved else ""))
     return rows
+
+
+def _late_estimate(ws: Workspace, job_id: str | None, algorithm: str) -> Mapping[str, float]:
+    """The estimate that joined the job after it was submitted, if one has by now."""
+    if job_id is None:
+        return {}
+    try:
+        return (jobs.get(ws, job_id).params.get("estimates") or {}).get(algorithm) or {}
+    except AtelierError:  # the job's row cannot be read: the model keeps no estimate, nothing worse
+        return {}
 
 
 TRAIN_JOB = "train"

@@ -82,8 +82,8 @@ def test_by_stages_the_estimate_counts_folds_on_the_training_share_evaluation_an
     X, y = _sample(1_000)
     plain = estimate_cost("decision_tree", X, y, 100_000, cv_folds=0)
     folds = estimate_cost("decision_tree", X, y, 100_000, cv_folds=5, explain=True)
-    assert set(plain.stages) == {"fit", "evaluation"}
-    assert set(folds.stages) == {"cv", "fit", "evaluation", "explain"}
+    assert set(plain.stages) == {"fit", "evaluation", "save"}
+    assert set(folds.stages) == {"cv", "fit", "evaluation", "save", "explain"}
     assert folds.seconds == pytest.approx(sum(folds.stages.values()))
     # five fits on 4/5 of the training rows (80% of all): about four final fits, never six full ones
     assert 3.0 * folds.stages["fit"] <= folds.stages["cv"] <= 6.0 * folds.stages["fit"]
@@ -123,7 +123,7 @@ def test_one_sample_fit_serves_every_fold_count_and_tuning_budget(monkeypatch):
     plain = estimate_from(fit, cv_folds=0)
     folds = estimate_from(fit, cv_folds=5)
     tuned = estimate_from(fit, cv_folds=5, tuning={"n_trials": 4, "cv_folds": 3})
-    assert set(plain.stages) == {"fit", "evaluation", "explain"} and "cv" in folds.stages
+    assert set(plain.stages) == {"fit", "evaluation", "save", "explain"} and "cv" in folds.stages
     assert tuned.stages["tuning"] > 0 and tuned.seconds > folds.seconds > plain.seconds
     assert plain.sample_seconds == folds.sample_seconds == fit.fit_seconds  # one fit behind all three
     assert estimate_from(fit, cv_folds=0, test_size=0.5).stages["fit"] < plain.stages["fit"]  # fewer train rows
@@ -132,3 +132,57 @@ def test_one_sample_fit_serves_every_fold_count_and_tuning_budget(monkeypatch):
                                                                                          1_000_000, 0.3)
     assert sample_fit_inputs("lightgbm", "binary", 10_000, 0.1) != sample_fit_inputs("lightgbm", "binary",
                                                                                      10_000, 0.5)
+
+
+def _measured(algorithm: str, n_rows: int, **overrides):
+    from core.ml.estimate import SampleFit
+
+    fields = {"algorithm": algorithm, "kind": "binary", "n_rows": n_rows, "sample_rows": 1_000, "fit_seconds": 0.1,
+              "predict_seconds": 0.01, "traced": False, "peak": 0, "data_bytes": 1e6, "available_bytes": 2**34,
+              "evaluation_seconds": 0.05, "fold_slots": 2, "importance": (0.0, 1_000, 0), "shap_seconds": 1.0,
+              "fold_evaluation_seconds": 0.02, "save_seconds": 0.1}
+    return SampleFit(**{**fields, **overrides})
+
+
+def test_on_small_data_each_fold_costs_a_sample_fit_and_its_scores_even_side_by_side():
+    from core.ml.estimate import estimate_from
+
+    # Fewer rows than the sample: each fold is the sample fit and a fold's measured scores, and folds on threads
+    # do not overlap that per-call work (titanic: as long two at a time as one after another).
+    small = estimate_from(_measured("logistic_regression", 800), cv_folds=5)
+    assert small.stages["cv"] == pytest.approx(5 * (0.1 + 0.02))
+    # Far more rows: the growth beyond the sample's size is what two folds at a time share.
+    big = estimate_from(_measured("logistic_regression", 100_000), cv_folds=5)
+    alone = estimate_from(_measured("logistic_regression", 100_000, fold_slots=1), cv_folds=5)
+    assert big.stages["cv"] < 0.7 * alone.stages["cv"]
+
+
+def test_a_forests_shap_and_file_follow_its_training_rows_a_linear_models_do_not():
+    from core.ml.estimate import estimate_from
+
+    forest = estimate_from(_measured("random_forest", 10_000), cv_folds=0, test_size=0.2)
+    linear = estimate_from(_measured("logistic_regression", 10_000), cv_folds=0, test_size=0.2)
+    assert forest.stages["explain"] == pytest.approx(1.0 * 8_000 / 1_000)  # 8,000 training rows, 1,000 sampled
+    assert forest.stages["save"] == pytest.approx(0.1 * 8)
+    assert linear.stages["explain"] == pytest.approx(1.0) and linear.stages["save"] == pytest.approx(0.1)
+    fewer = estimate_from(_measured("random_forest", 1_000), cv_folds=0, test_size=0.2)  # titanic-like: 800 < 1,000
+    assert fewer.stages["explain"] == pytest.approx(0.8)
+
+
+def test_the_sample_fit_holds_blas_to_the_fits_threads_as_the_job_does(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from core.ml import estimate
+
+    monkeypatch.setenv("ATELIER_THREADS", "1")
+    seen: list[int] = []
+    real = estimate.fit_pipeline
+
+    def watching(pipeline, X, y, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpool_info())
+        return real(pipeline, X, y, **kwargs)
+
+    monkeypatch.setattr(estimate, "fit_pipeline", watching)
+    X, y = _sample(500)
+    estimate.measure_sample("logistic_regression", X, y, 10_000)
+    assert seen and set(seen) == {1}
