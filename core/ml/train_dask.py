@@ -16,7 +16,8 @@
    the default ``LocalCluster`` set-up), so fits do not oversubscribe.
 3. The fitted booster is copied back as the plain local estimator (``to_local()``, XGBoost's saved
    model) and put in the usual pipeline, so the registry, Predict page and API serve it unchanged.
-   Test metrics come from up to :data:`EVAL_ROWS` test rows gathered from every part.
+   Test metrics come from up to :data:`EVAL_ROWS` test rows gathered from every part, returned by
+   the same task that prepares the part's training rows (after the survey, each part is read once).
 4. **Other algorithms** have no Dask interface: they train on the sample, with a note saying so.
 
 Tuning (when asked) runs on the sample, its trials in parallel on the workers
@@ -161,6 +162,9 @@ class _Spec:
     keep_test: float  # share of the test rows sent back for metrics
 
 
+_Tested = tuple[pd.DataFrame, pd.Series, int]  # a part's kept test rows, their target, its test-row count
+
+
 def _survey_part(part: _Part, survey: _Survey) -> tuple[pd.DataFrame, dict[Any, int] | None]:
     frame = part.read()
     rng = np.random.default_rng([survey.seed, part.index, 1])
@@ -183,9 +187,12 @@ def _labelled(part: _Part, spec: _Spec) -> tuple[pd.DataFrame, pd.Series, np.nda
     return frame[spec.features], y, test
 
 
-def _train_rows(part: _Part, spec: _Spec) -> pd.DataFrame:
-    """One task: the part's training rows as the model sees them, plus the label column."""
+def _part_rows(part: _Part, spec: _Spec) -> tuple[pd.DataFrame, _Tested]:
+    """One task, one read of the part: its training rows as the model sees them (plus the label column),
+    and a uniform share of its test rows (raw, for the pipeline) with how many test rows it has."""
     X, y, test = _labelled(part, spec)
+    keep = test & (np.random.default_rng([spec.seed, part.index, 3]).random(len(X)) < spec.keep_test)
+    tested = (X[keep], y[keep], int(test.sum()))
     X, y = X[~test], y[~test]
     if spec.classes is not None:
         known = y.isin(spec.classes).to_numpy()
@@ -193,14 +200,7 @@ def _train_rows(part: _Part, spec: _Spec) -> pd.DataFrame:
     out = spec.head.transform(X).reset_index(drop=True)
     labels = np.searchsorted(np.asarray(spec.classes), y.to_numpy()) if spec.encode_labels else y.to_numpy()
     out[_LABEL] = labels
-    return out
-
-
-def _test_rows(part: _Part, spec: _Spec) -> tuple[pd.DataFrame, pd.Series, int]:
-    """One task: a uniform share of the part's test rows (raw, for the pipeline) and how many test rows it has."""
-    X, y, test = _labelled(part, spec)
-    keep = test & (np.random.default_rng([spec.seed, part.index, 3]).random(len(X)) < spec.keep_test)
-    return X[keep], y[keep], int(test.sum())
+    return out, tested
 
 
 def train_many_partitioned(
@@ -322,11 +322,11 @@ def _fit_distributed(prepared: PreparedData, entry: Any, items: list[_Part], cla
         cb.step(0.45, f"Preparing {len(items)} parts on the cluster")
         meta = _meta(prepared, spec)
         fit_started = time.perf_counter()
-        model, train_rows = _fit_booster(entry, kind, pipeline.steps[-1][1], spec, items, meta, executor, cb)
+        model, train_rows, gathered = _fit_booster(entry, kind, pipeline.steps[-1][1], spec, items, meta, executor,
+                                                   cb)
         timings["train_seconds"] = time.perf_counter() - fit_started
         pipeline.steps[-1] = ("model", model)
         cb.step(0.8, "Evaluating on the test rows")
-        gathered = _mapped(executor, _test_rows, items, spec, cb)
         X_test = pd.concat([g[0] for g in gathered], ignore_index=True)
         y_test = pd.concat([g[1] for g in gathered], ignore_index=True)
         test_rows = sum(g[2] for g in gathered)
@@ -386,19 +386,24 @@ def _shown(prepared: PreparedData, X_test: pd.DataFrame, y_test: pd.Series) -> P
 
 
 def _fit_booster(entry: Any, kind: str, local: Any, spec: _Spec, items: list[_Part], meta: pd.DataFrame,
-                 executor: Executor, cb: Progress) -> tuple[Any, int]:
-    """Fit the booster on every part's training rows; returns the plain local estimator and the row count."""
+                 executor: Executor, cb: Progress) -> tuple[Any, int, list[_Tested]]:
+    """Fit the booster on every part's training rows: the plain local estimator, the row count, and each part's
+    test rows (read by the same task as its training rows, so each part is read once here)."""
     if not executor.distributed:  # no cluster (tests, or distributed=False paths): the same rows, in this process
-        frame = pd.concat([_train_rows(p, spec) for p in items], ignore_index=True)
+        read = [_part_rows(p, spec) for p in items]
+        frame = pd.concat([r[0] for r in read], ignore_index=True)
         X, y = frame.drop(columns=[_LABEL]), frame[_LABEL]
+        tested = [r[1] for r in read]
         if spec.encode_labels:
             model = local.estimator.fit(X, y)
-            return _label_wrapped(local, model, spec), len(frame)
-        return local.fit(X, y), len(frame)
-    frame = executor.frame(_train_rows, items, shared=spec, meta=meta)
+            return _label_wrapped(local, model, spec), len(frame), tested
+        return local.fit(X, y), len(frame), tested
+    frame, sides = executor.frame(_part_rows, items, shared=spec, meta=meta, sides=True)
     try:
         with executor.waiting():  # a job running on a worker gives its thread back while the cluster works
             executor.wait(frame, cb.check_cancelled)
+            tested = executor.gather(sides)  # small (EVAL_ROWS in all): fetched now, freed before the fit
+            executor.release(sides)
             rows = int(executor.compute(frame.map_partitions(len).sum()))
             X, y = frame.drop(columns=[_LABEL]), frame[_LABEL]
             cb.step(0.55, f"Fitting {entry.label} on {rows:,} rows on the cluster")
@@ -413,7 +418,8 @@ def _fit_booster(entry: Any, kind: str, local: Any, spec: _Spec, items: list[_Pa
             from failed.error
     finally:
         executor.release(frame)
-    return model, rows
+        executor.release(sides)
+    return model, rows, tested
 
 
 def _lightgbm_on(executor: Any, kind: str, local: Any, X: Any, y: Any, classes: list[Any] | None) -> Any:

@@ -117,18 +117,36 @@ class DaskExecutor:
 
     # -- for libraries with their own Dask interface (LightGBM, XGBoost): collections, not futures --
 
-    def frame(self, fn: Callable[..., Any], items: Sequence[Any], *, shared: Any = None, meta: Any = None) -> Any:
+    def frame(self, fn: Callable[..., Any], items: Sequence[Any], *, shared: Any = None, meta: Any = None,
+              sides: bool = False) -> Any:
         """A Dask DataFrame whose i-th partition is ``fn(items[i], shared)``, computed and kept on the workers.
 
         The partitions are persisted (computed once, held in worker memory until :meth:`release`);
-        ``meta`` is an empty pandas frame with the partitions' columns and dtypes.
+        ``meta`` is an empty pandas frame with the partitions' columns and dtypes.  With ``sides``,
+        ``fn`` returns ``(partition, side)`` and this returns ``(frame, sides)``: the sides (small
+        things the same read yields, such as a sample) stay on the workers as futures, in item order,
+        for :meth:`gather` and :meth:`release`; no item is computed twice.
         """
         import dask.dataframe as dd
-        from dask import delayed
 
-        handle = self.client.scatter(shared, broadcast=True, hash=False) if shared is not None else None
-        pieces = [delayed(fn, pure=False)(item, handle) for item in items]
-        return self.client.persist(dd.from_delayed(pieces, meta=meta, verify_meta=False))
+        client = self.client
+        handle = client.scatter(shared, broadcast=True, hash=False) if shared is not None else None
+        if not sides:
+            from dask import delayed
+
+            pieces = [delayed(fn, pure=False)(item, handle) for item in items]
+            return client.persist(dd.from_delayed(pieces, meta=meta, verify_meta=False))
+        from operator import itemgetter
+
+        whole = client.map(fn, list(items), [handle] * len(items), pure=False)
+        parts = client.map(itemgetter(0), whole, pure=False)
+        rest = client.map(itemgetter(1), whole, pure=False)
+        del whole  # the pairs are freed once both halves exist
+        return client.persist(dd.from_delayed(parts, meta=meta, verify_meta=False)), rest
+
+    def gather(self, futures: Sequence[Any]) -> list[Any]:
+        """The values of ``futures`` (a frame's sides), in their order."""
+        return list(self.client.gather(list(futures)))
 
     def wait(self, collection: Any, check: Callable[[], None] | None = None, every: float = 0.2) -> None:
         """Block until ``collection``'s partitions are computed, calling ``check`` (a cancel check) meanwhile.

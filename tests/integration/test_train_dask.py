@@ -126,3 +126,42 @@ def test_distributed_training_without_a_cluster_is_refused(ws):
     with pytest.raises(InvalidInputError, match="needs a Dask cluster"):
         train_version(ws, version, TrainConfig(algorithm="lightgbm", target="bought", distributed=True), ["lightgbm"])
     assert datasets.get_version(ws, "shop").n_rows == 2_000
+
+
+def _count_and_split(item: int, folder: str) -> tuple[pd.DataFrame, int]:
+    from pathlib import Path
+
+    (Path(folder) / f"call-{item}-{np.random.default_rng().integers(1 << 40)}").touch()  # one file per call
+    return pd.DataFrame({"n": [item] * (item + 1)}), item * 10
+
+
+def test_a_frame_with_sides_runs_each_item_once_and_keeps_the_sides_in_order(cluster, tmp_path):
+    from distributed import Client
+
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        executor = DaskExecutor(client)
+        frame, sides = executor.frame(_count_and_split, [0, 1, 2, 3], shared=str(tmp_path),
+                                      meta=pd.DataFrame({"n": pd.Series([], dtype="int64")}), sides=True)
+        executor.wait(frame)
+        assert executor.gather(sides) == [0, 10, 20, 30]
+        assert executor.compute(frame["n"].sum()) == 0 * 1 + 1 * 2 + 2 * 3 + 3 * 4
+        executor.release(frame)
+        executor.release(sides)
+    calls = sorted(p.name.split("-")[1] for p in tmp_path.iterdir())
+    assert calls == ["0", "1", "2", "3"]  # the partition and its side came from one call
+
+
+def test_a_part_that_cannot_be_prepared_fails_that_algorithm_and_names_the_part(cluster, tmp_path):
+    from distributed import Client
+
+    from core.ml.train_dask import train_many_partitioned
+
+    frame = _frame(4_000)
+    first, second = tmp_path / "part-0.parquet", tmp_path / "part-1.parquet"
+    frame.iloc[:2_000].to_parquet(first)
+    frame.iloc[2_000:].drop(columns=["x3"]).to_parquet(second)  # the sample has x3 (from the first part)
+    config = TrainConfig(target="bought", features=["x0", "x1", "x3"], explain=False)
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        [result] = train_many_partitioned([first, second], DaskExecutor(client), config, ["lightgbm"])
+    assert not result.ok
+    assert "Part 2 of 2 could not be prepared" in result.error, result.error
