@@ -76,7 +76,8 @@ class PreprocessConfig:
     Parameters
     ----------
     imputation : how missing numbers are filled (``none`` leaves them to the model).
-    missing_indicators : add a 0/1 column per numeric column that had missing values (``None``: auto).
+    missing_indicators : add a 0/1 column per numeric column that had missing values (``None``: auto, which
+        adds one only where at least ten training rows were missing: from fewer a model learns their labels by heart).
     scaling : numeric scaling.
     encoding : categorical encoding (``target`` uses scikit-learn's cross-fitted TargetEncoder).
     max_categories : one-hot cap; rarer categories share one "infrequent" column.

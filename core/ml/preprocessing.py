@@ -29,6 +29,7 @@ from core.ml.steps import (
     DatetimeExpander,
     FeatureNamer,
     NumericCaster,
+    SteadyImputer,
     TextHasher,
 )
 from core.platform.errors import InvalidInputError
@@ -48,6 +49,8 @@ FAMILY_DEFAULTS: dict[str, tuple[str, bool, str, str]] = {
     "boosting": ("none", False, "none", "ordinal"),
 }
 NUMERIC_GROUP = "num"
+# auto indicators: a column gets one only when this many training rows miss it (see SteadyImputer)
+INDICATOR_MIN_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class ResolvedPreprocessing:
     selection: str
     k_best: int
     imbalance: str
+    indicator_min_rows: int = 1  # missing training rows a column needs for its indicator
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -88,8 +92,10 @@ def resolve_preprocessing(
         if config.imputation == "none":
             notes.append("This algorithm cannot take missing values, so they are filled with the median.")
         imputation = "median"
+    min_rows = INDICATOR_MIN_ROWS  # auto: rare gaps get no indicator; asked for: every gap gets one
     if config.missing_indicators is not None:
         indicators = config.missing_indicators and imputation != "none"
+        min_rows = 1
     scaling = scaling if config.scaling == "auto" else config.scaling
     encoding = encoding if config.encoding == "auto" else config.encoding
     if encoding == "target" and kind == "clustering":
@@ -109,7 +115,7 @@ def resolve_preprocessing(
         imputation = "median"
     resolved = ResolvedPreprocessing(
         imputation, bool(indicators), scaling, encoding, config.max_categories, config.datetime, config.text,
-        config.hash_features, selection, config.k_best, imbalance,
+        config.hash_features, selection, config.k_best, imbalance, min_rows if indicators else 1,
     )
     return resolved, notes
 
@@ -120,11 +126,14 @@ def _scaler(kind: str) -> Any:
     return {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}[kind]()
 
 
-def _imputer(strategy: str, indicators: bool) -> Any:
+def _imputer(strategy: str, indicators: bool, min_rows: int = 1) -> Any:
     from sklearn.impute import SimpleImputer
 
     # keep_empty_features: a column missing in every training row stays (as zeros) so shapes never shift.
     fill = {"fill_value": 0.0} if strategy == "constant" else {}
+    if indicators and min_rows > 1:
+        return SteadyImputer(strategy=strategy, add_indicator=True, keep_empty_features=True, min_missing=min_rows,
+                             **fill)
     return SimpleImputer(strategy=strategy, add_indicator=indicators, keep_empty_features=True, **fill)
 
 
@@ -154,7 +163,8 @@ def _preprocessor(
     if numeric:
         steps: list[tuple[str, Any]] = [("cast", NumericCaster())]
         if impute:
-            steps.append(("impute", _imputer(resolved.imputation, resolved.missing_indicators)))
+            steps.append(("impute", _imputer(resolved.imputation, resolved.missing_indicators,
+                                                     resolved.indicator_min_rows)))
         if scale:
             steps.append(("scale", _scaler(resolved.scaling)))
         transformers.append((NUMERIC_GROUP, Pipeline(steps), numeric))

@@ -31,6 +31,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "core.ml.steps.InductiveClusterer",
     "core.ml.steps.LabelEncodedClassifier",
     "core.ml.steps.NumericCaster",
+    "core.ml.steps.SteadyImputer",
     "core.ml.steps.TextHasher",
     # imbalanced-learn resampling
     "imblearn.over_sampling._random_over_sampler.RandomOverSampler",

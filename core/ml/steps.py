@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, ClusterMixin, TransformerMixin, clone
 from sklearn.feature_selection import SelectKBest
+from sklearn.impute import SimpleImputer
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 MISSING = "(missing)"
@@ -201,6 +204,36 @@ class FeatureNamer(_ColumnwiseTransformer):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "names_")
         return np.asarray(self.names_, dtype=object)
+
+
+class SteadyImputer(SimpleImputer):
+    """SimpleImputer whose missing indicators keep only columns missing in ``min_missing`` training rows or more.
+
+    An indicator seen set in a handful of training rows is learnt from those rows alone: a model
+    then ties "measurement missing" to their labels (penguins: one training row with every
+    measurement missing, an Adelie, made a logistic regression call a Gentoo with the same gaps
+    Adelie with probability 1).  Ten rows per learnt coefficient is the usual floor for a
+    logistic model (Peduzzi et al., 1996); rarer gaps are still filled, without an indicator.
+    """
+
+    _parameter_constraints: dict = {**SimpleImputer._parameter_constraints,
+                                    "min_missing": [Interval(Integral, 1, None, closed="left")]}
+
+    def __init__(self, *, missing_values: Any = np.nan, strategy: str = "mean", fill_value: Any = None,
+                 copy: bool = True, add_indicator: bool = False, keep_empty_features: bool = False,
+                 min_missing: int = 10) -> None:
+        super().__init__(missing_values=missing_values, strategy=strategy, fill_value=fill_value, copy=copy,
+                         add_indicator=add_indicator, keep_empty_features=keep_empty_features)
+        self.min_missing = min_missing
+
+    def fit(self, X: Any, y: Any = None) -> SteadyImputer:
+        super().fit(X, y)
+        if self.add_indicator and self.indicator_ is not None:
+            counts = np.asarray(pd.isna(pd.DataFrame(X)).sum(axis=0))
+            features = self.indicator_.features_
+            # MissingIndicator reads features_ in transform and in its feature names: both shrink alike
+            self.indicator_.features_ = features[counts[features] >= self.min_missing]
+        return self
 
 
 class CappedSelectKBest(SelectKBest):

@@ -8,6 +8,9 @@ Per catalogue key, an :class:`AutoMLSpec` gives
   (``high_per_row``: the upper bound is ``rows * high_per_row`` clipped to ``[low, high]``), so a
   small table never searches leaves of 500 rows;
 * ``early_stopping``: boosting rounds stop on the validation split (the rounds used are recorded);
+* ``as_shipped``: configurations fitted exactly as written, never stopped early (a library's own
+  defaults: stopped on mpg's folds, LightGBM's kept 56 of their 100 rounds and the refit lost to
+  the library untouched, 2.53 against 2.38 test RMSE);
 * ``max_rows``: above this many training rows the entry is left out (its cost grows too fast).
 
 Parameters not named keep the catalogue's defaults (:meth:`core.ml.catalogue.Algorithm.make`).
@@ -57,8 +60,13 @@ class AutoMLSpec:
     space: tuple[Dim, ...] = ()
     fixed: Mapping[str, Any] = field(default_factory=dict)
     early_stopping: bool = False
+    as_shipped: tuple[Mapping[str, Any], ...] = ()
     max_rows: int | None = None
     tasks: frozenset[str] = frozenset({"classification", "regression"})
+
+    def stops_early(self, params: Mapping[str, Any]) -> bool:
+        """Whether a trial of ``params`` stops its boosting rounds on the validation rows."""
+        return self.early_stopping and not any(dict(params) == dict(c) for c in self.as_shipped)
 
     def sample(self, trial: Any, rows: int) -> dict[str, Any]:
         """Parameters for an Optuna trial (ask/tell), ``fixed`` ones included."""
@@ -109,6 +117,7 @@ SPECS: dict[str, AutoMLSpec] = {s.key: s for s in (
                Dim("reg_lambda", "float", 1e-3, 30.0, log=True), Dim("reg_alpha", "float", 1e-3, 10.0, log=True)),
         fixed={"n_estimators": _ROUNDS, "subsample_freq": 1},
         early_stopping=True,
+        as_shipped=(LIGHTGBM_DEFAULTS,),
     ),
     AutoMLSpec(
         "xgboost",

@@ -201,7 +201,8 @@ def _build(data: SearchData, config: TrialConfig, y: pd.Series) -> tuple[Any, bo
     pipeline, weigh, _ = make_pipeline(entry, data.kind, data.types, resolved, dict(config.params), y=y,
                                        seed=data.seed, n_jobs=data.n_jobs)
     spec = spec_for(config.algorithm)
-    stops = bool(spec is not None and spec.early_stopping and "resample" not in pipeline.named_steps and not weigh)
+    stops = bool(spec is not None and spec.stops_early(config.params) and "resample" not in pipeline.named_steps
+                 and not weigh)
     return pipeline, weigh, stops
 
 

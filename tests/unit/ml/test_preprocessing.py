@@ -96,7 +96,8 @@ def test_unknown_and_odd_values_at_predict_time():
 def test_origin_maps_missing_indicators_and_onehot_columns():
     df = _frame()
     entry = get_algorithm("logistic_regression")
-    resolved, _ = resolve_preprocessing(PreprocessConfig(), entry.family, "binary")
+    # asked for: an indicator even for a column missing in two rows
+    resolved, _ = resolve_preprocessing(PreprocessConfig(missing_indicators=True), entry.family, "binary")
     y = pd.Series(np.where(df["flag"], 1, 0))
     pipeline, _ = build_pipeline(column_types(df), resolved, entry.make("binary"), "binary")
     pipeline.fit(df, y)
@@ -110,12 +111,38 @@ def test_origin_maps_missing_indicators_and_onehot_columns():
     assert list(model_input_frame(pipeline, df.head(2)).columns) == list(origin)
 
 
+@pytest.mark.parametrize(("missing", "indicators", "kept"), [
+    (2, None, False),  # auto: two rows are too few to learn what a gap means
+    (10, None, True),
+    (2, True, True),  # asked for: every gap gets one
+    (10, False, False),
+])
+def test_auto_missing_indicators_need_enough_missing_rows(missing, indicators, kept):
+    from core.ml.serialize import dump_model, load_model, sha256_hex
+
+    df = _frame().drop(columns="notes")
+    df["price: [€]"] = df["price: [€]"].fillna(10.0)
+    df.loc[df.index[:missing], "price: [€]"] = np.nan
+    y = pd.Series(np.where(df["flag"], 1, 0))
+    entry = get_algorithm("logistic_regression")
+    resolved, _ = resolve_preprocessing(PreprocessConfig(missing_indicators=indicators), entry.family, "binary")
+    pipeline, _ = build_pipeline(column_types(df), resolved, entry.make("binary"), "binary")
+    pipeline.fit(df, y)
+    assert ("missingindicator_price" in model_input_origin(pipeline)) is kept
+    unseen = df.head(3).assign(**{"price: [€]": np.nan})  # a gap at predict time is filled either way
+    assert list(model_input_frame(pipeline, unseen).columns) == list(model_input_origin(pipeline))
+    data = dump_model(pipeline)  # the imputer is a trusted type of saved models
+    np.testing.assert_array_equal(load_model(data, sha256_hex(data)).predict_proba(unseen),
+                                  pipeline.predict_proba(unseen))
+
+
 @pytest.mark.parametrize(("selection", "width"), [("none", 11), ("variance", 10), ("kbest", 3), ("model", 6)])
 def test_feature_selection(selection, width):
     df = _frame().drop(columns="notes").assign(constant=1.0)
     y = pd.Series(np.where(df["flag"], 1, 0))
     entry = get_algorithm("logistic_regression")
-    resolved, _ = resolve_preprocessing(PreprocessConfig(selection=selection, k_best=3), entry.family, "binary")
+    resolved, _ = resolve_preprocessing(PreprocessConfig(selection=selection, k_best=3, missing_indicators=True),
+                                        entry.family, "binary")
     pipeline, _ = build_pipeline(column_types(df), resolved, entry.make("binary"), "binary", y=y)
     fit_pipeline(pipeline, df, y)  # f_classif warns about the constant column: captured, not raised
     kept = model_input_origin(pipeline)
@@ -143,7 +170,8 @@ def test_target_encoding_and_scalers():
     df = _frame().drop(columns="notes")
     y = pd.Series(np.where(df["flag"], 1, 0))
     entry = get_algorithm("knn")
-    resolved, _ = resolve_preprocessing(PreprocessConfig(encoding="target", scaling="minmax"), entry.family, "binary")
+    resolved, _ = resolve_preprocessing(PreprocessConfig(encoding="target", scaling="minmax", missing_indicators=True),
+                                        entry.family, "binary")
     pipeline, _ = build_pipeline(column_types(df), resolved, entry.make("binary"), "binary", y=y)
     pipeline.fit(df, y)
     encoded = model_input_frame(pipeline, df)

@@ -153,14 +153,27 @@ def test_small_tables_are_cross_validated_and_every_row_validates_once(penguins)
     assert data.cross_validated and len(data.X_fit) == len(state.prepared.X_train)
     held = np.concatenate(data.folds)
     assert sorted(held.tolist()) == list(range(len(data.X_fit)))  # a partition: each row in one fold
-    outcome = fit_trial(data, TrialConfig("lightgbm", dict(SPECS["lightgbm"].portfolio[0])))
+    outcome = fit_trial(data, TrialConfig("lightgbm", dict(SPECS["lightgbm"].portfolio[1])))
     assert outcome.predictions.shape == (len(data.X_fit), data.y_fit.nunique())
     assert np.allclose(outcome.predictions.sum(axis=1), 1.0)
     rounds = outcome.params["n_estimators"]
-    assert 1 <= rounds < SPECS["lightgbm"].portfolio[0]["n_estimators"]  # stopped at the folds' common best round
+    assert 1 <= rounds < SPECS["lightgbm"].portfolio[1]["n_estimators"]  # stopped at the folds' common best round
     again = fit_trial(data, TrialConfig("lightgbm", outcome.params), early_stopping=False)
     assert np.allclose(again.predictions, outcome.predictions, rtol=0, atol=1e-12)
     assert len(outcome.pipeline.predict(penguins.head(4))) == 4  # the folds' models averaged
+
+
+def test_lightgbm_defaults_are_fitted_as_shipped_without_early_stopping(penguins):
+    from core.ml.automl.spaces import LIGHTGBM_DEFAULTS
+    from core.ml.automl.trials import TrialConfig, fit_trial
+
+    state = prepare_search(penguins, AutoMLConfig(target="species", budget=5), Progress())
+    # stopped early on penguins' folds, these defaults kept fewer than their 100 rounds
+    outcome = fit_trial(state.data, TrialConfig("lightgbm", dict(LIGHTGBM_DEFAULTS)))
+    assert outcome.params["n_estimators"] == LIGHTGBM_DEFAULTS["n_estimators"]
+    assert outcome.pipeline.named_steps["model"].members_[0].steps[-1][1].booster_.current_iteration() == 100
+    assert not SPECS["lightgbm"].stops_early(LIGHTGBM_DEFAULTS) and SPECS["lightgbm"].stops_early(
+        SPECS["lightgbm"].portfolio[1])
 
 
 def test_large_tables_keep_one_hold_out_and_replay_it(penguins, monkeypatch):
