@@ -27,8 +27,8 @@ from core.ml.evaluate import (
 from core.ml.preprocessing import ResolvedPreprocessing, build_pipeline, model_input_frame
 from core.platform.errors import InvalidInputError
 
-__all__ = ["DEFAULT_METRIC", "METRICS", "check_metric", "fit_pipeline", "greater_is_better", "make_pipeline",
-           "score"]
+__all__ = ["DEFAULT_METRIC", "METRICS", "STOPPING_ROUNDS", "VALIDATION_SHARE", "check_metric", "fit_pipeline",
+           "greater_is_better", "make_pipeline", "score"]
 
 DEFAULT_METRIC = {ProblemKind.BINARY: "roc_auc", ProblemKind.MULTICLASS: "f1_macro", ProblemKind.REGRESSION: "rmse",
                   ProblemKind.CLUSTERING: "silhouette"}
@@ -120,7 +120,7 @@ def fit_pipeline(
 
 
 STOPPING_ROUNDS = 20
-_VALIDATION_SHARE = 0.1
+VALIDATION_SHARE = 0.1
 
 
 def _booster_library(model: Any) -> str | None:
@@ -148,9 +148,9 @@ def _fit_with_early_stopping(pipeline: Any, X: pd.DataFrame, y: pd.Series, weigh
         counts = y.value_counts()
         stratify = y.to_numpy() if len(counts) > 1 and counts.min() >= 2 else None
     try:
-        fit_rows, held = train_test_split(positions, test_size=_VALIDATION_SHARE, random_state=0, stratify=stratify)
+        fit_rows, held = train_test_split(positions, test_size=VALIDATION_SHARE, random_state=0, stratify=stratify)
     except ValueError:  # a class too rare to stratify on this split
-        fit_rows, held = train_test_split(positions, test_size=_VALIDATION_SHARE, random_state=0)
+        fit_rows, held = train_test_split(positions, test_size=VALIDATION_SHARE, random_state=0)
     fit_params: dict[str, Any] = {"eval_set": [(Xm.iloc[held], y.iloc[held])]}
     if weights is not None:
         fit_params["sample_weight"] = weights[fit_rows]

@@ -83,6 +83,44 @@ def test_distributed_fit_matches_the_single_process_fit_and_serves_as_usual(clus
         assert np.corrcoef(predicted, fresh["spend"])[0, 1] > 0.9
 
 
+def test_lightgbm_on_the_cluster_fits_the_rounds_the_survey_sample_stopped_at_and_records_them(cluster_ws):
+    # LightGBM's Dask interface cannot stop early: the round count comes from an early-stopped fit on the
+    # survey sample (here every row, 16,000 < SAMPLE_ROWS), which is the single-process fit on this data
+    ws = cluster_ws
+    frame = _frame()
+    features = [c for c in frame.columns if c not in ("bought", "answer", "spend")]
+    config = TrainConfig(algorithm="lightgbm", target="bought", features=features, explain=False,
+                         params={"learning_rate": 0.3})  # a fast rate: this data then stops near round 50
+    single = train_candidate(frame, config)
+    expected = single.pipeline.steps[-1][1].best_iteration_
+    assert 0 < expected < 100  # well before the configured 200 rounds
+    version = save_partitioned_version(ws, "shop", frame, part_rows=4_000, provenance={})
+    [row] = train_version(ws, version, config, ["lightgbm"], model_name="rounds-model")
+    assert row["status"] == "ok", row["error"]
+    booster = load_model(ws, "rounds-model").pipeline.steps[-1][1]
+    assert booster.booster_.num_trees() == expected  # binary: one tree per round, every one of them fitted
+    card = registry.get_version(ws, f"{row['model_name']}:{row['version']}").card
+    assert card.params["n_estimators"] == expected
+    assert any(f"Boosting rounds: {expected}" in n and "survey sample" in n for n in card.notes), card.notes
+
+
+def test_xgboost_on_the_cluster_stops_early_itself_and_records_the_rounds(cluster_ws):
+    ws = cluster_ws
+    frame = _frame()
+    features = [c for c in frame.columns if c not in ("bought", "answer", "spend")]
+    config = TrainConfig(algorithm="xgboost", target="answer", features=features, explain=False,
+                         params={"learning_rate": 0.3})
+    version = save_partitioned_version(ws, "shop", frame, part_rows=4_000, provenance={})
+    [row] = train_version(ws, version, config, ["xgboost"], model_name="xgb-rounds")
+    assert row["status"] == "ok", row["error"]
+    inner = load_model(ws, "xgb-rounds").pipeline.steps[-1][1].estimator_
+    kept = inner.best_iteration + 1
+    assert kept < 100 and inner.get_booster().num_boosted_rounds() < 200  # it stopped well before the 200 configured
+    card = registry.get_version(ws, f"{row['model_name']}:{row['version']}").card
+    assert card.params["n_estimators"] == kept
+    assert any(f"Boosting rounds: {kept}" in n and "held-out 10%" in n for n in card.notes), card.notes
+
+
 def test_other_algorithms_train_on_a_sample_with_a_notice(cluster_ws, monkeypatch):
     from core.ml import train_dask
 
