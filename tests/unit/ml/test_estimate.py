@@ -76,11 +76,13 @@ def test_the_fits_of_a_run_count_the_final_fit_the_folds_and_each_trials_folds()
 
 
 def test_by_stages_the_estimate_counts_folds_on_the_training_share_evaluation_and_explanations(monkeypatch):
-    from core.ml.estimate import estimate_cost
+    from core.ml.estimate import estimate_cost, estimate_from, measure_sample
 
     monkeypatch.setenv("ATELIER_THREADS", "1")  # one core: folds one after another, as the job would fit them
     X, y = _sample(1_000)
-    plain = estimate_cost("decision_tree", X, y, 100_000, cv_folds=0)
+    # plain and tuned come from one measured fit, so comparing them does not compare two timings
+    fit = measure_sample("decision_tree", X, y, 100_000)
+    plain = estimate_from(fit, cv_folds=0)
     folds = estimate_cost("decision_tree", X, y, 100_000, cv_folds=5, explain=True)
     assert set(plain.stages) == {"fit", "evaluation", "save"}
     assert set(folds.stages) == {"cv", "fit", "evaluation", "save", "explain"}
@@ -88,7 +90,7 @@ def test_by_stages_the_estimate_counts_folds_on_the_training_share_evaluation_an
     # five fits on 4/5 of the training rows (80% of all): about four final fits, never six full ones
     assert 3.0 * folds.stages["fit"] <= folds.stages["cv"] <= 6.0 * folds.stages["fit"]
     assert folds.stages["explain"] > 0 and "cross-validation" in folds.reason
-    tuned = estimate_cost("decision_tree", X, y, 100_000, cv_folds=0, tuning={"n_trials": 4, "cv_folds": 3})
+    tuned = estimate_from(fit, cv_folds=0, tuning={"n_trials": 4, "cv_folds": 3})
     assert tuned.stages["tuning"] > 4 * plain.stages["fit"]
     json.dumps(folds.to_dict())
 
