@@ -1,6 +1,6 @@
 """The HTTP prediction API (``python -m core serve``) under load, and one big request vs batch scoring.
 
-    python -m benchmarks.bench_serve [--rows 100000] [--repeat 3] [--quick] [--duration 30]
+    python -m benchmarks.bench_serve [--rows 100000] [--repeat 3] [--quick] [--duration 30] [--only big]
 
 A LightGBM pipeline on 20 features (``benchmarks.bench_jobs.make_frame``) is promoted and served by
 ``python -m core serve`` in its own process on loopback.
@@ -13,10 +13,13 @@ A LightGBM pipeline on 20 features (``benchmarks.bench_jobs.make_frame``) is pro
     together and their load runs alternate (Atelier, MLflow, Atelier, ... ``--rounds`` times per
     client count), so a machine whose load drifts (a shared one) weighs on both alike; each
     cell is the median over the rounds.
-(2) ``--rows`` rows in one request (Parquet and JSON ``dataframe_split`` bodies), against scoring the
-    same rows in-process: ``core.serve.batch.predict_file`` on a Parquet file (the batch job's own
-    path, which also writes and records its output) and validate + score of the frame in memory.
-    Median of ``--repeat``.
+(2) ``--rows`` rows in one request (Parquet and JSON ``dataframe_split`` bodies), answered as the
+    default JSON (one object per row) and as the columnar answers (``?format=columns`` JSON, and
+    Parquet by ``Accept: application/vnd.apache.parquet``), against scoring the same rows in-process:
+    ``core.serve.batch.predict_file`` on a Parquet file (the batch job's own path, which also writes
+    and records its output) and validate + score of the frame in memory.  Median of ``--repeat``;
+    the candidates take turns within each repeat, so a shared machine's drifting load weighs on the
+    baseline and the requests alike.  ``--only big`` runs this part alone (no load, no MLflow).
 
 The baseline is ``mlflow models serve --env-manager local`` of the same pipeline (saved with
 ``mlflow.sklearn``, ``/invocations``, the same one-row body), from mlflow 3.17.2 in a side virtual
@@ -147,6 +150,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="alternating load runs per server and client count")
     parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto",
                         help="load generator for both servers: wrk when installed (auto), else httpx")
+    parser.add_argument("--only", choices=("all", "load", "big"), default="all",
+                        help="load: part (1) alone; big: part (2) alone")
     args = parse_sized(parser)
     duration = min(args.duration, 3.0) if args.quick else args.duration
     rounds = max(1, args.rounds)
@@ -175,7 +180,8 @@ def main() -> None:
         proc = _start_server(home, port)
         try:  # the Atelier server stops whatever fails below
             mlflow, mlflow_url = None, ""
-            python, skipped = (None, "skipped: --no-mlflow") if args.no_mlflow else _mlflow_python()
+            python, skipped = (None, "skipped: --no-mlflow") if args.no_mlflow or args.only == "big" \
+                else _mlflow_python()
             if python is not None:
                 mlflow_port = _free_port()
                 try:
@@ -185,7 +191,7 @@ def main() -> None:
                     skipped = f"skipped: mlflow models serve did not start ({str(exc).strip().splitlines()[-1][:120]})"
             try:
                 runs: dict[tuple[str, int], list[dict]] = {}
-                for clients in (8, 32):
+                for clients in (8, 32) if args.only != "big" else ():
                     for _round in range(rounds):  # alternate: a drifting machine load weighs on both alike
                         runs.setdefault(("atelier", clients), []).append(load_run(client, url, one, clients, duration))
                         if mlflow is not None:
@@ -195,45 +201,87 @@ def main() -> None:
                 if mlflow is not None:
                     mlflow.terminate()
                     mlflow.wait(30)
-            load = [_median_run(runs[("atelier", c)]) for c in (8, 32)]
+            load = [_median_run(runs[("atelier", c)]) for c in (8, 32)] if runs else []
             mlflow_load = [_median_run(runs[("mlflow", c)]) for c in (8, 32)] if mlflow is not None else []
-            import httpx
-
-            def timed_post(body: bytes, content_type: str) -> float:
-                # Timed until the whole answer has arrived; the client's own parsing of it comes after
-                # (the stdlib's json.loads of 100k answers is the client's cost, ~0.5 s here, not the server's).
-                started = time.perf_counter()
-                response = httpx.post(url, content=body, headers={"Content-Type": content_type}, timeout=300)
-                response.raise_for_status()
-                seconds = time.perf_counter() - started
-                assert len(response.json()["predictions"]) == args.rows
-                return seconds
-
-            timed_post(parquet.getvalue(), "application/vnd.apache.parquet")  # warm
-            http_parquet = [timed_post(parquet.getvalue(), "application/vnd.apache.parquet")
-                            for _ in range(args.repeat)]
-            http_json = [timed_post(split, "application/json") for _ in range(args.repeat)]
+            big_rows = _big_request(args, ws, model, big, source, url, parquet.getvalue(), split) \
+                if args.only != "load" else []
         finally:
             proc.terminate()
             proc.wait(30)
-
-        def in_memory() -> float:
-            started = time.perf_counter()
-            report, X = validate_and_coerce(model.reference, big)
-            assert report.ok
-            score_frame(model, X)
-            return time.perf_counter() - started
-
-        def batch() -> float:
-            started = time.perf_counter()
-            predict_file(ws, model, source)
-            return time.perf_counter() - started
-
-        in_memory(), batch()  # warm (the batch path may build compiled trees)
-        memory = [in_memory() for _ in range(args.repeat)]
-        batched = [batch() for _ in range(args.repeat)]
         ws.db.dispose()
 
+    if args.only != "big":
+        _print_load(duration, rounds, client, load, mlflow_load, skipped)
+    if big_rows:
+        print(f"(2) {args.rows:,} rows in one request vs in-process batch scoring, median of {args.repeat}\n")
+        base = median(big_rows[0][1])
+        print(markdown_table([{"candidate": label, "seconds": f"{median(t):.2f}",
+                               "vs batch": f"{median(t) / base:.2f}×"} for label, t in big_rows]))
+        print("\nTarget: one request ≤ 1.2× the in-process batch scoring time.")
+
+
+PARQUET_TYPE = "application/vnd.apache.parquet"
+
+
+def _big_request(args, ws: Workspace, model, big, source: Path, url: str, parquet: bytes,
+                 split: bytes) -> list[tuple[str, list[float]]]:
+    """Part (2): each candidate's seconds, the batch baseline first."""
+    import httpx
+    import pyarrow.parquet as pq
+
+    def timed_post(body: bytes, content_type: str, query: str = "", accept: str | None = None) -> float:
+        # Timed until the whole answer has arrived; the client's own parsing of it comes after
+        # (the stdlib's json.loads of 100k answers is the client's cost, ~0.5 s here, not the server's).
+        headers = {"Content-Type": content_type, **({"Accept": accept} if accept else {})}
+        started = time.perf_counter()
+        response = httpx.post(url + query, content=body, headers=headers, timeout=300)
+        response.raise_for_status()
+        seconds = time.perf_counter() - started
+        if accept == PARQUET_TYPE:
+            assert pq.read_table(io.BytesIO(response.content)).num_rows == args.rows
+        elif query:
+            assert len(response.json()["predictions"]["prediction"]) == args.rows
+        else:
+            assert len(response.json()["predictions"]) == args.rows
+        return seconds
+
+    def in_memory() -> float:
+        started = time.perf_counter()
+        report, X = validate_and_coerce(model.reference, big)
+        assert report.ok
+        score_frame(model, X)
+        return time.perf_counter() - started
+
+    def batch() -> float:
+        started = time.perf_counter()
+        predict_file(ws, model, source)
+        return time.perf_counter() - started
+
+    candidates = {
+        "core.serve.batch.predict_file on a Parquet file (baseline: the batch job's path)": batch,
+        "in-process validate_and_coerce + score_frame of the frame in memory": in_memory,
+        "HTTP POST, Parquet body, JSON answer (until received)": lambda: timed_post(parquet, PARQUET_TYPE),
+        "HTTP POST, JSON dataframe_split body, JSON answer": lambda: timed_post(split, "application/json"),
+        "HTTP POST, Parquet body, ?format=columns JSON answer": lambda: timed_post(parquet, PARQUET_TYPE,
+                                                                                  "?format=columns"),
+        "HTTP POST, Parquet body, Parquet answer (Accept)": lambda: timed_post(parquet, PARQUET_TYPE,
+                                                                               accept=PARQUET_TYPE),
+        "HTTP POST, JSON dataframe_split body, ?format=columns JSON answer":
+            lambda: timed_post(split, "application/json", "?format=columns"),
+        "HTTP POST, JSON dataframe_split body, Parquet answer (Accept)":
+            lambda: timed_post(split, "application/json", accept=PARQUET_TYPE),
+    }
+    for run in candidates.values():  # warm (the batch path may build compiled trees)
+        run()
+    times: dict[str, list[float]] = {label: [] for label in candidates}
+    for _ in range(args.repeat):  # in turns: a load that drifts weighs on every candidate alike
+        for label, run in candidates.items():
+            times[label].append(run())
+    return list(times.items())
+
+
+def _print_load(duration: float, rounds: int, client: str, load: list[dict], mlflow_load: list[dict],
+                skipped: str) -> None:
     print(f"\n(1) One-row requests to python -m core serve on loopback, {duration:g} s per run, median of {rounds} "
           f"alternating run(s), LightGBM on 20 features, load from {client}\n")
     baseline = [{"candidate": f"mlflow {MLFLOW_VERSION} models serve (baseline)", **r} for r in mlflow_load] or \
@@ -244,15 +292,6 @@ def main() -> None:
         ratio = float(load[1]["requests/s"].replace(",", "")) / float(mlflow_load[1]["requests/s"].replace(",", ""))
         print(f"\nAtelier / MLflow throughput at 32 clients: {ratio:.2f}×")
     print("\nTargets: p99 ≤ 25 ms at 8 clients; ≥ 3× MLflow's throughput at 32 clients.\n")
-    base = median(batched)
-    print(f"(2) {args.rows:,} rows in one request vs in-process batch scoring, median of {args.repeat}\n")
-    rows = [("core.serve.batch.predict_file on a Parquet file (baseline: the batch job's path)", batched),
-            ("in-process validate_and_coerce + score_frame of the frame in memory", memory),
-            ("HTTP POST, Parquet body, JSON answer (until received)", http_parquet),
-            ("HTTP POST, JSON dataframe_split body, JSON answer", http_json)]
-    print(markdown_table([{"candidate": label, "seconds": f"{median(t):.2f}", "vs batch": f"{median(t) / base:.2f}×"}
-                          for label, t in rows]))
-    print("\nTarget: one request ≤ 1.2× the in-process batch scoring time.")
 
 
 if __name__ == "__main__":

@@ -62,8 +62,13 @@ class ServeMonitor:
         self._thread: threading.Thread | None = None
 
     def observe(self, model: LoadedModel, seconds: float, *, ok: bool, rows: Rows | None = None,
-                predictions: list[dict[str, Any]] | None = None) -> None:
-        """Count one request answered by ``model``; keep its rows when it is drawn into the sample."""
+                predictions: list[dict[str, Any]] | None = None, values: list[Any] | None = None) -> None:
+        """Count one request answered by ``model``; keep its rows when it is drawn into the sample.
+
+        Its predictions come as the answer's row objects (``predictions``) or as their values (``values``)."""
+        if values is None and predictions:
+            values = [p.get("prediction") for p in predictions[:DRIFT_ROWS]]
+            values += [None] * (len(predictions) - len(values))  # counted, never kept
         if self._thread is None:
             self.start()
         version = model.version
@@ -75,12 +80,12 @@ class ServeMonitor:
             window.errors += not ok
             if len(window.latencies) < LATENCIES_KEPT:
                 window.latencies.append(seconds)
-            if ok and rows is not None and predictions and self.share > 0 and self.rng.random() < self.share:
+            if ok and rows is not None and values and self.share > 0 and self.rng.random() < self.share:
                 window.sampled_requests += 1
                 if window.sampled_rows < DRIFT_ROWS:
                     window.rows.append(rows)
-                window.sampled_rows += len(predictions)
-                window.predictions.extend(p.get("prediction") for p in predictions[:DRIFT_ROWS])
+                window.sampled_rows += len(values)
+                window.predictions.extend(values[:DRIFT_ROWS])
 
     def start(self) -> None:
         with self._lock:

@@ -1,21 +1,23 @@
-"""A request's rows scored as batch scoring scores them, and the answer as plain JSON.
+"""A request's rows scored as batch scoring scores them, and the answer row by row or column by column.
 
 The rows are validated and converted by ``core.serve.validation.validate_and_coerce`` against the
 model's reference statistics, then scored by the model's ``Scorer`` and laid out by
 ``core.serve.outputs.prediction_columns``: the numbers a batch run writes for the same rows.  A
 request with a blocking problem is refused whole (:class:`Refused`, with the report): nothing is
-half-scored.
+half-scored.  The scores stay arrays (:class:`Scored`) until the answer is written: one object per
+row (the default), or columns named as batch scoring's output names them (JSON lists or Parquet).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.serve.api.gc_pause import gc_paused
 from core.serve.api.payloads import Rows
@@ -39,11 +41,61 @@ class Refused(Exception):
         self.report = report
 
 
-@dataclass(frozen=True)
 class Scored:
-    predictions: list[dict[str, Any]]
-    warnings: list[str]
-    rows: int
+    """A request's scores, kept as arrays: the default answer's row objects (``predictions``) are built
+    only when asked for, so a columnar answer (``columns``, ``table``) never pays for 100k dicts."""
+
+    def __init__(self, scorer: Scorer, prediction: np.ndarray, proba: np.ndarray | None, warnings: list[str],
+                 rows: int, contributions: pd.DataFrame | None = None, explain: int = 0) -> None:
+        self.scorer, self.prediction, self.proba = scorer, np.asarray(prediction), proba
+        self.warnings, self.rows = warnings, rows
+        self._contributions, self._explain = contributions, explain
+
+    @property
+    def classifier(self) -> bool:
+        return self.proba is not None
+
+    @cached_property
+    def values(self) -> list[Any]:
+        """Each row's prediction as a plain JSON value (NaN as ``None``)."""
+        return _values(self.prediction)
+
+    @cached_property
+    def predictions(self) -> list[dict[str, Any]]:
+        """One ``{"prediction", "probabilities"}`` object per row (the default answer)."""
+        with gc_paused():
+            out = _answers(self.scorer, self.values, self.proba)  # prediction_columns' numbers
+            if self._contributions is not None:
+                _add_contributions(out, self._contributions, self._explain)
+        return out
+
+    def forget_answer(self) -> None:
+        """Free the row objects once written (``predictions`` builds them again if asked)."""
+        self.__dict__.pop("predictions", None)
+
+    def columns(self) -> dict[str, Any]:
+        """The answer column by column, named as batch scoring's output names them (``prediction``,
+        ``probability_<class>``; with contributions ``feature_<j>``, ``contribution_<j>``, ``base_value``
+        and, for classifiers, ``explained_class``): numpy arrays where orjson writes them as they are,
+        plain lists otherwise."""
+        out: dict[str, Any] = {"prediction": _column(self.prediction)}
+        if self.proba is not None:
+            proba = np.asarray(self.proba, dtype=np.float64)  # float64: the digits the default answer writes
+            out.update({f"probability_{label}": np.ascontiguousarray(proba[:, i])
+                        for i, label in enumerate(self.scorer.classes)})
+        if self._contributions is not None:
+            from core.ml.explain import BASE_COLUMN, CLASS_COLUMN, top_contributions
+
+            top = top_contributions(self._contributions, self._explain)
+            out.update({str(c): _column(top[c].to_numpy()) for c in top.columns})
+            out["base_value"] = _column(self._contributions[BASE_COLUMN].to_numpy(dtype=np.float64))
+            if CLASS_COLUMN in self._contributions:
+                out["explained_class"] = _column(self._contributions[CLASS_COLUMN].to_numpy())
+        return out
+
+    def table(self) -> pa.Table:
+        """The answer as an Arrow table: one column per name of :meth:`columns`."""
+        return pa.table({name: _arrow(values) for name, values in self.columns().items()})
 
 
 def report_json(report: ValidationReport) -> dict[str, Any]:
@@ -63,7 +115,7 @@ def score_rows(model: LoadedModel, rows: Rows, *, explain: int = 0, trees_dir: P
     if rows.row is not None and not explain:  # a row with nothing to report: no frame, no report
         quick = plain_row_scores(model, rows.row)
         if quick is not None:
-            return Scored(_answers(model.scorer, quick.prediction, quick.proba), [], 1)
+            return Scored(model.scorer, np.asarray(quick.prediction), quick.proba, [], 1)
     if rows.row is not None:  # the same report and row as validate_and_coerce of the one-row frame, faster
         report, X = validate_row(model.reference, rows.row)
     else:
@@ -75,11 +127,8 @@ def score_rows(model: LoadedModel, rows: Rows, *, explain: int = 0, trees_dir: P
     scores = scorer.score(X, trees=trees, threads=1 if len(X) <= SMALL else None)
     explain = explain if model.kind != "clustering" else 0
     contributions = scorer.contributions(X, scores, threads=1 if len(X) <= SMALL else None) if explain else None
-    with gc_paused():
-        out = _answers(scorer, np.asarray(scores.prediction), scores.proba)  # prediction_columns' numbers
-        if contributions is not None:
-            _add_contributions(out, contributions, explain)
-    return Scored(out, [i.message for i in report.warnings], len(X))
+    return Scored(scorer, scores.prediction, scores.proba, [i.message for i in report.warnings], len(X),
+                  contributions, explain)
 
 
 def _built_trees(model: LoadedModel, X: pd.DataFrame, trees_dir: Path) -> CompiledTrees | None:
@@ -92,17 +141,33 @@ def _built_trees(model: LoadedModel, X: pd.DataFrame, trees_dir: Path) -> Compil
     return trees
 
 
-def _answers(scorer: Scorer, prediction: np.ndarray, proba: np.ndarray | None) -> list[dict[str, Any]]:
+def _answers(scorer: Scorer, values: list[Any], proba: np.ndarray | None) -> list[dict[str, Any]]:
     """One ``{"prediction", "probabilities"}`` object per row, as plain JSON values."""
     if proba is None:
-        return [{"prediction": p} for p in _values(prediction)]
+        return [{"prediction": p} for p in values]
     labels = [str(label) for label in scorer.classes]
     if len(labels) == 2 and proba.shape[1] == 2:  # the common case, ~2x faster: no row lists, no zip per row
         first, second = labels
         return [{"prediction": p, "probabilities": {first: a, second: b}} for p, a, b in
-                zip(_values(prediction), proba[:, 0].tolist(), proba[:, 1].tolist(), strict=True)]
+                zip(values, proba[:, 0].tolist(), proba[:, 1].tolist(), strict=True)]
     return [{"prediction": p, "probabilities": dict(zip(labels, row, strict=True))}
-            for p, row in zip(_values(prediction), proba.tolist(), strict=True)]
+            for p, row in zip(values, proba.tolist(), strict=True)]
+
+
+def _column(values: np.ndarray) -> np.ndarray | list[Any]:
+    """A column as orjson writes it straight from memory (float64, integers, booleans: the same digits
+    as their ``tolist()``), else as the plain values the default answer holds (labels as text, say)."""
+    if values.dtype.kind == "f":
+        return np.ascontiguousarray(values, dtype=np.float64)  # NaN is written as null, as None is
+    if values.dtype.kind in "iub" and values.dtype.itemsize <= 8:
+        return np.ascontiguousarray(values)
+    return _values(values)
+
+
+def _arrow(values: np.ndarray | list[Any]) -> pa.Array:
+    if isinstance(values, np.ndarray):
+        return pa.array(values, from_pandas=True)  # NaN as a null, as batch scoring's Parquet has it
+    return pa.array(values)
 
 
 def _values(values: np.ndarray) -> list[Any]:

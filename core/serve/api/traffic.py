@@ -111,8 +111,12 @@ class _Stats:
         """Add one answer's rows: a regression's scores to the mean and spread, labels to the class mix.
 
         A whole answer at once (a 100k-row one took ~0.1 s row by row, with the interpreter lock)."""
-        values = [p.get("prediction") for p in predictions]
-        if predictions and "probabilities" not in predictions[0]:  # every row of an answer has the same keys
+        classifier = bool(predictions) and "probabilities" in predictions[0]  # every row has the same keys
+        self.add_values([p.get("prediction") for p in predictions], classifier=classifier)
+
+    def add_values(self, values: list[Any], *, classifier: bool) -> None:
+        """Add one answer's prediction values (``classifier``: labels, never scores)."""
+        if values and not classifier:
             scores = [v for v in values if _number(v)]
             if len(scores) < len(values):
                 values = [v for v in values if not _number(v)]
@@ -203,7 +207,10 @@ class Traffic:
         return self._stats.setdefault((name, role, int(version)), _Stats())
 
     def observe(self, name: str, role: str, version: int, seconds: float, *, ok: bool, rows: int = 0,
-                predictions: list[dict[str, Any]] | None = None) -> None:
+                predictions: list[dict[str, Any]] | None = None, values: list[Any] | None = None,
+                classifier: bool = False) -> None:
+        """Count one answer; its rows as the answer's row objects (``predictions``) or as their prediction
+        values (``values``, labels when ``classifier``), which a columnar answer has without objects."""
         with self._lock:
             stats = self._get(name, role, version)
             stats.requests += 1
@@ -213,6 +220,8 @@ class Traffic:
             stats.latencies.append(seconds)
             if predictions:
                 stats.add_predictions(predictions)
+            elif values:
+                stats.add_values(values, classifier=classifier)
 
     def observe_shadow(self, name: str, version: int, seconds: float, *, ok: bool,
                        predictions: list[dict[str, Any]] | None = None,
