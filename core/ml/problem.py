@@ -168,6 +168,8 @@ def feature_warnings(df: pd.DataFrame, target: str | None, features: Sequence[st
     warnings_: list[str] = []
     for feature in features:
         column = df[feature]
+        if _varies_early(column):
+            continue  # neither constant nor missing everywhere: the usual case, told from its first rows
         if column.isna().all():
             warnings_.append(f"{feature!r} is missing in every row: it carries no information; set its role to ignore.")
         elif _is_constant(column):
@@ -182,6 +184,14 @@ def feature_warnings(df: pd.DataFrame, target: str | None, features: Sequence[st
         return warnings_  # nothing to screen (and detect_problem refuses a target missing in every row)
     checks = screen_features(df, target, detect_problem(y).kind, features, key=screen_key)
     return warnings_ + [check.short_message for check in checks if check.suspect]
+
+
+def _varies_early(column: pd.Series, rows: int = 1000) -> bool:
+    """Two different values (missing counts as one) among the first ``rows``: no need to scan a million."""
+    try:
+        return column.iloc[:rows].nunique(dropna=False) > 1
+    except TypeError:  # unhashable values (lists, say): the full checks decide
+        return False
 
 
 def _is_constant(column: pd.Series) -> bool:

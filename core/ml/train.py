@@ -175,7 +175,7 @@ def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Progress | No
                 f"The positive class {config.positive_label!r} is not a value of the target {target!r}.",
                 hint=f"Choose one of {', '.join(map(repr, sorted(set(y.tolist()), key=str)[:10]))}.",
             )
-    frame = df.iloc[rows]
+    frame = df if len(rows) == len(df) else df.iloc[rows]  # no copy of a million rows when none is dropped
     for line in notes:
         cb.log(line)
     split = split_rows(frame, y, kind, config.split) if kind != "clustering" else Split(
@@ -319,7 +319,9 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
             cv_started = time.perf_counter()
             cv = _cross_validate(prepared, entry, resolved, params, cb.scaled(0.5, 0.7), common)
             timings["cv_seconds"] = time.perf_counter() - cv_started
-        cb.step(0.7, f"Fitting {entry.label} on {len(X_train):,} rows")
+        fitting = f"Fitting {entry.label} on {len(X_train):,} rows with {n_jobs} thread{'s' if n_jobs > 1 else ''}"
+        cb.step(0.7, fitting)
+        cb.log(fitting)  # the thread count is what explains a slow fit on a busy machine
         pipeline, weigh, build_notes = make_pipeline(entry, kind, prepared.types, resolved, params, y=y_train, **common)
         notes += build_notes
         fit_started = time.perf_counter()

@@ -111,6 +111,20 @@ def test_numeric_statistics_hand_checked() -> None:
     }
 
 
+def test_shuffled_values_with_ties_get_numpys_quantiles_and_the_sorted_bin_counts() -> None:
+    # the statistics are read off a partial order (np.partition), so they must equal the sorted-array rules
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.integers(0, 40, 5_000), rng.normal(size=3_001) * 7]).astype(float)
+    rng.shuffle(x)
+    feature = build_reference(pd.DataFrame({"x": x}), ["x"], bins=12)["features"][0]
+    probs = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]
+    assert list(feature["stats"]["quantiles"].values()) == np.quantile(x, probs).tolist()
+    assert (feature["stats"]["min"], feature["stats"]["max"]) == (x.min(), x.max())
+    edges = np.array(feature["histogram"]["edges"])
+    assert edges.tolist() == np.unique(np.quantile(x, np.linspace(0, 1, 13)[1:-1])).tolist()
+    assert feature["histogram"]["counts"] == bin_counts(np.sort(x), edges).tolist()
+
+
 def test_missing_and_infinite_values_count_as_missing() -> None:
     df = pd.DataFrame({"x": [1.5, np.nan, np.inf, 2.5, -np.inf, 3.5, np.nan, 4.5]})
     feature = build_reference(df, ["x"])["features"][0]
