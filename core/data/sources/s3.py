@@ -150,40 +150,55 @@ def read_s3(bucket: str, key: str, *, endpoint_url: str | None = None, region: s
     from botocore.exceptions import BotoCoreError, ClientError
 
     report = progress or (lambda _f, _m: None)
+    with _staging(endpoint_url, region, staging_dir, options) as (client, folder, reader_options):
+        try:
+            if not key or key.endswith("/"):
+                return _read_prefix(client, folder, bucket, key, endpoint_url, report, max_bytes)
+            return _fetch(client, bucket, key, folder, report, max_bytes, options, endpoint_url).read(reader_options,
+                                                                                                    report)
+        except (ClientError, BotoCoreError) as exc:
+            raise _client_error(exc, client, bucket, key, endpoint_url) from exc
+
+
+def _read_prefix(client, folder: Path, bucket: str, key: str, endpoint_url: str | None, report: ProgressFn,
+                 max_bytes: int | None) -> SourceTable:
+    """Every Parquet part under the prefix ``key``, downloaded to ``folder`` and read as one table."""
+    objects = [o for o in _all_objects(client, bucket, key, endpoint_url) if o["Key"].endswith(".parquet")]
+    if not objects:
+        raise InvalidInputError(f"There are no .parquet parts under s3://{bucket}/{key}.",
+                                hint="Pick one object to import, or a prefix that holds Parquet parts.")
+    total = sum(int(o["Size"]) for o in objects)
+    _check_size(total, max_bytes, f"s3://{bucket}/{key}")
+    parts, done = [], 0
+    for i, obj in enumerate(objects):
+        dest = folder / f"part-{i:05d}.parquet"
+        client.download_file(bucket, obj["Key"], str(dest))
+        done += int(obj["Size"])
+        report(0.6 * done / max(total, 1), f"Downloaded part {i + 1} of {len(objects)}")
+        parts.append(read_table(dest, {"format": "parquet"}).table)
+    try:
+        table = pa.concat_tables(parts, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InvalidInputError(f"The Parquet parts under s3://{bucket}/{key} do not share one schema: {exc}.",
+                                hint="Import the parts one by one, or rewrite them with one schema.") from exc
+    provenance = {"source": "s3", "bucket": bucket, "prefix": key, "endpoint_url": endpoint_url,
+                  "size_bytes": total, "parts": [{"key": o["Key"], "etag": o["ETag"].strip('"'),
+                                                  "size_bytes": int(o["Size"])} for o in objects]}
+    report(1.0, f"Read {table.num_rows:,} rows × {table.num_columns} columns")
+    return SourceTable(table, provenance)
+
+
+@contextmanager
+def _staging(endpoint_url: str | None, region: str | None, staging_dir: Path | None,
+             options: Mapping[str, Any] | None) -> Iterator[tuple[Any, Path, dict[str, Any]]]:
+    """A client, a private download folder (removed on leaving) and the options a reader takes."""
     client = s3_client(endpoint_url, region)
     if staging_dir:
         Path(staging_dir).mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="s3-", dir=staging_dir))
     reader_options = {k: v for k, v in (options or {}).items() if k in ("sheet", "delimiter", "encoding", "format")}
     try:
-        if not key or key.endswith("/"):
-            objects = [o for o in _all_objects(client, bucket, key, endpoint_url) if o["Key"].endswith(".parquet")]
-            if not objects:
-                raise InvalidInputError(f"There are no .parquet parts under s3://{bucket}/{key}.",
-                                        hint="Pick one object to import, or a prefix that holds Parquet parts.")
-            total = sum(int(o["Size"]) for o in objects)
-            _check_size(total, max_bytes, f"s3://{bucket}/{key}")
-            parts, done = [], 0
-            for i, obj in enumerate(objects):
-                dest = folder / f"part-{i:05d}.parquet"
-                client.download_file(bucket, obj["Key"], str(dest))
-                done += int(obj["Size"])
-                report(0.6 * done / max(total, 1), f"Downloaded part {i + 1} of {len(objects)}")
-                parts.append(read_table(dest, {"format": "parquet"}).table)
-            try:
-                table = pa.concat_tables(parts, promote_options="permissive")
-            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-                raise InvalidInputError(f"The Parquet parts under s3://{bucket}/{key} do not share one schema: {exc}.",
-                                        hint="Import the parts one by one, or rewrite them with one schema.") from exc
-            provenance = {"source": "s3", "bucket": bucket, "prefix": key, "endpoint_url": endpoint_url,
-                          "size_bytes": total, "parts": [{"key": o["Key"], "etag": o["ETag"].strip('"'),
-                                                          "size_bytes": int(o["Size"])} for o in objects]}
-            report(1.0, f"Read {table.num_rows:,} rows × {table.num_columns} columns")
-            return SourceTable(table, provenance)
-        staged = _fetch(client, bucket, key, folder, report, max_bytes, options, endpoint_url)
-        return staged.read(reader_options, report)
-    except (ClientError, BotoCoreError) as exc:
-        raise _client_error(exc, client, bucket, key, endpoint_url) from exc
+        yield client, folder, reader_options
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -203,12 +218,7 @@ def stream_s3(bucket: str, key: str, *, endpoint_url: str | None = None, region:
                       progress=progress, max_bytes=max_bytes, options=options)
         return
     report = progress or (lambda _f, _m: None)
-    client = s3_client(endpoint_url, region)
-    if staging_dir:
-        Path(staging_dir).mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="s3-", dir=staging_dir))
-    reader_options = {k: v for k, v in (options or {}).items() if k in ("sheet", "delimiter", "encoding", "format")}
-    try:
+    with _staging(endpoint_url, region, staging_dir, options) as (client, folder, reader_options):
         try:
             staged = _fetch(client, bucket, key, folder, report, max_bytes, options, endpoint_url)
         except (ClientError, BotoCoreError) as exc:
@@ -220,8 +230,6 @@ def stream_s3(bucket: str, key: str, *, endpoint_url: str | None = None, region:
             provenance = staged.provenance(stream.detection.to_dict(), stream.warnings)
             yield SourceStream(stream.schema, stream.batches, provenance,
                                whole=lambda: staged.read(reader_options, report), warnings=stream.warnings)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)
