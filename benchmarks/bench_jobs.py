@@ -20,6 +20,7 @@ statistics, registering), so what the job costs beyond the fit is named.
 from __future__ import annotations
 
 import importlib
+import re
 import tempfile
 import time
 from collections import defaultdict
@@ -42,6 +43,7 @@ from core.platform import jobs
 from core.platform.config import Settings
 from core.platform.cores import thread_budget
 from core.platform.jobs import worker
+from core.platform.progress import Progress
 from core.platform.workspace import Workspace
 
 
@@ -71,29 +73,34 @@ def main() -> None:
         entry = get_algorithm("lightgbm")
         resolved, _ = resolve_preprocessing(config.preprocessing, entry.family, prepared.kind, entry.handles_missing)
         direct, inproc, warm, spawned = [], [], [], []
+        fit_threads: dict[str, list[str]] = defaultdict(list)
         stages: dict[str, list[float]] = defaultdict(list)
 
         def fit_directly() -> None:
             threads = thread_budget(len(prepared.X_train))
+            fit_threads["fit"].append(str(threads))
             pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, {}, y=prepared.y_train,
                                                n_jobs=threads)
             started = time.perf_counter()
             fit_pipeline(pipeline, prepared.X_train, prepared.y_train, weigh=weigh)
             direct.append(time.perf_counter() - started)
 
+        job_threads: dict[str, list[str]] = defaultdict(list)  # what each candidate's fit was given
         for _ in range(args.repeat):  # no worker yet: a job starts a fresh interpreter
             fit_directly()
             started = time.perf_counter()
+            lines: list[str] = []
             with _stages(stages):
-                train_version(ws, version, config, ["lightgbm"])
+                train_version(ws, version, config, ["lightgbm"], callbacks=Progress.of(log=lines.append))
             inproc.append(time.perf_counter() - started)
-            spawned.append(_job_seconds(ws, version, config))
+            job_threads["in-process"].append(_threads_of(lines))
+            spawned.append(_job_seconds(ws, version, config, job_threads["fresh-interpreter job"]))
         # The app starts its worker once, when it opens the workspace, and keeps it: so does this.
         worker.start(Path(tmp) / "logs")
         assert worker.ready(60), "the warm worker did not start"
         for _ in range(args.repeat):
             fit_directly()
-            warm.append(_job_seconds(ws, version, config))
+            warm.append(_job_seconds(ws, version, config, job_threads["warm job"]))
         worker.stop()
     base = median(direct)
     print(f"\nLightGBM on {args.rows:,} rows × 20 features, median of {args.repeat}\n")
@@ -111,6 +118,8 @@ def main() -> None:
                            "share of the run": f"{median(v) / median(inproc):.0%}"} for name, v in stages.items()]))
     ratio = median(warm) / base
     runs = {"fit": direct, "in-process": inproc, "warm job": warm, "fresh-interpreter job": spawned}
+    given = {**fit_threads, **job_threads}
+    print("Threads each fit was given: " + "; ".join(f"{n} {', '.join(v)}" for n, v in given.items()))
     print("\nEvery run (s): " + "; ".join(f"{n} {', '.join(f'{t:.2f}' for t in v)}" for n, v in runs.items()))
     print(f"\nTarget: the train job ≤ 1.10× the bare fit: {ratio:.2f}× {'✓' if ratio <= 1.10 else '✗'}. "
           f"The job system's own overhead (warm job vs the same work in-process): {median(warm) / median(inproc):.2f}×;"
@@ -151,13 +160,22 @@ def _stages(into: dict[str, list[float]]) -> Iterator[None]:
             into[stage].append(spent[stage])
 
 
-def _job_seconds(ws: Workspace, version, config: TrainConfig) -> float:
+def _job_seconds(ws: Workspace, version, config: TrainConfig, threads: list[str] | None = None) -> float:
     started = time.perf_counter()
     job_id = jobs.submit(ws, "train", {"dataset_version_id": version.id, "config": config.to_dict(),
                                        "algorithms": ["lightgbm"]})
     info = jobs.wait(ws, job_id, timeout=3600, poll=0.05)
     assert info.status == "succeeded", info.error
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if threads is not None:
+        threads.append(_threads_of(jobs.logs(ws, job_id)))
+    return seconds
+
+
+def _threads_of(lines: list[str]) -> str:
+    """The fit's thread count as its log line gives it ("Fitting … with N threads")."""
+    found = [m.group(1) for m in (re.search(r"with (\d+) threads?$", line) for line in lines) if m]
+    return found[-1] if found else "?"
 
 
 if __name__ == "__main__":
