@@ -17,7 +17,11 @@ Time follows the real job's stages (:func:`core.ml.train.fit_candidate`), not "f
 given ``cv_folds`` it adds each fold's fit on ``(k-1)/k`` of the training rows and its evaluation,
 the final fit on the training rows (not all rows: the test share is held out), the evaluation on the
 test rows, the prediction-speed timing, and, with ``explain``, the importances and SHAP summary,
-timed on the sample with the job's own row caps (they do not grow with the data).  Folds run side by
+timed on the sample with the job's own row caps (they do not grow with the data; a k-NN's predictions do grow
+with its training rows, and so do the explanations' that call it).  Where the job trains on more rows than the
+sample and the page's sample has more, boosters and k-NN are timed at a second, larger size and grown along the
+line through the two (:func:`_sized_booster_fits`, :func:`_sized_knn_predicts`): at 2,000 rows most of their cost
+is per call or per round, not per row.  Folds run side by
 side as the job runs them (:func:`core.ml.train.fold_workers`), so the growth of a fold beyond the sample's
 size is rounds of folds; the sample-sized part of each fold (the fit's per-call work and a fold's dozen
 metric calls, measured, not derived from a prediction) does not overlap on threads and counts once per
@@ -112,6 +116,12 @@ class SampleFit:
     shap_seconds: float = 0.0
     fold_evaluation_seconds: float | None = None  # a fold's scores (no curves) on the sample; None: not measured
     save_seconds: float = 0.0  # writing the fitted sample pipeline as the job writes its model
+    # A booster's full-rounds fits on two sizes, (rows, seconds) each (see measure_sample); None: not measured
+    sized_fits: tuple[tuple[int, float], tuple[int, float]] | None = None
+    # k-NN's predictions by models of two sizes, (model rows, pipeline seconds, the model's own seconds) each
+    # (see measure_sample); None: not measured
+    sized_predicts: tuple[tuple[int, float, float], tuple[int, float, float]] | None = None
+    score_passes: int = 1  # predictions a fold's scores make (core.ml.evaluate: scores, then labels unless argmax)
 
 
 def sample_fit_inputs(algorithm: str | Algorithm, kind: str, n_rows_full: int, test_size: float) -> tuple:
@@ -246,12 +256,28 @@ def measure_sample(
     finally:
         if trace and not tracing:
             tracemalloc.stop()
+    sized_fits = None
+    if stages and entry.family == "boosting" and y is not None and train_rows > n and len(X_sample) >= 2 * n:
+        try:
+            sized_fits, predict_seconds = _sized_booster_fits(pipeline, X_sample, y_sample, kind, n, train_rows, seed,
+                                                              n_jobs)
+        except Exception:  # e.g. one class among the rows drawn: the sample fit alone, scaled, answers
+            fit_pipeline(pipeline, X, y)
+    sized_predicts = None
+    if stages and entry.family == "knn" and y is not None and train_rows > n and len(X_sample) >= 2 * n:
+        try:
+            big_fit, sized_predicts = _sized_knn_predicts(pipeline, X, X_sample, y_sample, kind, n, train_rows, seed,
+                                                          n_jobs)
+            sized_fits = ((n, float(fit_seconds)), big_fit)  # its fit is mostly preprocessing: the line, as a booster's
+        except Exception:  # the sample fit alone, scaled, answers
+            sized_predicts = None
     if available_bytes is None:
         import psutil
 
         available_bytes = int(psutil.virtual_memory().available)
     measured = SampleFit(entry.key, kind, int(n_rows_full), n, float(fit_seconds), float(predict_seconds), trace,
-                         int(peak), data_bytes, int(available_bytes))
+                         int(peak), data_bytes, int(available_bytes), sized_fits=sized_fits,
+                         sized_predicts=sized_predicts)
     if not stages:
         return measured
     from dataclasses import replace
@@ -281,8 +307,102 @@ def measure_sample(
         extra = {}
         if explain and kind != "clustering":
             extra = _time_explanations(pipeline, X, y, kind, seed)
-    return replace(measured, evaluation_seconds=evaluation_seconds, fold_slots=slots,
+    from core.ml.evaluate import predicts_argmax
+
+    passes = 1 if kind == "regression" or predicts_argmax(pipeline.steps[-1][1]) else 2
+    return replace(measured, evaluation_seconds=evaluation_seconds, fold_slots=slots, score_passes=passes,
                    fold_evaluation_seconds=fold_evaluation_seconds, save_seconds=save_seconds, **extra)
+
+
+BOOSTER_SIZES = 4  # the larger of a booster's two timed fits has up to this many times the sample's rows
+
+
+def _sized_booster_fits(pipeline: Any, X_sample: pd.DataFrame, y_sample: pd.Series, kind: str, n: int,
+                        train_rows: int, seed: int, n_jobs: int) -> tuple[tuple[tuple[int, float], tuple[int, float]],
+                                                                            float]:
+    """A booster's fit on more rows than the sample, timed as two full-rounds fits: on the sample's ``n`` rows and on
+    up to :data:`BOOSTER_SIZES` times as many (more of the page's sample), and the prediction time of the second.
+
+    Scaling one 2,000-row fit by the rows was wrong twice over (adult, 40,000 training rows).  Each round costs a
+    fixed part (split finding over the bins, per-round calls) besides its per-row part, and at 2,000 rows the fixed
+    part is most of it: XGBoost's folds and fit read 2.5x the job.  And the sample's booster stopped early (54 and
+    103 of 200 rounds, 14 leaves a tree) where the job's, on twenty times the rows, grew all 200 rounds of 31 leaves:
+    its predictions and SHAP cost several times the sample model's.  So the job is taken to grow every round (on
+    more rows than the sample it stops later, if at all: the safe side) and its time is the line through the two
+    sizes.  The second model, nearer the job's in size, is the one the evaluation and SHAP are timed on.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from core.ml.problem import clean_target
+
+    bigger = int(min(len(X_sample), BOOSTER_SIZES * n, train_rows))
+    rows = np.sort(np.random.default_rng(seed + 1).choice(len(X_sample), bigger, replace=False))
+    X_big, y_big = X_sample.iloc[rows], y_sample.iloc[rows]
+    keep = y_big.notna().to_numpy()
+    X_big = X_big[keep]
+    y_big, _ = clean_target(y_big[keep], kind)
+    X_small, y_small = X_big.iloc[:n], y_big.iloc[:n]
+    timed = []
+    with warnings.catch_warnings(), threadpool_limits(n_jobs):
+        warnings.simplefilter("ignore")
+        for X_part, y_part in ((X_small, y_small), (X_big, y_big)):
+            started = time.perf_counter()
+            fit_pipeline(pipeline, X_part, y_part, early_stopping=False)
+            timed.append((len(X_part), time.perf_counter() - started))
+        started = time.perf_counter()
+        pipeline.predict(X_small)
+        predict_seconds = time.perf_counter() - started
+    return (timed[0], timed[1]), predict_seconds
+
+
+def _sized_knn_predicts(pipeline: Any, X: pd.DataFrame, X_sample: pd.DataFrame, y_sample: pd.Series, kind: str,
+                        n: int, train_rows: int, seed: int, n_jobs: int) -> tuple[
+        tuple[int, float], tuple[tuple[int, float, float], tuple[int, float, float]]]:
+    """k-NN's prediction of the sample's rows timed with the sample's model and with one fitted on up to
+    :data:`BOOSTER_SIZES` times its rows (more of the page's sample): the whole pipeline's (the evaluation and the
+    permutation importance call it) and the model's own on its input columns (what permutation SHAP calls), with
+    the bigger model's fit time as ``(rows, seconds)``.
+
+    A row's prediction compares it with every training row, but at 2,000 rows most of its cost does not grow
+    with them (the preprocessing, the per-call work): on adult, 40,000 training rows made the pipeline's
+    predictions 5.5 times the sample model's, not 20, and permutation SHAP's 12 times.  Scaling by the rows put
+    the job at 2.2x; the line through two sizes is measured, not assumed.
+    """
+    from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
+
+    from core.ml.problem import clean_target
+
+    bigger = int(min(len(X_sample), BOOSTER_SIZES * n, train_rows))
+    rows = np.sort(np.random.default_rng(seed + 1).choice(len(X_sample), bigger, replace=False))
+    y_big = y_sample.iloc[rows]
+    keep = y_big.notna().to_numpy()
+    X_big = X_sample.iloc[rows][keep]
+    y_big, _ = clean_target(y_big[keep], kind)
+    big = clone(pipeline)
+    timed = []
+    with warnings.catch_warnings(), threadpool_limits(n_jobs):
+        warnings.simplefilter("ignore")
+        started = time.perf_counter()
+        fit_pipeline(big, X_big, y_big)
+        big_fit = (len(X_big), time.perf_counter() - started)
+        for model, model_rows in ((pipeline, n), (big, len(X_big))):
+            last = model.steps[-1][1]
+            output = last.predict_proba if hasattr(last, "predict_proba") else last.predict
+            Xm = model[:-1].transform(X)
+            # the faster of two each: the difference between the sizes is what is scaled, and noise in it grows
+            whole, own = _fastest(lambda m=model: m.predict(X)), _fastest(lambda o=output, x=Xm: o(x))
+            timed.append((int(model_rows), whole, own))
+    return big_fit, (timed[0], timed[1])
+
+
+def _fastest(call: Any, times: int = 2) -> float:
+    best = float("inf")
+    for _ in range(times):
+        started = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 _MANY_FOLDS = 1_000  # more folds than any run asks for: fold_workers then answers with the cores' limit alone
@@ -339,21 +459,33 @@ def _stages(fit: SampleFit, entry: Algorithm, *, cv_folds: int, test_size: float
     test_rows = fit.n_rows - train_rows if supervised else float(fit.n_rows)
 
     def fitted(rows: float) -> float:
+        if fit.sized_fits is not None and rows > n:
+            # The line through two timed sizes (a fixed part and a part per row: _sized_booster_fits).
+            (small_rows, small), (big_rows, big) = fit.sized_fits
+            per_row = max(big - small, 0.0) / max(big_rows - small_rows, 1)
+            return max(small + per_row * (rows - small_rows), fit.fit_seconds)
         # Below the sample's size a fit costs about what the sample's did: fixed overhead dominates it.
         return fit.fit_seconds * max(rows / n, 1.0) ** entry.fit_exponent
 
-    def evaluation(rows: float, curves: bool = True) -> float:
+    def evaluation(rows: float, model_rows: float, curves: bool = True) -> float:
         if curves or fit.fold_evaluation_seconds is None:
             seconds = fit.evaluation_seconds if curves else fit.predict_seconds * 2  # a fold: predictions and scores
-            return seconds * max(rows / n, 0.1) ** entry.predict_exponent
-        # A fold's scores cost what the sample's did, plus the predictions' growth on more rows than it has.
-        return fit.fold_evaluation_seconds + fit.predict_seconds * (max(rows / n, 1.0) ** entry.predict_exponent - 1)
+            return seconds * max(rows / n, 0.1) * _model_growth(fit, entry, model_rows, 0.1)
+        if entry.predict_exponent > 1.0:
+            # k-NN's scores are its predictions, each row compared with every training row, even on small data:
+            # titanic's folds score 209 rows against 838, a tenth of the sample's 1,309 against 1,309 (counted as
+            # the sample's, five folds read 2.5x the job).
+            return fit.fold_evaluation_seconds * max(rows / n, 0.1) * _model_growth(fit, entry, model_rows, 0.1)
+        # A fold's scores cost what the sample's did, plus the predictions' growth on more rows than it has: each
+        # of its passes (scores, then labels unless the labels are the scores' argmax).
+        return fit.fold_evaluation_seconds + fit.score_passes * fit.predict_seconds * (
+            max(rows / n, 1.0) * _model_growth(fit, entry, model_rows, 1.0) - 1)
 
     def fold(rows: float, held: float) -> tuple[float, float]:
         """One fold as (the sample-sized part, the growth beyond it).  The first is per-call Python work
         that holds the GIL, so folds on threads do not overlap it: on titanic five folds took as long two
         at a time as one after another (LR 0.19 s against 0.18 s, random forest 0.65 against 0.67)."""
-        whole = fitted(rows) + evaluation(held, curves=False)
+        whole = fitted(rows) + evaluation(held, rows, curves=False)
         fixed = min(whole, fit.fit_seconds + (fit.fold_evaluation_seconds or 0.0))
         return fixed, whole - fixed
 
@@ -362,7 +494,8 @@ def _stages(fit: SampleFit, entry: Algorithm, *, cv_folds: int, test_size: float
     if trials and supervised:
         share = (tuning_folds - 1) / tuning_folds
         stages["tuning"] = trials * tuning_folds * (fitted(train_rows * share)
-                                                    + evaluation(train_rows / tuning_folds, curves=False))
+                                                    + evaluation(train_rows / tuning_folds, train_rows * share,
+                                                                 curves=False))
     elif (tuning or {}).get("timeout"):
         stages["tuning"] = float(tuning["timeout"])  # bounded by time: it takes what it is given
     if cv_folds >= 2 and supervised:
@@ -372,20 +505,50 @@ def _stages(fit: SampleFit, entry: Algorithm, *, cv_folds: int, test_size: float
         stages["cv"] = cv_folds * fixed + rounds * growth
     stages["fit"] = fitted(train_rows)
     # The evaluation on the test rows, then the prediction-speed probe (twice over 1,000 rows).
-    stages["evaluation"] = evaluation(test_rows) + 2 * fit.predict_seconds * min(1000.0, test_rows) / n
+    model_rows = train_rows if supervised else float(fit.n_rows)
+    probe = min(1000.0, test_rows) / n * _model_growth(fit, entry, model_rows, 0.0)
+    stages["evaluation"] = evaluation(test_rows, model_rows) + 2 * fit.predict_seconds * probe
+    # k-NN (and a kernel SVM) predicts by comparing each row with the training rows (or support vectors): a row's
+    # prediction costs in proportion to the rows the model was fitted on.  The explanations predict a fixed number
+    # of rows, so their cost follows the model's size alone: the sample's 2,000-row k-NN put permutation importance
+    # and SHAP on 40,000 training rows at a twentieth of the job.
+    per_row = _model_growth(fit, entry, model_rows, 0.1)
+    per_row_model = _model_growth(fit, entry, model_rows, 0.1, own=True)  # permutation SHAP calls the model itself
     # Unpruned trees (a decision tree, random forest, extra trees) grow leaves in proportion to the rows they
     # learn from, and TreeSHAP and the model file grow with the leaves: the sample's forest, grown on more or
     # fewer rows than the job's training share, put SHAP at 2x the job on titanic (1,309 rows against 1,047)
     # and at a fifth of it on 8,000 training rows (2,000 sampled).  Other models' size does not follow the rows.
     grown = train_rows / n if entry.family == "tree" else 1.0
     if fit.save_seconds:
-        stages["save"] = fit.save_seconds * grown
+        # k-NN's file holds its training rows
+        stages["save"] = fit.save_seconds * grown * max(model_rows / n, 0.1) ** (entry.predict_exponent - 1.0)
     if fit.importance is not None and supervised:
         seconds, rows, cap = fit.importance
         # Permutation importance is many predict calls, each mostly fixed overhead: fewer test rows than the
         # sample's cost about the same; more cost proportionally more.  A native importance costs nothing more.
-        stages["explain"] = seconds * (max(min(test_rows, cap) / rows, 1.0) if cap else 1.0) + fit.shap_seconds * grown
+        # k-NN's calls, as its scores, are per-row work: fewer rows cost less (titanic: 262 test rows, 1,309 sampled).
+        fewest = 0.1 if entry.predict_exponent > 1.0 else 1.0
+        permuted = seconds * max(min(test_rows, cap) / rows, fewest) * per_row if cap else seconds
+        stages["explain"] = permuted + fit.shap_seconds * grown * per_row_model
     return stages
+
+
+def _model_growth(fit: SampleFit, entry: Algorithm, model_rows: float, floor: float, own: bool = False) -> float:
+    """How many times the sample model's a row's prediction costs with a model fitted on ``model_rows`` rows.
+
+    ``predict_exponent`` is the growth when both the predicted rows and the training rows grow: a row's cost
+    follows the model's size to the power ``predict_exponent - 1`` (k-NN's and kernel SVMs' 2: rows × training
+    rows; a tree's or a linear model's 1: not at all).  Where two model sizes were timed (k-NN,
+    :func:`_sized_knn_predicts`) it is the line through them instead; ``own``: the model's own predictions rather
+    than the pipeline's.
+    """
+    n = fit.sample_rows
+    if fit.sized_predicts is not None and model_rows > n:
+        (small_rows, *small), (big_rows, *big) = fit.sized_predicts
+        which = 1 if own else 0
+        slope = max(big[which] - small[which], 0.0) / max(big_rows - small_rows, 1)
+        return (small[which] + slope * (model_rows - small_rows)) / max(small[which], 1e-9)
+    return max(model_rows / n, floor) ** (entry.predict_exponent - 1.0)
 
 
 _STAGE_SHORT = {"tuning": "tuning", "cv": "CV", "fit": "fit", "evaluation": "eval", "save": "save", "explain": "SHAP"}

@@ -188,3 +188,99 @@ def test_the_sample_fit_holds_blas_to_the_fits_threads_as_the_job_does(monkeypat
     X, y = _sample(500)
     estimate.measure_sample("logistic_regression", X, y, 10_000)
     assert seen and set(seen) == {1}
+
+
+def test_knn_predictions_and_explanations_grow_with_the_rows_it_was_fitted_on():
+    from core.ml.estimate import estimate_from
+
+    # k-NN compares each predicted row with every training row: 8,000 training rows against the sample's 1,000
+    # make each row's prediction 8 times the sample model's (a fixed-row explanation too), and the 2,000 test rows
+    # twice as many rows on top.
+    knn = estimate_from(_measured("knn", 10_000, importance=(1.0, 1_000, 2_000)), cv_folds=0, test_size=0.2)
+    assert knn.stages["explain"] == pytest.approx(1.0 * 2 * 8 + 1.0 * 8)
+    assert knn.stages["evaluation"] == pytest.approx(0.05 * 2 * 8 + 2 * 0.01 * 1 * 8)
+    linear = estimate_from(_measured("logistic_regression", 10_000, importance=(1.0, 1_000, 2_000)), cv_folds=0)
+    assert linear.stages["explain"] == pytest.approx(1.0 * 2 + 1.0)  # a linear model's row costs the same
+
+
+def test_knn_growth_is_the_line_through_two_timed_model_sizes_when_measured():
+    from core.ml.estimate import estimate_from
+
+    # pipeline: 0.1 s with a 1,000-row model, 0.25 s with 4,000 rows, so 0.45 s with 8,000: 4.5x; the model's own
+    # predictions (permutation SHAP): 0.05 s then 0.2 s, so 0.4 s: 8x.
+    sized = ((1_000, 0.1, 0.05), (4_000, 0.25, 0.2))
+    knn = estimate_from(_measured("knn", 10_000, importance=(1.0, 1_000, 2_000), sized_predicts=sized), cv_folds=0)
+    assert knn.stages["explain"] == pytest.approx(1.0 * 2 * 4.5 + 1.0 * 8)
+
+
+def test_a_boosters_fit_is_the_line_through_two_timed_sizes_not_the_sample_fit_times_the_rows():
+    from core.ml.estimate import estimate_from
+
+    # 0.3 s on 1,000 rows and 0.45 s on 4,000: a fixed 0.25 s and 0.05 s a thousand rows, so 0.65 s on 8,000
+    # training rows (scaling the 0.1 s sample fit by the rows would say 0.8 s; by the 0.3 s one, 2.4 s).
+    sized = ((1_000, 0.3), (4_000, 0.45))
+    booster = estimate_from(_measured("lightgbm", 10_000, sized_fits=sized), cv_folds=5)
+    assert booster.stages["fit"] == pytest.approx(0.65)
+    # Each fold fits 6,400 rows (0.57 s on the line) and scores 1,600: the sample-sized part (its 0.1 s fit and
+    # 0.02 s scores) once a fold, the rest in three rounds of two folds side by side.
+    fold = 0.3 + 0.05 * 5.4 + 0.02 + 0.01 * 0.6
+    assert booster.stages["cv"] == pytest.approx(5 * 0.12 + 3 * (fold - 0.12))
+
+
+def test_a_booster_on_more_rows_than_the_sample_is_timed_at_two_sizes_with_every_round():
+    from core.ml.estimate import measure_sample
+
+    X, y = _sample(6_000)
+    big = measure_sample("lightgbm", X, y, 100_000)
+    assert big.sized_fits is not None
+    (small_rows, small), (big_rows, _) = big.sized_fits
+    assert (small_rows, big_rows) == (2_000, 6_000) and small > 0
+    # No data beyond the sample (titanic-sized): nothing more is fitted, the estimate stays cheap.
+    assert measure_sample("lightgbm", X.head(1_500), y.head(1_500), 1_500).sized_fits is None
+    assert measure_sample("logistic_regression", X, y, 100_000).sized_fits is None
+
+
+def test_the_jobs_explanations_hold_blas_to_the_fits_threads_as_the_estimate_times_them(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from core.ml import train
+    from core.ml.config import SplitConfig, TrainConfig
+
+    monkeypatch.setenv("ATELIER_THREADS", "1")
+    seen: list[int] = []
+    real = train.feature_importances
+
+    def watching(*args, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpool_info())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train, "feature_importances", watching)
+    X, y = _sample(300)
+    frame = X.assign(label=y)
+    config = TrainConfig(target="label", split=SplitConfig(cv_folds=0))
+    train.fit_candidate(train.prepare_data(frame, config), "knn")
+    assert seen and set(seen) == {1}
+
+
+def test_a_folds_scores_grow_by_each_prediction_pass_they_make():
+    from core.ml.estimate import estimate_from
+
+    # 100,000 rows: 80,000 training, folds of 64,000 scoring 16,000 (16x the sample's 1,000 rows, on a
+    # linear model). Labels and scores are two predictions, each 0.01 s on the sample's rows.
+    one = estimate_from(_measured("logistic_regression", 100_000, fold_slots=1), cv_folds=5)
+    two = estimate_from(_measured("logistic_regression", 100_000, fold_slots=1, score_passes=2), cv_folds=5)
+    assert two.stages["cv"] - one.stages["cv"] == pytest.approx(5 * 0.01 * (16 - 1))
+
+
+def test_knn_on_fewer_rows_than_the_sample_scores_and_permutes_for_less():
+    from core.ml.estimate import estimate_from
+
+    # 1,000 rows, all sampled: folds fit 640 rows and score 160 against them, a 0.16 x 0.64 share of the sample's
+    # 1,000 x 1,000 comparisons; the importance permutes the 200 test rows, not the sample's 1,000.
+    knn = estimate_from(_measured("knn", 1_000, importance=(1.0, 1_000, 2_000)), cv_folds=5)
+    assert knn.stages["cv"] == pytest.approx(5 * (0.1 + 0.02 * 0.16 * 0.64))
+    assert knn.stages["explain"] == pytest.approx(1.0 * 0.2 * 0.8 + 1.0 * 0.8)
+    # A linear model's fold scores are mostly fixed metric calls: the sample's, whatever the rows.
+    linear = estimate_from(_measured("logistic_regression", 1_000, importance=(1.0, 1_000, 2_000)), cv_folds=5)
+    assert linear.stages["cv"] == pytest.approx(5 * (0.1 + 0.02))
+    assert linear.stages["explain"] == pytest.approx(1.0 + 1.0)
