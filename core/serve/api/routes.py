@@ -1,13 +1,12 @@
 """The routes: predictions, what a model expects, health and metrics.
 
 A prediction request is checked (key, body size, a free scoring slot) in the event loop, then read,
-validated, scored and written as JSON in a worker thread, so that the loop keeps accepting requests
-while the trees run.
+validated, scored and written (in the format :mod:`core.serve.api.answers` picks) in a worker thread,
+so that the loop keeps accepting requests while the trees run.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
@@ -15,12 +14,11 @@ import time
 from contextlib import nullcontext
 from typing import Any
 
-import orjson
-import pyarrow.parquet as pq
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.background import BackgroundTask
 
+from core.serve.api.answers import ANSWERS, FORMAT, PARQUET_ANSWER, answer_format, written
 from core.serve.api.errors import ApiError, as_api_error, error_body
 from core.serve.api.gc_pause import gc_paused
 from core.serve.api.limits import Slot, read_body, run_with_timeout
@@ -39,9 +37,6 @@ REQUEST_ID = "x-request-id"  # the same id is always routed to the same version 
 EXPLAIN = re.compile(r"top(\d{1,2})")
 MAX_EXPLAIN = 20
 MAX_VERSION = 2**31 - 1  # what every database's integer column holds: beyond, no such version
-FORMATS = ("records", "columns", "parquet")
-PARQUET_ANSWER = PARQUET_TYPES[0]
-_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 PAUSE_FROM_BYTES = 1 << 20  # bodies from 1 MiB are read, scored and written with the collector off
 
 _BODY = {
@@ -72,29 +67,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-_ANSWERS: dict[str, Any] = {
-    "description": "The predictions. By default (format=records) one object per row: "
-                   '{"predictions": [{"prediction": ..., "probabilities": {"<class>": ...}}, ...]}. '
-                   "For big batches a columnar answer is several times cheaper to build and to read: "
-                   'format=columns gives {"columns": [...], "predictions": {"prediction": [...], '
-                   '"probability_<class>": [...]}}; format=parquet, or Accept: application/vnd.apache.parquet, '
-                   "a Parquet file with those columns. The column names and numbers are batch scoring's output.",
-    "content": {
-        "application/json": {"examples": {
-            "records": {"value": {"model": "titanic", "version": 1, "predictions": [
-                {"prediction": 0, "probabilities": {"0": 0.82, "1": 0.18}}]}},
-            "columns": {"value": {"model": "titanic", "version": 1, "rows": 1,
-                                  "columns": ["prediction", "probability_0", "probability_1"],
-                                  "predictions": {"prediction": [0], "probability_0": [0.82],
-                                                  "probability_1": [0.18]}}},
-        }},
-        PARQUET_ANSWER: {"schema": {"type": "string", "format": "binary"}},
-    },
-}
-_FORMAT = Query(None, description="records (the default): one object per row; columns: one JSON list per "
-                "column; parquet: a Parquet file (as Accept: application/vnd.apache.parquet)")
-
-
 def _state(request: Request) -> ApiState:
     return request.app.state.atelier
 
@@ -109,71 +81,6 @@ def _explain(value: str | None) -> int:
     return int(found.group(1))
 
 
-def _answer_format(fmt: str | None, accept: str | None) -> str:
-    """What the answer is written as: ``records`` or ``columns`` (JSON), or ``parquet``.
-
-    ``format`` says which, else the Accept header (its preferred type: q-values, then an exact type
-    before a wildcard); no Accept, or one that allows JSON, keeps today's answer.  An Accept that allows
-    neither JSON nor Parquet, or not the one ``format`` asks for, is a 406 rather than an answer the
-    client said it cannot read."""
-    if fmt is not None and fmt.strip().lower() not in FORMATS:
-        raise ApiError(400, f"format must be one of {', '.join(FORMATS)}; got {fmt!r}.", reason="bad_request")
-    wanted = fmt.strip().lower() if fmt else None
-    offered = _accepted(accept)
-    if offered is None:  # no Accept header: anything goes
-        return wanted or "records"
-    if wanted is None:
-        if not offered:
-            raise _not_acceptable(accept)
-        return "parquet" if offered[0] == "parquet" else "records"
-    if ("parquet" if wanted == "parquet" else "json") not in offered:
-        raise _not_acceptable(accept, wanted)
-    return wanted
-
-
-def _accepted(accept: str | None) -> list[str] | None:
-    """The answers an Accept header allows, preferred first (``json``, ``parquet``); ``None`` without one."""
-    if accept is None or not accept.strip():
-        return None
-    ranked: list[tuple[float, int, int, str]] = []
-    for i, part in enumerate(accept.split(",")):
-        kind, *params = (p.strip() for p in part.split(";"))
-        kind = kind.lower()
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if not q > 0:  # q=0 is "not this one"; so is a q that is not a number
-            continue
-        if kind in PARQUET_TYPES[:3]:
-            ranked.append((-q, 0, i, "parquet"))
-        elif kind == "application/json" or kind.endswith("+json"):
-            ranked.append((-q, 0, i, "json"))
-        elif kind in ("*/*", "application/*"):  # either, after any exact type: JSON, the default, first
-            ranked += [(-q, 1, i, "json"), (-q, 2, i, "parquet")]
-    seen: list[str] = []
-    for *_, answer in sorted(ranked):
-        if answer not in seen:
-            seen.append(answer)
-    return seen
-
-
-def _not_acceptable(accept: str, wanted: str | None = None) -> ApiError:
-    if wanted:
-        written = PARQUET_ANSWER if wanted == "parquet" else "application/json"
-        message = f"format={wanted} answers in {written}, which the Accept header ({accept[:200]!r}) does not allow."
-    else:
-        message = (f"The Accept header ({accept[:200]!r}) allows no type this route answers in: application/json "
-                   f"or {PARQUET_ANSWER}.")
-    return ApiError(406, message,
-                    "Send Accept: application/json (format=records or format=columns), or "
-                    f"Accept: {PARQUET_ANSWER} (format=parquet), or no Accept header.", reason="not_acceptable")
-
-
 async def _predict(request: Request, name: str, number: int | None, explain: str | None,
                    fmt: str | None = None) -> Response:
     st = _state(request)
@@ -185,7 +92,7 @@ async def _predict(request: Request, name: str, number: int | None, explain: str
     try:
         st.keys.check(request.headers)
         top = _explain(explain)
-        answer_format = _answer_format(fmt, request.headers.get("accept"))
+        wanted = answer_format(fmt, request.headers.get("accept"))
         body = await read_body(request, st.max_body_bytes)
         content_type = request.headers.get("content-type", "")
         slot = Slot(st.gate)
@@ -213,7 +120,7 @@ async def _predict(request: Request, name: str, number: int | None, explain: str
                         raise ApiError(422, _refusal(refused), "Fix these columns and send the rows again; warnings "
                                        "do not block scoring.", reason="validation",
                                        extra={"report": report_json(refused.report)}) from None
-                    content, media_type = _written(model, scored, answer_format)
+                    content, media_type = written(model, scored, wanted)
                     scored.values  # noqa: B018 -- what _after counts, built here rather than in the event loop
                     scored.forget_answer()  # written: its row objects go now, while the collector is still off
                 return served, scored.rows, content, media_type
@@ -252,39 +159,6 @@ async def _predict(request: Request, name: str, number: int | None, explain: str
 async def _after_sent(st: ApiState, picked: dict[str, Any], timing: dict[str, float]) -> None:
     # in the event loop, not a thread: for one row, a thread's hop would cost more than the counting
     _after(st, picked, True, timing["seconds"])
-
-
-def _written(model: LoadedModel, scored: Scored, answer_format: str) -> tuple[bytes, str]:
-    """The answer's bytes and media type, in the format the client asked for."""
-    if answer_format == "parquet":
-        buffer = io.BytesIO()
-        pq.write_table(scored.table(), buffer, compression="snappy")  # fast to write and read; what pyarrow uses
-        return buffer.getvalue(), PARQUET_ANSWER
-    answer: dict[str, Any] = {"model": model.version.name, "version": model.version.version}
-    if answer_format == "columns":
-        columns = scored.columns()
-        answer.update(rows=scored.rows, columns=list(columns), predictions=columns)
-    else:
-        answer["predictions"] = scored.predictions
-    if scored.warnings:
-        answer["warnings"] = scored.warnings
-    return _encode(answer), "application/json"
-
-
-def _encode(answer: dict[str, Any]) -> bytes:
-    """The answer as JSON (orjson, several times faster on many rows, and numpy columns written straight
-    from memory); no NaN or Infinity, which JSON has not."""
-    try:
-        return orjson.dumps(answer, default=str, option=_NUMPY)  # NaN and ±inf are written as null
-    except TypeError:  # an integer beyond 64 bits, say: the standard library writes it
-        pass
-    return json.dumps(answer, allow_nan=False, default=_plain).encode()
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "tolist"):  # a numpy column: its values, NaN as None (allow_nan=False refuses NaN)
-        return [None if isinstance(v, float) and v != v else v for v in value.tolist()]
-    return str(value)
 
 
 def _routed(st: ApiState, name: str, request_id: str | None) -> tuple[LoadedModel, str, Any]:
@@ -331,22 +205,22 @@ def _refusal(refused: Refused) -> str:
     return f"The rows cannot be scored: {len(errors)} {noun} them. {lines}".strip()
 
 
-@router.post("/v1/models/{name}/predict", openapi_extra={"requestBody": _BODY}, responses={200: _ANSWERS, **_ERRORS},
+@router.post("/v1/models/{name}/predict", openapi_extra={"requestBody": _BODY}, responses={200: ANSWERS, **_ERRORS},
              summary="Score rows with the model's production version")
 async def predict(request: Request, name: str,
                   explain: str | None = Query(None, description="topN adds each row's N largest contributions"),
-                  format: str | None = _FORMAT):  # noqa: A002 -- the query parameter's name
+                  format: str | None = FORMAT):  # noqa: A002 -- the query parameter's name
     return await _predict(request, name, None, explain, format)
 
 
 @router.post("/v1/models/{name}/versions/{version}/predict", openapi_extra={"requestBody": _BODY},
-             responses={200: _ANSWERS, **_ERRORS},
+             responses={200: ANSWERS, **_ERRORS},
              summary="Score rows with one version of the model, whatever its stage")
 async def predict_version(request: Request, name: str,
                           version: int = Path(ge=1, le=MAX_VERSION, description="the version number, from 1"),
                           explain: str | None = Query(None, description="topN adds each row's N largest "
                                                       "contributions"),
-                          format: str | None = _FORMAT):  # noqa: A002 -- the query parameter's name
+                          format: str | None = FORMAT):  # noqa: A002 -- the query parameter's name
     return await _predict(request, name, version, explain, format)
 
 
