@@ -73,19 +73,18 @@ def main() -> None:
         entry = get_algorithm("lightgbm")
         resolved, _ = resolve_preprocessing(config.preprocessing, entry.family, prepared.kind, entry.handles_missing)
         direct, inproc, warm, spawned = [], [], [], []
-        fit_threads: dict[str, list[str]] = defaultdict(list)
+        given: dict[str, list[str]] = defaultdict(list)  # the threads each candidate's fit was given
         stages: dict[str, list[float]] = defaultdict(list)
 
         def fit_directly() -> None:
             threads = thread_budget(len(prepared.X_train))
-            fit_threads["fit"].append(str(threads))
+            given["fit"].append(str(threads))
             pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, {}, y=prepared.y_train,
                                                n_jobs=threads)
             started = time.perf_counter()
             fit_pipeline(pipeline, prepared.X_train, prepared.y_train, weigh=weigh)
             direct.append(time.perf_counter() - started)
 
-        job_threads: dict[str, list[str]] = defaultdict(list)  # what each candidate's fit was given
         for _ in range(args.repeat):  # no worker yet: a job starts a fresh interpreter
             fit_directly()
             started = time.perf_counter()
@@ -93,14 +92,14 @@ def main() -> None:
             with _stages(stages):
                 train_version(ws, version, config, ["lightgbm"], callbacks=Progress.of(log=lines.append))
             inproc.append(time.perf_counter() - started)
-            job_threads["in-process"].append(_threads_of(lines))
-            spawned.append(_job_seconds(ws, version, config, job_threads["fresh-interpreter job"]))
+            given["in-process"].append(_threads_of(lines))
+            spawned.append(_job_seconds(ws, version, config, given["fresh-interpreter job"]))
         # The app starts its worker once, when it opens the workspace, and keeps it: so does this.
         worker.start(Path(tmp) / "logs")
         assert worker.ready(60), "the warm worker did not start"
         for _ in range(args.repeat):
             fit_directly()
-            warm.append(_job_seconds(ws, version, config, job_threads["warm job"]))
+            warm.append(_job_seconds(ws, version, config, given["warm job"]))
         worker.stop()
     base = median(direct)
     print(f"\nLightGBM on {args.rows:,} rows × 20 features, median of {args.repeat}\n")
@@ -118,7 +117,6 @@ def main() -> None:
                            "share of the run": f"{median(v) / median(inproc):.0%}"} for name, v in stages.items()]))
     ratio = median(warm) / base
     runs = {"fit": direct, "in-process": inproc, "warm job": warm, "fresh-interpreter job": spawned}
-    given = {**fit_threads, **job_threads}
     print("Threads each fit was given: " + "; ".join(f"{n} {', '.join(v)}" for n, v in given.items()))
     print("\nEvery run (s): " + "; ".join(f"{n} {', '.join(f'{t:.2f}' for t in v)}" for n, v in runs.items()))
     print(f"\nTarget: the train job ≤ 1.10× the bare fit: {ratio:.2f}× {'✓' if ratio <= 1.10 else '✗'}. "
@@ -160,15 +158,14 @@ def _stages(into: dict[str, list[float]]) -> Iterator[None]:
             into[stage].append(spent[stage])
 
 
-def _job_seconds(ws: Workspace, version, config: TrainConfig, threads: list[str] | None = None) -> float:
+def _job_seconds(ws: Workspace, version, config: TrainConfig, threads: list[str]) -> float:
     started = time.perf_counter()
     job_id = jobs.submit(ws, "train", {"dataset_version_id": version.id, "config": config.to_dict(),
                                        "algorithms": ["lightgbm"]})
     info = jobs.wait(ws, job_id, timeout=3600, poll=0.05)
     assert info.status == "succeeded", info.error
     seconds = time.perf_counter() - started
-    if threads is not None:
-        threads.append(_threads_of(jobs.logs(ws, job_id)))
+    threads.append(_threads_of(jobs.logs(ws, job_id)))
     return seconds
 
 
