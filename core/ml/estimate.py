@@ -333,14 +333,7 @@ def _sized_booster_fits(pipeline: Any, X_sample: pd.DataFrame, y_sample: pd.Seri
     """
     from threadpoolctl import threadpool_limits
 
-    from core.ml.problem import clean_target
-
-    bigger = int(min(len(X_sample), BOOSTER_SIZES * n, train_rows))
-    rows = np.sort(np.random.default_rng(seed + 1).choice(len(X_sample), bigger, replace=False))
-    X_big, y_big = X_sample.iloc[rows], y_sample.iloc[rows]
-    keep = y_big.notna().to_numpy()
-    X_big = X_big[keep]
-    y_big, _ = clean_target(y_big[keep], kind)
+    X_big, y_big = _bigger_sample(X_sample, y_sample, kind, n, train_rows, seed)
     X_small, y_small = X_big.iloc[:n], y_big.iloc[:n]
     timed = []
     with warnings.catch_warnings(), threadpool_limits(n_jobs):
@@ -371,14 +364,7 @@ def _sized_knn_predicts(pipeline: Any, X: pd.DataFrame, X_sample: pd.DataFrame, 
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
-    from core.ml.problem import clean_target
-
-    bigger = int(min(len(X_sample), BOOSTER_SIZES * n, train_rows))
-    rows = np.sort(np.random.default_rng(seed + 1).choice(len(X_sample), bigger, replace=False))
-    y_big = y_sample.iloc[rows]
-    keep = y_big.notna().to_numpy()
-    X_big = X_sample.iloc[rows][keep]
-    y_big, _ = clean_target(y_big[keep], kind)
+    X_big, y_big = _bigger_sample(X_sample, y_sample, kind, n, train_rows, seed)
     big = clone(pipeline)
     timed = []
     with warnings.catch_warnings(), threadpool_limits(n_jobs):
@@ -394,6 +380,20 @@ def _sized_knn_predicts(pipeline: Any, X: pd.DataFrame, X_sample: pd.DataFrame, 
             whole, own = _fastest(lambda m=model: m.predict(X)), _fastest(lambda o=output, x=Xm: o(x))
             timed.append((int(model_rows), whole, own))
     return big_fit, (timed[0], timed[1])
+
+
+def _bigger_sample(X_sample: pd.DataFrame, y_sample: pd.Series, kind: str, n: int, train_rows: int,
+                   seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Up to :data:`BOOSTER_SIZES` times the sample's ``n`` rows of the page's sample (never more than the job
+    trains on), seeded, in their order, labelled rows only, the target cleaned as training cleans it."""
+    from core.ml.problem import clean_target
+
+    bigger = int(min(len(X_sample), BOOSTER_SIZES * n, train_rows))
+    rows = np.sort(np.random.default_rng(seed + 1).choice(len(X_sample), bigger, replace=False))
+    y_big = y_sample.iloc[rows]
+    keep = y_big.notna().to_numpy()
+    y_big, _ = clean_target(y_big[keep], kind)
+    return X_sample.iloc[rows][keep], y_big
 
 
 def _fastest(call: Any, times: int = 2) -> float:
