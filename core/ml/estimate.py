@@ -20,7 +20,7 @@ test rows, the prediction-speed timing, and, with ``explain``, the importances a
 timed on the sample with the job's own row caps (they do not grow with the data; a k-NN's predictions do grow
 with its training rows, and so do the explanations' that call it).  Where the job trains on more rows than the
 sample and the page's sample has more, boosters and k-NN are timed at a second, larger size and grown along the
-line through the two (:func:`_sized_booster_fits`, :func:`_sized_knn_predicts`): at 2,000 rows most of their cost
+line through the two (:mod:`core.ml.estimate_sizes`): at 2,000 rows most of their cost
 is per call or per round, not per row.  Folds run side by
 side as the job runs them (:func:`core.ml.train.fold_workers`), so the growth of a fold beyond the sample's
 size is rounds of folds; the sample-sized part of each fold (the fit's per-call work and a fold's dozen
@@ -46,6 +46,7 @@ import pandas as pd
 
 from core.ml.catalogue import Algorithm, get_algorithm
 from core.ml.config import PreprocessConfig
+from core.ml.estimate_sizes import sized_booster_fits, sized_knn_predicts
 from core.ml.fitting import fit_pipeline
 from core.ml.preprocessing import build_pipeline, resolve_preprocessing
 from core.ml.problem import column_types
@@ -259,14 +260,14 @@ def measure_sample(
     sized_fits = None
     if stages and entry.family == "boosting" and y is not None and train_rows > n and len(X_sample) >= 2 * n:
         try:
-            sized_fits, predict_seconds = _sized_booster_fits(pipeline, X_sample, y_sample, kind, n, train_rows, seed,
+            sized_fits, predict_seconds = sized_booster_fits(pipeline, X_sample, y_sample, kind, n, train_rows, seed,
                                                               n_jobs)
         except Exception:  # e.g. one class among the rows drawn: the sample fit alone, scaled, answers
             fit_pipeline(pipeline, X, y)
     sized_predicts = None
     if stages and entry.family == "knn" and y is not None and train_rows > n and len(X_sample) >= 2 * n:
         try:
-            big_fit, sized_predicts = _sized_knn_predicts(pipeline, X, X_sample, y_sample, kind, n, train_rows, seed,
+            big_fit, sized_predicts = sized_knn_predicts(pipeline, X, X_sample, y_sample, kind, n, train_rows, seed,
                                                           n_jobs)
             sized_fits = ((n, float(fit_seconds)), big_fit)  # its fit is mostly preprocessing: the line, as a booster's
         except Exception:  # the sample fit alone, scaled, answers
@@ -312,97 +313,6 @@ def measure_sample(
     passes = 1 if kind == "regression" or predicts_argmax(pipeline.steps[-1][1]) else 2
     return replace(measured, evaluation_seconds=evaluation_seconds, fold_slots=slots, score_passes=passes,
                    fold_evaluation_seconds=fold_evaluation_seconds, save_seconds=save_seconds, **extra)
-
-
-BOOSTER_SIZES = 4  # the larger of a booster's two timed fits has up to this many times the sample's rows
-
-
-def _sized_booster_fits(pipeline: Any, X_sample: pd.DataFrame, y_sample: pd.Series, kind: str, n: int,
-                        train_rows: int, seed: int, n_jobs: int) -> tuple[tuple[tuple[int, float], tuple[int, float]],
-                                                                            float]:
-    """A booster's fit on more rows than the sample, timed as two full-rounds fits: on the sample's ``n`` rows and on
-    up to :data:`BOOSTER_SIZES` times as many (more of the page's sample), and the prediction time of the second.
-
-    Scaling one 2,000-row fit by the rows was wrong twice over (adult, 40,000 training rows).  Each round costs a
-    fixed part (split finding over the bins, per-round calls) besides its per-row part, and at 2,000 rows the fixed
-    part is most of it: XGBoost's folds and fit read 2.5x the job.  And the sample's booster stopped early (54 and
-    103 of 200 rounds, 14 leaves a tree) where the job's, on twenty times the rows, grew all 200 rounds of 31 leaves:
-    its predictions and SHAP cost several times the sample model's.  So the job is taken to grow every round (on
-    more rows than the sample it stops later, if at all: the safe side) and its time is the line through the two
-    sizes.  The second model, nearer the job's in size, is the one the evaluation and SHAP are timed on.
-    """
-    from threadpoolctl import threadpool_limits
-
-    X_big, y_big = _bigger_sample(X_sample, y_sample, kind, n, train_rows, seed)
-    X_small, y_small = X_big.iloc[:n], y_big.iloc[:n]
-    timed = []
-    with warnings.catch_warnings(), threadpool_limits(n_jobs):
-        warnings.simplefilter("ignore")
-        for X_part, y_part in ((X_small, y_small), (X_big, y_big)):
-            started = time.perf_counter()
-            fit_pipeline(pipeline, X_part, y_part, early_stopping=False)
-            timed.append((len(X_part), time.perf_counter() - started))
-        started = time.perf_counter()
-        pipeline.predict(X_small)
-        predict_seconds = time.perf_counter() - started
-    return (timed[0], timed[1]), predict_seconds
-
-
-def _sized_knn_predicts(pipeline: Any, X: pd.DataFrame, X_sample: pd.DataFrame, y_sample: pd.Series, kind: str,
-                        n: int, train_rows: int, seed: int, n_jobs: int) -> tuple[
-        tuple[int, float], tuple[tuple[int, float, float], tuple[int, float, float]]]:
-    """k-NN's prediction of the sample's rows timed with the sample's model and with one fitted on up to
-    :data:`BOOSTER_SIZES` times its rows (more of the page's sample): the whole pipeline's (the evaluation and the
-    permutation importance call it) and the model's own on its input columns (what permutation SHAP calls), with
-    the bigger model's fit time as ``(rows, seconds)``.
-
-    A row's prediction compares it with every training row, but at 2,000 rows most of its cost does not grow
-    with them (the preprocessing, the per-call work): on adult, 40,000 training rows made the pipeline's
-    predictions 5.5 times the sample model's, not 20, and permutation SHAP's 12 times.  Scaling by the rows put
-    the job at 2.2x; the line through two sizes is measured, not assumed.
-    """
-    from sklearn.base import clone
-    from threadpoolctl import threadpool_limits
-
-    X_big, y_big = _bigger_sample(X_sample, y_sample, kind, n, train_rows, seed)
-    big = clone(pipeline)
-    timed = []
-    with warnings.catch_warnings(), threadpool_limits(n_jobs):
-        warnings.simplefilter("ignore")
-        started = time.perf_counter()
-        fit_pipeline(big, X_big, y_big)
-        big_fit = (len(X_big), time.perf_counter() - started)
-        for model, model_rows in ((pipeline, n), (big, len(X_big))):
-            last = model.steps[-1][1]
-            output = last.predict_proba if hasattr(last, "predict_proba") else last.predict
-            Xm = model[:-1].transform(X)
-            # the faster of two each: the difference between the sizes is what is scaled, and noise in it grows
-            whole, own = _fastest(lambda m=model: m.predict(X)), _fastest(lambda o=output, x=Xm: o(x))
-            timed.append((int(model_rows), whole, own))
-    return big_fit, (timed[0], timed[1])
-
-
-def _bigger_sample(X_sample: pd.DataFrame, y_sample: pd.Series, kind: str, n: int, train_rows: int,
-                   seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    """Up to :data:`BOOSTER_SIZES` times the sample's ``n`` rows of the page's sample (never more than the job
-    trains on), seeded, in their order, labelled rows only, the target cleaned as training cleans it."""
-    from core.ml.problem import clean_target
-
-    bigger = int(min(len(X_sample), BOOSTER_SIZES * n, train_rows))
-    rows = np.sort(np.random.default_rng(seed + 1).choice(len(X_sample), bigger, replace=False))
-    y_big = y_sample.iloc[rows]
-    keep = y_big.notna().to_numpy()
-    y_big, _ = clean_target(y_big[keep], kind)
-    return X_sample.iloc[rows][keep], y_big
-
-
-def _fastest(call: Any, times: int = 2) -> float:
-    best = float("inf")
-    for _ in range(times):
-        started = time.perf_counter()
-        call()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 _MANY_FOLDS = 1_000  # more folds than any run asks for: fold_workers then answers with the cores' limit alone
@@ -460,7 +370,7 @@ def _stages(fit: SampleFit, entry: Algorithm, *, cv_folds: int, test_size: float
 
     def fitted(rows: float) -> float:
         if fit.sized_fits is not None and rows > n:
-            # The line through two timed sizes (a fixed part and a part per row: _sized_booster_fits).
+            # The line through two timed sizes (a fixed part and a part per row: core.ml.estimate_sizes).
             (small_rows, small), (big_rows, big) = fit.sized_fits
             per_row = max(big - small, 0.0) / max(big_rows - small_rows, 1)
             return max(small + per_row * (rows - small_rows), fit.fit_seconds)
@@ -539,7 +449,7 @@ def _model_growth(fit: SampleFit, entry: Algorithm, model_rows: float, floor: fl
     ``predict_exponent`` is the growth when both the predicted rows and the training rows grow: a row's cost
     follows the model's size to the power ``predict_exponent - 1`` (k-NN's and kernel SVMs' 2: rows × training
     rows; a tree's or a linear model's 1: not at all).  Where two model sizes were timed (k-NN,
-    :func:`_sized_knn_predicts`) it is the line through them instead; ``own``: the model's own predictions rather
+    :mod:`core.ml.estimate_sizes`) it is the line through them instead; ``own``: the model's own predictions rather
     than the pipeline's.
     """
     n = fit.sample_rows
