@@ -22,7 +22,9 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 MISSING = "(missing)"
-DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour")
+# days_since_1970: the moment as one number, so a tree finds a change of regime (a sensor swapped, labels
+# recorded differently from some date on) with one split rather than a year-and-month pair
+DATETIME_PARTS = ("year", "month", "day", "dayofweek", "hour", "days_since_1970")
 _UNSAFE = re.compile(r"[^0-9A-Za-z_]+")
 _PREFIX = re.compile(r"^(num|c[0-9]+)__")
 
@@ -110,7 +112,8 @@ def _category_text(values: pd.Series) -> np.ndarray:
 
 
 class DatetimeExpander(_ColumnwiseTransformer):
-    """Year, month, day, day of week (and hour when the training times have one) per datetime column."""
+    """Year, month, day, day of week (and hour when the training times have one), and days since 1970 per
+    datetime column (models fitted before that part existed keep the parts they were fitted with)."""
 
     def fit(self, X: Any, y: Any = None) -> DatetimeExpander:
         super().fit(X, y)
@@ -126,12 +129,19 @@ class DatetimeExpander(_ColumnwiseTransformer):
         for column in frame.columns:
             moments = _moments(frame[column])
             for part in self.parts_:
-                out[f"{column}_{part}"] = getattr(moments.dt, part).astype(np.float64).to_numpy()
+                out[f"{column}_{part}"] = _datetime_part(moments, part)
         return pd.DataFrame(out, index=frame.index)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         check_is_fitted(self, "parts_")
         return np.asarray([f"{c}_{p}" for c in self.feature_names_in_ for p in self.parts_], dtype=object)
+
+
+def _datetime_part(moments: pd.Series, part: str) -> np.ndarray:
+    if part == "days_since_1970":  # fractional days; NaT stays missing
+        origin = pd.Timestamp(0, tz=moments.dt.tz)
+        return ((moments - origin) / pd.Timedelta(days=1)).astype(np.float64).to_numpy()
+    return getattr(moments.dt, part).astype(np.float64).to_numpy()
 
 
 def _moments(values: pd.Series) -> pd.Series:

@@ -14,7 +14,8 @@ rows, cross-validated over all of them; the test rows are never seen by the sear
 Big tables grow their fitting sample as the budget is spent.  Before each trial the memory guard
 and the time guard (:mod:`.guard`) skip what would not fit or not finish, with the reason.  Then
 a greedy weighted ensemble is kept if it beats the best single model on validation, and the
-winner is refitted on all training rows when the time left allows.  Cancelling ends the search
+winner is refitted on all training rows when the time left allows (an early-stopped booster with its
+rounds grown by the rows it gains: :func:`refit_config`).  Cancelling ends the search
 and keeps the best so far; the refit and what follows still run.
 """
 
@@ -70,6 +71,7 @@ FIXED_SECONDS = 1.0  # evaluation on the test rows, saving and registering: kept
 KEEP_PIPELINES = 8
 PORTFOLIO_ALGORITHMS = 4
 KEEP_FOLD_PIPELINES = 1  # cross-validated trials hold a model per fold: keep only the leader's
+REFIT_GROWTH = 1.5  # most an early-stopped booster's rounds grow by at the refit on every training row
 
 
 @dataclass(frozen=True)
@@ -547,6 +549,7 @@ def run_automl(
     available_memory: int | None = None,
     fail: Callable[[TrialConfig], None] | None = None,
     predictions: Mapping[int, np.ndarray] | None = None,
+    screen_key: Hashable | None = None,
 ) -> AutoMLResult:
     """Search for the best model of ``config.target`` within ``config.budget`` seconds.
 
@@ -558,6 +561,8 @@ def run_automl(
     available_memory : bytes the memory guard compares with (default: what is free).
     fail : test hook called before each trial; raising from it fails that trial.
     predictions : validation predictions of ``previous``'s best trials (so a resumed run can ensemble them).
+    screen_key : names ``df``'s data for the leakage screen's memo, so the search's screen and the data
+        preparation's warnings screen each column once (:func:`core.eda.leakage_memo.screen_features`).
 
     Raises
     ------
@@ -570,7 +575,8 @@ def run_automl(
     started = time.perf_counter() if started is None else started
     deadline = started + float(config.budget)
     cb.step(0.0, "Preparing the data")
-    state = prepare_search(df, config, cb, previous.excluded if previous is not None else None)
+    state = prepare_search(df, config, cb, previous.excluded if previous is not None else None,
+                           screen_key=screen_key)
     setup = time.perf_counter() - started
     needed = minimum_budget(state, setup)
     prior_ok = previous is not None and previous.winner is not None
@@ -679,6 +685,41 @@ def _refit_seconds(search: _Search, members: list[TrialRecord]) -> float:
     return sum(m.seconds for m in members) * growth * 1.15
 
 
+def _rows_per_fit(data: SearchData) -> int:
+    """Rows each model of a full-data trial was fitted on: the fitting rows, or a fold's share of them."""
+    if data.cross_validated:
+        return len(data.X_fit) - int(np.mean([len(f) for f in data.folds]))
+    return len(data.X_fit)
+
+
+def refit_config(record: TrialRecord, refit_rows: int, trial_rows: int) -> TrialConfig:
+    """The configuration to refit ``record`` with on ``refit_rows`` rows (every training row).
+
+    A booster that early stopping cut at ``n`` rounds on ``trial_rows`` rows gets ``n`` times the
+    growth in rows, at most :data:`REFIT_GROWTH`: more rows take more rounds to fit as closely
+    (mpg, 318 rows: the best configuration's refit went from 2.65 to 2.61 test RMSE with 365 ->
+    456 rounds).  Configurations fitted as asked (fixed rounds, the library's defaults) refit as
+    they are, and so does a trial fitted on a sample (its rounds say little about every row).
+    """
+    config = replace(record.config, sample_rows=None)
+    asked = _asked_params(record)
+    rounds = config.params.get("n_estimators")
+    if (record.config.sample_rows is not None or asked is None or not SPECS[config.algorithm].early_stopping
+            or not isinstance(rounds, int) or rounds >= int(asked.get("n_estimators", rounds))):
+        return config  # not cut by early stopping
+    growth = min(max(refit_rows / max(trial_rows, 1), 1.0), REFIT_GROWTH)
+    return replace(config, params={**config.params, "n_estimators": int(math.ceil(rounds * growth))})
+
+
+def _asked_params(record: TrialRecord) -> dict[str, Any] | None:
+    import json
+
+    try:
+        return dict(json.loads(record.asked)[1]) if record.asked else None
+    except (ValueError, TypeError, IndexError, KeyError):
+        return None
+
+
 def _final(search: _Search, winner: Winner, members: list[TrialRecord], config: AutoMLConfig,
            deadline: float) -> tuple[Any, bool, list[str]]:
     """The winner refitted on all training rows when time allows, else as the search fitted it."""
@@ -692,8 +733,8 @@ def _final(search: _Search, winner: Winner, members: list[TrialRecord], config: 
     fitted = []
     for m in members:
         if refit:
-            fitted.append(fit_trial(data, replace(m.config, sample_rows=None), early_stopping=False, X=X_all,
-                                    y=y_all).pipeline)
+            fitted.append(fit_trial(data, refit_config(m, len(X_all), _rows_per_fit(data)), early_stopping=False,
+                                    X=X_all, y=y_all).pipeline)
         else:
             fitted.append(search.pipelines[m.number])
     if not refit:

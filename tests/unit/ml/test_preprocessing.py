@@ -106,6 +106,7 @@ def test_origin_maps_missing_indicators_and_onehot_columns():
         "price": "price: [€]", "missingindicator_price": "price: [€]",
         "colour_main_missing": 'colour "main"', "colour_main_blue": 'colour "main"', "colour_main_red": 'colour "main"',
         "when_year": "when", "when_month": "when", "when_day": "when", "when_dayofweek": "when",
+        "when_days_since_1970": "when",
         "flag_False": "flag", "flag_True": "flag",
     }
     assert list(model_input_frame(pipeline, df.head(2)).columns) == list(origin)
@@ -136,7 +137,7 @@ def test_auto_missing_indicators_need_enough_missing_rows(missing, indicators, k
                                   pipeline.predict_proba(unseen))
 
 
-@pytest.mark.parametrize(("selection", "width"), [("none", 11), ("variance", 10), ("kbest", 3), ("model", 6)])
+@pytest.mark.parametrize(("selection", "width"), [("none", 12), ("variance", 11), ("kbest", 3), ("model", 7)])
 def test_feature_selection(selection, width):
     df = _frame().drop(columns="notes").assign(constant=1.0)
     y = pd.Series(np.where(df["flag"], 1, 0))
@@ -176,7 +177,7 @@ def test_target_encoding_and_scalers():
     pipeline.fit(df, y)
     encoded = model_input_frame(pipeline, df)
     assert list(encoded.columns) == ["price", "missingindicator_price", "colour_main", "when_year", "when_month",
-                                     "when_day", "when_dayofweek", "flag"]
+                                     "when_day", "when_dayofweek", "when_days_since_1970", "flag"]
     assert encoded["price"].min() == pytest.approx(0.0) and encoded["price"].max() == pytest.approx(1.0)
 
 
@@ -186,6 +187,20 @@ def test_text_and_datetime_only_frame_with_drop_defaults_is_refused():
     resolved, _ = resolve_preprocessing(PreprocessConfig(datetime="drop"), entry.family, "regression")
     with pytest.raises(InvalidInputError, match="No features are left after preprocessing"):
         build_pipeline(column_types(df), resolved, entry.make("regression"), "regression")
+
+
+def test_a_change_of_regime_on_a_date_is_one_split_of_the_expanded_dates():
+    """Labels recorded differently from 20 March 2013 on (seattle_weather's 'rain' becomes 'fog'): a single
+    threshold on days since 1970 separates them; year, month and day alone need several splits."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    days = pd.DataFrame({"d": pd.date_range("2012-07-01", "2013-12-31", freq="D")})
+    y = (days["d"] >= "2013-03-20").to_numpy()
+    expanded = DatetimeExpander().fit(days).transform(days)
+    stump = DecisionTreeClassifier(max_depth=1).fit(expanded, y)
+    assert stump.score(expanded, y) == 1.0
+    without = expanded.drop(columns="d_days_since_1970")
+    assert DecisionTreeClassifier(max_depth=1).fit(without, y).score(without, y) < 0.9
 
 
 def test_steps_individually():
@@ -199,11 +214,11 @@ def test_steps_individually():
 
     dates = pd.DataFrame({"d": pd.to_datetime(["2024-03-05 10:00", "2023-12-31 00:00", None])})
     expanded = DatetimeExpander().fit(dates).transform(dates)
-    assert list(expanded.columns) == ["d_year", "d_month", "d_day", "d_dayofweek", "d_hour"]
-    assert expanded.iloc[0].tolist() == [2024, 3, 5, 1, 10]
+    assert list(expanded.columns) == ["d_year", "d_month", "d_day", "d_dayofweek", "d_hour", "d_days_since_1970"]
+    assert expanded.iloc[0].tolist() == [2024, 3, 5, 1, 10, pytest.approx(19787 + 10 / 24)]
     assert expanded.iloc[2].isna().all()
     midnight = DatetimeExpander().fit(pd.DataFrame({"d": pd.to_datetime(["2024-01-01", "2024-01-02"])}))
-    assert midnight.parts_ == ["year", "month", "day", "dayofweek"]
+    assert midnight.parts_ == ["year", "month", "day", "dayofweek", "days_since_1970"]
 
     hashed = TextHasher(8).fit_transform(pd.DataFrame({"t": ["good good bad", None]}))
     assert hashed.shape == (2, 8) and hashed.iloc[1].sum() == 0

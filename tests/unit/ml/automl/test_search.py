@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -251,3 +252,37 @@ def test_the_single_metric_ensemble_selection_uses_equals_the_full_set(sample, t
         raw = rng.random((len(data.y_val), len(classes)))
         predictions = raw / raw.sum(axis=1, keepdims=True)
     assert metric_of(data, predictions, classes) == metrics_of(data, predictions, classes)[metric]
+
+
+def test_the_refit_grows_an_early_stopped_boosters_rounds_with_the_rows():
+    from core.ml.automl.search import REFIT_GROWTH, refit_config
+    from core.ml.automl.spaces import LIGHTGBM_DEFAULTS
+    from core.ml.automl.trials import TrialConfig, TrialRecord
+
+    asked = TrialConfig("lightgbm", dict(SPECS["lightgbm"].portfolio[1]))
+    cut = TrialRecord(1, TrialConfig("lightgbm", {**asked.params, "n_estimators": 80}), "ok", 0.5, asked=asked.key())
+    assert refit_config(cut, 250, 200).params["n_estimators"] == 100  # 80 rounds x 250/200 rows
+    assert refit_config(cut, 200_000, 200).params["n_estimators"] == int(80 * REFIT_GROWTH)  # capped
+    shipped = TrialConfig("lightgbm", dict(LIGHTGBM_DEFAULTS))  # fitted as asked: refitted as it is
+    assert refit_config(TrialRecord(2, shipped, "ok", 0.5, asked=shipped.key()), 250, 200).params == shipped.params
+    sampled = replace(cut, config=replace(cut.config, sample_rows=100))  # a sample's rounds say little of all rows
+    assert refit_config(sampled, 250, 200).params["n_estimators"] == 80
+    assert refit_config(sampled, 250, 200).sample_rows is None
+
+
+def test_the_final_refit_fits_the_grown_rounds(penguins):
+    from core.ml.automl.search import refit_config
+
+    def no_defaults(config):  # the as-shipped defaults would refit as they are: leave the stopped start to win
+        if config.origin == "portfolio":
+            raise RuntimeError("not this one")
+
+    result = run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=("lightgbm",), max_trials=2,
+                                               ensemble=False), fail=no_defaults)
+    winner = next(r for r in result.receipt.trials if r.number == result.receipt.winner.trials[0])
+    assert winner.config.origin == "start" and result.refitted
+    rows = len(result.state.prepared.X_train)
+    grown = refit_config(winner, rows, rows - rows // 5).params["n_estimators"]  # five folds: 4/5 of the rows
+    assert grown > winner.config.params["n_estimators"]
+    assert result.pipeline.steps[-1][1].booster_.current_iteration() == grown
+    assert replay(penguins, result.receipt).reproduced  # the receipt keeps the rounds the trial validated
