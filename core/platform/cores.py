@@ -10,7 +10,11 @@ on a busy two-core machine runs ten times slower.  Every fit therefore asks :fun
   than it saves on a table that small;
 * otherwise the CPUs this process may run on (``os.sched_getaffinity``) less those other
   processes keep busy, measured over :data:`SAMPLE_SECONDS` with psutil (this process's own
-  threads are not counted against it), and never less than one.
+  threads are not counted against it), and never less than one.  A fit of :data:`STEADY_ROWS`
+  rows or more runs for seconds, so it is judged by the load that lasts: the least of
+  :data:`STEADY_SAMPLES` samples.  A burst as short as one sample (a finished job's process
+  exiting, the warm worker forking its next child) had given a 1M-row LightGBM fit one thread
+  on a quiet two-core machine in 3 of 12 runs, 8.1 s instead of 5.0 s.
 
 An explicit ``n_jobs`` in a training configuration wins over all of this.
 
@@ -26,10 +30,12 @@ from __future__ import annotations
 import os
 import time
 
-__all__ = ["FREE_MEMO_SECONDS", "SAMPLE_SECONDS", "SMALL_ROWS", "THREADS_ENV", "busy_elsewhere", "free_cores",
-           "thread_budget", "usable_cpus"]
+__all__ = ["FREE_MEMO_SECONDS", "SAMPLE_SECONDS", "SMALL_ROWS", "STEADY_ROWS", "STEADY_SAMPLES", "THREADS_ENV",
+           "busy_elsewhere", "free_cores", "thread_budget", "usable_cpus"]
 
 SMALL_ROWS = 20_000
+STEADY_ROWS = 200_000
+STEADY_SAMPLES = 3
 SAMPLE_SECONDS = 0.1
 FREE_MEMO_SECONDS = 5.0
 THREADS_ENV = "ATELIER_THREADS"
@@ -76,13 +82,15 @@ def thread_budget(rows: int | None = None) -> int:
             pass  # a malformed override: fall back to measuring rather than failing a fit
     if cpus == 1 or (rows is not None and rows < SMALL_ROWS):
         return 1
-    return free_cores(max_age=0)  # a fit's threads for its whole run: worth a fresh sample
+    samples = STEADY_SAMPLES if rows is not None and rows >= STEADY_ROWS else 1
+    return free_cores(max_age=0, samples=samples)  # a fit's threads for its whole run: worth a fresh sample
 
 
-def free_cores(max_age: float = FREE_MEMO_SECONDS) -> int:
+def free_cores(max_age: float = FREE_MEMO_SECONDS, samples: int = 1) -> int:
     """Cores free for this process now: its CPUs less other processes' load (``ATELIER_THREADS`` caps it).
 
-    A measurement younger than ``max_age`` seconds is reused (0 measures again).
+    A measurement younger than ``max_age`` seconds is reused (0 measures again); ``samples`` measures
+    that many times in a row and keeps the least load.
     """
     cpus = usable_cpus()
     fixed = os.environ.get(THREADS_ENV, "").strip()
@@ -94,7 +102,7 @@ def free_cores(max_age: float = FREE_MEMO_SECONDS) -> int:
     if max_age > 0 and now - _memo.get("at", -1e9) < max_age and "cores" in _memo:
         return int(_memo["cores"])
     try:
-        busy = busy_elsewhere()
+        busy = min(busy_elsewhere() for _ in range(max(1, samples)))
     except Exception:  # psutil missing or /proc unreadable: the machine's CPUs, as before
         return cpus
     free = max(1, min(cpus, cpus - int(busy + 0.5)))

@@ -24,6 +24,18 @@ def test_large_data_gets_the_cores_other_processes_leave_free(four_cpus, monkeyp
     assert cores.thread_budget(1_000_000) == threads
 
 
+@pytest.mark.parametrize(("rows", "threads"), [(1_000_000, 4), (50_000, 1)])
+def test_a_long_fit_is_judged_by_the_load_that_lasts(four_cpus, monkeypatch, rows, threads):
+    loads = iter([3.5, 0.2, 3.5])  # one sample caught a burst (a process exiting), the next did not
+    monkeypatch.setattr(cores, "busy_elsewhere", lambda *a: next(loads))
+    assert cores.thread_budget(rows) == threads
+
+
+def test_a_lasting_load_still_takes_its_cores(four_cpus, monkeypatch):
+    monkeypatch.setattr(cores, "busy_elsewhere", lambda *a: 2.0)  # another training job, every sample
+    assert cores.thread_budget(1_000_000) == 2
+
+
 def test_the_override_wins_within_the_cpus(four_cpus, monkeypatch):
     monkeypatch.setenv(cores.THREADS_ENV, "3")
     assert cores.thread_budget(10) == 3
