@@ -135,7 +135,7 @@ def run_on_version(
     kept = _load_predictions(ws, run_id) if previous is not None else None
     result = run_automl(frame, config, run_id=run_id, dataset=dataset, callbacks=cb, on_trial=on_trial,
                         previous=previous, started=started, fail=fail, available_memory=available_memory,
-                        predictions=kept)
+                        predictions=kept, screen_key=("automl", version.id, version.sha256, len(frame)))
     name = model_name or registry.default_model_name(version.name, config.target)
     model = register_result(ws, name, _train_result(result, config, started), version, job_id)
     cb.log(f"registered {model.label} ({result.receipt.winner.algorithm})")

@@ -93,3 +93,15 @@ def test_the_warnings_and_the_ranking_share_one_screen(screens):
     assert len(screens) == 1  # the page's warnings, the search set-up and its data preparation: one screen
     assert [item["feature"] for item in excluded] == ["refund"] == [item["feature"] for item in again]
     assert [item["reason"] for item in excluded] == [w for w in warnings if w.startswith("'refund'")]
+
+
+@pytest.mark.parametrize("key, expected", [(("automl", 7, "abc", 600), 1), (None, 2)])
+def test_an_automl_run_given_a_key_screens_once(screens, key, expected):
+    from core.ml.automl import run_automl
+    from core.platform.errors import ResourceError
+
+    # A budget too small for one fit ends the run right after its set-up: the search's own screen and
+    # the data preparation's warnings, the two places a run screens.
+    with pytest.raises(ResourceError):
+        run_automl(churn(), AutoMLConfig(target="churned", budget=0.01), screen_key=key)
+    assert len(screens) == expected
