@@ -62,13 +62,9 @@ class ServeMonitor:
         self._thread: threading.Thread | None = None
 
     def observe(self, model: LoadedModel, seconds: float, *, ok: bool, rows: Rows | None = None,
-                predictions: list[dict[str, Any]] | None = None, values: list[Any] | None = None) -> None:
-        """Count one request answered by ``model``; keep its rows when it is drawn into the sample.
-
-        Its predictions come as the answer's row objects (``predictions``) or as their values (``values``)."""
-        if values is None and predictions:
-            values = [p.get("prediction") for p in predictions[:DRIFT_ROWS]]
-            values += [None] * (len(predictions) - len(values))  # counted, never kept
+                values: list[Any] | None = None) -> None:
+        """Count one request answered by ``model`` (``values``: its rows' predictions); keep its rows when it
+        is drawn into the sample."""
         if self._thread is None:
             self.start()
         version = model.version

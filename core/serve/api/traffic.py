@@ -207,10 +207,9 @@ class Traffic:
         return self._stats.setdefault((name, role, int(version)), _Stats())
 
     def observe(self, name: str, role: str, version: int, seconds: float, *, ok: bool, rows: int = 0,
-                predictions: list[dict[str, Any]] | None = None, values: list[Any] | None = None,
-                classifier: bool = False) -> None:
-        """Count one answer; its rows as the answer's row objects (``predictions``) or as their prediction
-        values (``values``, labels when ``classifier``), which a columnar answer has without objects."""
+                values: list[Any] | None = None, classifier: bool = False) -> None:
+        """Count one answer; ``values`` are its rows' predictions (labels when ``classifier``), which every
+        answer format has without building row objects."""
         with self._lock:
             stats = self._get(name, role, version)
             stats.requests += 1
@@ -218,9 +217,7 @@ class Traffic:
             stats.rows += rows
             stats.seconds += seconds
             stats.latencies.append(seconds)
-            if predictions:
-                stats.add_predictions(predictions)
-            elif values:
+            if values:
                 stats.add_values(values, classifier=classifier)
 
     def observe_shadow(self, name: str, version: int, seconds: float, *, ok: bool,

@@ -79,14 +79,14 @@ def test_traffic_adds_a_whole_answer_as_the_rows_one_by_one_would():
     traffic = Traffic()
     for scores in batches:
         traffic.observe("r", "production", 1, 0.01, ok=True, rows=len(scores),
-                        predictions=[{"prediction": s} for s in scores] + [{"prediction": None}])
+                        values=[*scores, None])
     [regression] = traffic.snapshot("r")
     every = np.concatenate(batches)
     assert regression["mean"] == pytest.approx(every.mean()) and regression["std"] == pytest.approx(every.std(ddof=1))
     assert "class_mix" not in regression  # a missing score is neither a score nor a class
     labels = ["yes", "no", "yes", 1, "1"]  # 1 and "1" read the same in JSON: one class
     traffic.observe("c", "production", 1, 0.01, ok=True, rows=5,
-                    predictions=[{"prediction": v, "probabilities": {}} for v in labels])
+                    values=labels, classifier=True)
     [classifier] = traffic.snapshot("c")
     assert classifier["class_mix"] == {"yes": 0.4, "1": 0.4, "no": 0.2} and "mean" not in classifier
 

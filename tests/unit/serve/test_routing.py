@@ -51,9 +51,9 @@ def test_agreement_of_labels_and_of_numbers():
 def test_traffic_counts_each_role_and_version_apart():
     traffic = Traffic()
     traffic.observe("m", "production", 1, 0.010, ok=True, rows=2,
-                    predictions=[{"prediction": 1, "probabilities": {}}, {"prediction": 0, "probabilities": {}}])
+                    values=[1, 0], classifier=True)
     traffic.observe("m", "production", 1, 0.030, ok=False)
-    traffic.observe("m", "challenger", 2, 0.020, ok=True, rows=1, predictions=[{"prediction": 3.5}])
+    traffic.observe("m", "challenger", 2, 0.020, ok=True, rows=1, values=[3.5])
     traffic.observe("other", "production", 1, 0.020, ok=True)
     snap = traffic.snapshot("m")
     assert [(s["role"], s["version"]) for s in snap] == [("production", 1), ("challenger", 2)]
