@@ -48,7 +48,7 @@ import pandas as pd
 from core.ml.catalogue import Algorithm, get_algorithm
 from core.ml.config import PreprocessConfig
 from core.ml.estimate_sizes import sized_booster_fits, sized_knn_predicts
-from core.ml.estimate_stages import job_stages
+from core.ml.estimate_stages import SampleFit, job_stages
 from core.ml.fitting import fit_pipeline
 from core.ml.preprocessing import build_pipeline, resolve_preprocessing
 from core.ml.problem import column_types
@@ -90,41 +90,6 @@ def fits_in_run(cv_folds: int, tuning: Mapping[str, Any] | None = None) -> int:
     tuning trial's folds (a trial bounded only by time counts as none: it stops when time is up)."""
     trials = int((tuning or {}).get("n_trials") or 0)
     return 1 + int(cv_folds or 0) + trials * int((tuning or {}).get("cv_folds") or 1)
-
-
-@dataclass(frozen=True)
-class SampleFit:
-    """What the timed fit on a sample measured: the part of an estimate that costs seconds.
-
-    The run's settings that leave the fitted model as it is (folds, the tuning budget, the test share
-    within one size of the estimator's defaults: :func:`sample_fit_inputs`) turn it into an
-    :class:`Estimate` by arithmetic alone (:func:`estimate_from`), so asking again with other folds or
-    tuning fits nothing again.
-    """
-
-    algorithm: str
-    kind: str
-    n_rows: int  # the full row count measured for
-    sample_rows: int
-    fit_seconds: float
-    predict_seconds: float
-    traced: bool  # whether memory was traced (see the module docstring)
-    peak: int  # traced bytes over the sample fit; 0 untraced
-    data_bytes: float  # the full data's copies
-    available_bytes: int
-    evaluation_seconds: float | None = None  # the test-set evaluation; None: measured without stages
-    fold_slots: int = 1  # folds the job would fit side by side now (core.ml.train.fold_workers)
-    # (seconds, rows, the job's row cap if it permutes else 0); None: not explained
-    importance: tuple[float, int, int] | None = None
-    shap_seconds: float = 0.0
-    fold_evaluation_seconds: float | None = None  # a fold's scores (no curves) on the sample; None: not measured
-    save_seconds: float = 0.0  # writing the fitted sample pipeline as the job writes its model
-    # A booster's full-rounds fits on two sizes, (rows, seconds) each (see measure_sample); None: not measured
-    sized_fits: tuple[tuple[int, float], tuple[int, float]] | None = None
-    # k-NN's predictions by models of two sizes, (model rows, pipeline seconds, the model's own seconds) each
-    # (see measure_sample); None: not measured
-    sized_predicts: tuple[tuple[int, float, float], tuple[int, float, float]] | None = None
-    score_passes: int = 1  # predictions a fold's scores make (core.ml.evaluate: scores, then labels unless argmax)
 
 
 def sample_fit_inputs(algorithm: str | Algorithm, kind: str, n_rows_full: int, test_size: float) -> tuple:

@@ -2,21 +2,54 @@
 
 :func:`job_stages` follows :func:`core.ml.train.fit_candidate` stage by stage (tuning, cross-validation,
 the final fit, evaluation, saving, explanations); :func:`model_growth` says how a row's prediction grows
-with the rows a model was fitted on.  :mod:`core.ml.estimate` measures the :class:`~core.ml.estimate.SampleFit`
-these read and explains the result to the user.
+with the rows a model was fitted on.  :mod:`core.ml.estimate` measures the :class:`SampleFit` these read and
+explains the result to the user.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from core.ml.catalogue import Algorithm
 
-if TYPE_CHECKING:
-    from core.ml.estimate import SampleFit
+__all__ = ["SampleFit", "job_stages", "model_growth"]
 
-__all__ = ["job_stages", "model_growth"]
+
+@dataclass(frozen=True)
+class SampleFit:
+    """What the timed fit on a sample measured: the part of an estimate that costs seconds.
+
+    The run's settings that leave the fitted model as it is (folds, the tuning budget, the test share
+    within one size of the estimator's defaults: :func:`sample_fit_inputs`) turn it into an
+    :class:`Estimate` by arithmetic alone (:func:`estimate_from`), so asking again with other folds or
+    tuning fits nothing again.
+    """
+
+    algorithm: str
+    kind: str
+    n_rows: int  # the full row count measured for
+    sample_rows: int
+    fit_seconds: float
+    predict_seconds: float
+    traced: bool  # whether memory was traced (see the module docstring)
+    peak: int  # traced bytes over the sample fit; 0 untraced
+    data_bytes: float  # the full data's copies
+    available_bytes: int
+    evaluation_seconds: float | None = None  # the test-set evaluation; None: measured without stages
+    fold_slots: int = 1  # folds the job would fit side by side now (core.ml.train.fold_workers)
+    # (seconds, rows, the job's row cap if it permutes else 0); None: not explained
+    importance: tuple[float, int, int] | None = None
+    shap_seconds: float = 0.0
+    fold_evaluation_seconds: float | None = None  # a fold's scores (no curves) on the sample; None: not measured
+    save_seconds: float = 0.0  # writing the fitted sample pipeline as the job writes its model
+    # A booster's full-rounds fits on two sizes, (rows, seconds) each (see measure_sample); None: not measured
+    sized_fits: tuple[tuple[int, float], tuple[int, float]] | None = None
+    # k-NN's predictions by models of two sizes, (model rows, pipeline seconds, the model's own seconds) each
+    # (see measure_sample); None: not measured
+    sized_predicts: tuple[tuple[int, float, float], tuple[int, float, float]] | None = None
+    score_passes: int = 1  # predictions a fold's scores make (core.ml.evaluate: scores, then labels unless argmax)
 
 
 def job_stages(fit: SampleFit, entry: Algorithm, *, cv_folds: int, test_size: float,
