@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from core.data.datasets import VersionInfo, _check_name_free, get_version, save_version, validate_name
+from core.data.partitioned import PART_ROWS
 from core.data.sources.csvstream import StreamBroken
 from core.data.sources.registry import SourceStream, open_source
 from core.data.sources.sql import DEFAULT_ROW_CAP, DEFAULT_STATEMENT_TIMEOUT_S, public_url
-from core.data.streamed import save_version_from_batches
+from core.data.streamed import cluster_is_set, save_version_from_batches
 from core.platform import access, jobs
 from core.platform.errors import InvalidInputError
 from core.platform.progress import ProgressFn
@@ -149,7 +150,14 @@ def import_remote(ws: Workspace, url: str, name: str, *, options: dict[str, Any]
             except StreamBroken:  # a later block broke the first block's types: read it whole after all
                 source = source.whole()
         provenance, what = _provenance(source.provenance, refresh, url)
-        return save_version(ws, name, source.table, provenance=provenance, roles=source.roles or None,
+        table = source.table
+        if table.num_rows > PART_ROWS and cluster_is_set(ws):
+            # A database table or a bucket's Parquet, read whole (spooled on disk, mapped, not in memory), is
+            # stored in parts when a cluster is set, so the cluster reads and trains on it by part.
+            return save_version_from_batches(
+                ws, name, table.schema, table.to_batches(), provenance=provenance, roles=source.roles or None,
+                if_exists=if_exists, note=note or what, progress=saving)
+        return save_version(ws, name, table, provenance=provenance, roles=source.roles or None,
                             if_exists=if_exists, note=note or what, progress=saving)
 
 

@@ -39,7 +39,7 @@ from core.platform.progress import ProgressFn
 from core.platform.storage import keys
 from core.platform.workspace import Workspace
 
-__all__ = ["save_version_from_batches"]
+__all__ = ["cluster_is_set", "save_version_from_batches"]
 
 
 def save_version_from_batches(
@@ -74,7 +74,7 @@ def save_version_from_batches(
     datasets._check_columns(schema.names)
     datasets._check_name_free(ws, name, if_exists)
     report = progress or (lambda _f, _m: None)
-    split = (lambda: partitioned) if partitioned is not None else (lambda: _cluster_set(ws))
+    split = (lambda: partitioned) if partitioned is not None else (lambda: cluster_is_set(ws))
     ws.settings.staging_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=ws.settings.staging_dir) as tmp:
         files, rows = write_parts(Path(tmp), schema, batches, None if partitioned is False else part_rows, split)
@@ -102,7 +102,7 @@ def save_version_from_batches(
     return saved
 
 
-def _cluster_set(ws: Workspace) -> bool:
+def cluster_is_set(ws: Workspace) -> bool:
     """Whether a Dask cluster is set for ``ws`` (the rule a big CSV's import by range follows)."""
     from core.platform.compute import executor_for
 

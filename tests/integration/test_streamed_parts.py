@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from core.data import datasets, remote, streamed
-from core.data.remote import import_remote, s3_source
+from core.data.remote import import_remote, s3_source, sql_source
 from core.platform import parts
 from core.platform.errors import InvalidInputError
 from core.platform.workspace import Workspace
@@ -143,3 +143,23 @@ def test_a_stream_that_fails_in_its_third_batch_stores_nothing(ws, table, option
     assert [d.name for d in datasets.list_datasets(ws)] == ["kept"]
     assert _stored_files(ws) == before
     assert not any(ws.settings.staging_dir.iterdir())
+
+
+@pytest.mark.slow
+def test_a_database_table_read_whole_is_stored_in_parts_with_a_cluster_set(cluster_ws, ws, table, monkeypatch,
+                                                                         tmp_path):
+    import sqlite3
+
+    db = tmp_path / "shop.sqlite"
+    with sqlite3.connect(db) as conn:
+        table.drop_columns(["seen"]).to_pandas().to_sql("flats", conn, index=False)
+    monkeypatch.setattr(remote, "PART_ROWS", 10_000)
+    monkeypatch.setattr(remote, "save_version_from_batches",
+                        functools.partial(streamed.save_version_from_batches, part_rows=10_000))
+    source, options = sql_source(f"sqlite:///{db}", table="flats")
+    version = import_remote(cluster_ws, source, "flats", options=options)
+    assert parts.is_partitioned(version.artifact_key) and version.provenance["parts"] == 3
+    alone = import_remote(ws, source, "flats-alone", options=options)  # no cluster: one file, as before
+    assert not parts.is_partitioned(alone.artifact_key)
+    pd.testing.assert_frame_equal(datasets.load_frame(cluster_ws, version), datasets.load_frame(ws, alone))
+    assert version.schema == alone.schema and version.quality == alone.quality
