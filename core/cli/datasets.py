@@ -253,7 +253,8 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         print_json(version.__dict__)
         return 0
-    print(f"{version.label}: {version.n_rows:,} rows × {version.n_columns} columns, "
+    stored = f", stored in {version.provenance['parts']} Parquet parts" if version.provenance.get("parts") else ""
+    print(f"{version.label}: {version.n_rows:,} rows × {version.n_columns} columns{stored}, "
           f"created {version.created_at:%Y-%m-%d %H:%M}; {version.note}")
     print_table(pd.DataFrame([
         {"column": c["name"], "type": c.get("logical_type", ""), "role": version.roles.get(c["name"], "feature"),

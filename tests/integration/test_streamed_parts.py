@@ -90,6 +90,14 @@ def test_parts_hold_the_rows_schema_roles_and_quality_of_the_single_file(ws, tab
     assert {i["check"] for i in split.quality["issues"]} >= {"duplicates", "placeholders", "constant", "missing"}
 
 
+def test_the_command_line_says_a_version_is_stored_in_parts(ws, table, cli_here):
+    _save(ws, "split", table, partitioned=True, part_rows=10_000)
+    _save(ws, "single", table)
+    assert "split@1: 25,000 rows × 7 columns, stored in 3 Parquet parts" in cli_here(ws.settings.home, "datasets",
+                                                                                   "show", "split").stdout
+    assert "parts" not in cli_here(ws.settings.home, "datasets", "show", "single").stdout.splitlines()[0]
+
+
 def test_without_a_cluster_a_long_stream_stays_one_file(ws, table):
     version = _save(ws, "sales", table, part_rows=10_000)
     assert not parts.is_partitioned(version.artifact_key) and "parts" not in version.provenance
