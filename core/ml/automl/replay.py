@@ -1,7 +1,7 @@
 """Replay: refit a receipt's winner on the same rows and check its validation metrics to 1e-9.
 
-A cross-validated run is replayed fold by fold (the folds are seeded, so they are the same rows),
-with the threads each member was fitted with.
+A cross-validated run is replayed fold by fold (the folds are seeded, so they are the same rows, drawn
+as often as the receipt says), with the threads each member was fitted with.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.ml.automl.receipt import Receipt
-from core.ml.automl.search import AutoMLConfig, prepare_search
+from core.ml.automl.search import AutoMLConfig, prepare_search, receipt_repeats
 from core.ml.automl.trials import fit_trial, metrics_of
 from core.platform.errors import InvalidInputError
 from core.platform.progress import Progress
@@ -47,7 +47,7 @@ def replay(df: pd.DataFrame, receipt: Receipt, callbacks: Progress | None = None
         raise InvalidInputError(f"AutoML run {receipt.run_id} has no finished model to replay.")
     cb = callbacks or Progress()
     config = AutoMLConfig.from_dict(receipt.settings)
-    state = prepare_search(df, config, cb, receipt.excluded)
+    state = prepare_search(df, config, cb, receipt.excluded, repeats=receipt_repeats(receipt))
     data = state.data
     threads = {r.number: r.threads for r in receipt.trials}
     blended: Any = 0.0

@@ -45,6 +45,7 @@ from core.ml.automl.trials import (
     SearchData,
     TrialConfig,
     TrialRecord,
+    cv_repeats,
     fit_trial,
     make_folds,
     metric_of,
@@ -62,7 +63,8 @@ from core.platform.cores import thread_budget
 from core.platform.errors import InvalidInputError, JobCancelledError, ResourceError
 from core.platform.progress import Progress
 
-__all__ = ["AutoMLConfig", "AutoMLResult", "SearchState", "prepare_search", "recommend_for", "run_automl"]
+__all__ = ["AutoMLConfig", "AutoMLResult", "SearchState", "prepare_search", "receipt_repeats", "recommend_for",
+           "run_automl"]
 
 AUTOML_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 GROW_ABOVE = 50_000  # fitting rows above which trials start on a sample that grows with the budget
@@ -153,10 +155,12 @@ class AutoMLResult:
 
 def prepare_search(df: pd.DataFrame, config: AutoMLConfig, cb: Progress,
                    excluded: list[dict[str, str]] | None = None, *,
-                   screen_key: Hashable | None = None) -> SearchState:
+                   screen_key: Hashable | None = None, repeats: int | None = None) -> SearchState:
     """Leakage screen, features, split, validation rows, profile and ranking: all before the first trial.
 
-    ``excluded`` (from a receipt) replaces the screen so a resumed or replayed run uses the same features.
+    ``excluded`` (from a receipt) replaces the screen so a resumed or replayed run uses the same features;
+    ``repeats`` (from a receipt) how often the cross-validation drew its folds (default: by the rows,
+    :func:`~.trials.cv_repeats`).
     ``screen_key`` names ``df``'s data, so the screen here, the one in the data preparation and the
     Train page's warnings are one (:func:`core.eda.leakage_memo.screen_features`).
     """
@@ -193,8 +197,9 @@ def prepare_search(df: pd.DataFrame, config: AutoMLConfig, cb: Progress,
     X_train, y_train = prepared.X_train, prepared.y_train
     metric = check_metric(config.metric or AUTOML_METRIC.get(prepared.kind), prepared.kind)
     task = "classification" if prepared.kind in CLASSIFICATION_KINDS else "regression"
-    if len(X_train) < CV_BELOW:  # small: every row validates once (seeded folds, so a replay sees the same)
-        folds = make_folds(y_train, task, config.seed + 1)
+    if len(X_train) < CV_BELOW:  # small: every row validates once a repeat (seeded folds: a replay sees the same)
+        folds = make_folds(y_train, task, config.seed + 1,
+                           repeats=cv_repeats(len(X_train)) if repeats is None else repeats)
         fit_rows = val_rows = np.arange(len(X_train))
         data = SearchData(X_train, y_train, X_train, y_train, prepared.kind, dict(prepared.types), metric,
                           greater_is_better(metric), config.seed, config.n_jobs or thread_budget(len(X_train)),
@@ -288,7 +293,9 @@ class _Search:
         self.seen.add(config.key())
         rows = config.sample_rows or len(self.data.X_fit)
         number = len(self.records) + 1
-        model_rows = rows * (FOLDS - 1) if self.data.cross_validated else rows  # the folds' models, together
+        model_rows = rows  # the folds' models, together, each on (k-1)/k of the rows
+        if self.data.cross_validated:
+            model_rows = int(rows * (FOLDS - 1) / FOLDS * len(self.data.folds))
         problem = memory_problem(config.algorithm, config.params, model_rows,
                                  self.state.profile.data_bytes * rows / max(len(self.data.X_fit), 1),
                                  self.state.profile.n_classes or 1, self.available_memory)
@@ -346,7 +353,7 @@ class _Search:
         if measured is None:
             return None
         if self.data.cross_validated:  # the priors timed one fit; a trial fits one per fold
-            measured *= FOLDS
+            measured *= len(self.data.folds)
         reference = dict(spec.portfolio[0] if spec.portfolio else spec.start)
         ratio = work_units(config.algorithm, config.params, rows) / max(work_units(config.algorithm, reference, rows),
                                                                         1e-9)
@@ -576,7 +583,7 @@ def run_automl(
     deadline = started + float(config.budget)
     cb.step(0.0, "Preparing the data")
     state = prepare_search(df, config, cb, previous.excluded if previous is not None else None,
-                           screen_key=screen_key)
+                           screen_key=screen_key, repeats=receipt_repeats(previous))
     setup = time.perf_counter() - started
     needed = minimum_budget(state, setup)
     prior_ok = previous is not None and previous.winner is not None
@@ -629,7 +636,7 @@ def run_automl(
         {**prepared.split.describe(prepared.config.split), "n_fit": int(len(state.fit_rows)),
          "n_validation": int(len(state.val_rows)), "validation_seed": config.seed + 1,
          "validation_size": config.validation_size,
-         "validation": f"{len(state.data.folds)}-fold cross-validation" if state.data.cross_validated else "hold-out",
+         "validation": _validation_words(state.data), "cv_repeats": state.data.repeats,
          "threads": state.data.n_jobs},
         [str(f) for f in prepared.features], state.excluded, config.to_dict(),
         [*(previous.sessions if previous else []),
@@ -639,6 +646,18 @@ def run_automl(
         [r.to_dict() for r in state.recommendations])
     return AutoMLResult(receipt, pipeline, evaluation, state, refitted, cancelled, notes,
                         time.perf_counter() - started, dict(search.predictions))
+
+
+def receipt_repeats(receipt: Receipt | None) -> int | None:
+    """How often ``receipt``'s run drew its folds (older receipts drew them once); ``None`` without a receipt."""
+    return None if receipt is None else int(receipt.split.get("cv_repeats", 1) or 1)
+
+
+def _validation_words(data: SearchData) -> str:
+    if not data.cross_validated:
+        return "hold-out"
+    repeats = f", repeated {data.repeats} times" if data.repeats > 1 else ""
+    return f"{len(data.folds) // max(data.repeats, 1)}-fold cross-validation{repeats}"
 
 
 def _choose(search: _Search, ok: list[TrialRecord],
@@ -681,7 +700,7 @@ def _refit_seconds(search: _Search, members: list[TrialRecord]) -> float:
     data = search.data
     growth = len(search.state.prepared.X_train) / max(len(data.X_fit), 1)
     if data.cross_validated:  # a trial's time is its folds' fits, each on (k-1)/k of the rows
-        growth = len(data.folds) / max(len(data.folds) - 1, 1) / max(len(data.folds), 1)
+        growth = FOLDS / (FOLDS - 1) / len(data.folds)
     return sum(m.seconds for m in members) * growth * 1.15
 
 

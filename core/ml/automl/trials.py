@@ -9,10 +9,18 @@ builds the same trees.
 
 Small tables (under :data:`CV_BELOW` training rows) are cross-validated instead: one hold-out of a
 few hundred rows is noise that a search then overfits (penguins: validation log-loss 0.003, test
-0.22).  Every trial fits :data:`FOLDS` models, each scored on the fold it did not see, and its
+0.22).  Every trial fits :data:`FOLDS` models (per repeat), each scored on the fold it did not see, and its
 score is the metric of those out-of-fold predictions over every training row; boosters stop at
 the one round count best on average over the folds (``lightgbm.cv``'s rule), so a replay fitting
-that many rounds in each fold reproduces the out-of-fold predictions exactly.
+that many rounds in each fold reproduces the out-of-fold predictions exactly.  Under
+:data:`REPEAT_BELOW` rows the k folds are drawn :data:`REPEATS` times with different seeds and each
+row's out-of-fold prediction is the mean of its repeats: one partition of a few hundred rows ranks
+configurations by its luck.  Measured by refitting a search's six best configurations on four other
+fold seeds: on mpg (318 rows) one configuration's RMSE moves by 0.07 (2.5 %) from seed to seed, two
+thirds of the 0.10 between the six, and the search's own seed flattered all six by about 0.1; on
+seattle_weather (1,168 rows) log-loss moves by 0.004 (0.7 %), a third of the gaps, with no such
+flattery.  A whole 30 s search nested in a 5-fold split of the training rows agrees: mpg 2.849 RMSE
+with one draw, 2.809 with two; seattle_weather log-loss 0.550 either way (repeats only halve the trials).
 """
 
 from __future__ import annotations
@@ -32,12 +40,14 @@ from core.ml.evaluate import classification_metrics, regression_metrics
 from core.ml.fitting import fit_pipeline, make_pipeline, quietly
 from core.ml.preprocessing import resolve_preprocessing
 
-__all__ = ["CV_BELOW", "FOLDS", "SearchData", "TrialConfig", "TrialOutcome", "TrialRecord", "fit_trial", "make_folds",
-           "metric_of", "metrics_of", "sample_positions"]
+__all__ = ["CV_BELOW", "FOLDS", "REPEATS", "REPEAT_BELOW", "SearchData", "TrialConfig", "TrialOutcome", "TrialRecord",
+           "cv_repeats", "fit_trial", "make_folds", "metric_of", "metrics_of", "sample_positions"]
 
 PATIENCE = 50  # early-stopping rounds without improvement on the validation split
 CV_BELOW = 10_000  # training rows under which trials are cross-validated rather than scored on one hold-out
 FOLDS = 5
+REPEAT_BELOW = 1_000  # training rows under which the cross-validation is repeated (see the module's docstring)
+REPEATS = 2
 
 
 @dataclass(frozen=True)
@@ -66,16 +76,32 @@ class SearchData:
     def cross_validated(self) -> bool:
         return bool(self.folds)
 
+    @property
+    def repeats(self) -> int:
+        """How often the folds were drawn (each draw holds every row out once); 0 without folds."""
+        return sum(len(f) for f in self.folds) // max(len(self.X_fit), 1)
 
-def make_folds(y: pd.Series, task: str, seed: int, folds: int = FOLDS) -> tuple[np.ndarray, ...]:
-    """Seeded validation positions of ``folds`` folds (stratified where every class has enough rows)."""
+
+def cv_repeats(rows: int) -> int:
+    """How many times a cross-validation of ``rows`` training rows draws its folds."""
+    return REPEATS if rows < REPEAT_BELOW else 1
+
+
+def make_folds(y: pd.Series, task: str, seed: int, folds: int = FOLDS, repeats: int = 1) -> tuple[np.ndarray, ...]:
+    """Seeded validation positions of ``folds`` folds (stratified where every class has enough rows).
+
+    With ``repeats`` the folds of each repeat (seeds ``seed``, ``seed + 1``, ...) follow each other:
+    every row is held out once per repeat.
+    """
     from sklearn.model_selection import KFold, StratifiedKFold
 
     values = np.asarray(y)
-    splitter: Any = KFold(folds, shuffle=True, random_state=seed)
-    if task == "classification" and pd.Series(values).value_counts().min() >= folds:
-        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    return tuple(np.sort(held) for _, held in splitter.split(np.zeros(len(values)), values))
+    stratify = task == "classification" and pd.Series(values).value_counts().min() >= folds
+    held_out: list[np.ndarray] = []
+    for repeat in range(repeats):
+        splitter: Any = (StratifiedKFold if stratify else KFold)(folds, shuffle=True, random_state=seed + repeat)
+        held_out += [np.sort(held) for _, held in splitter.split(np.zeros(len(values)), values)]
+    return tuple(held_out)
 
 
 @dataclass(frozen=True)
@@ -245,10 +271,12 @@ def _fit_folds(data: SearchData, config: TrialConfig, deadline: float | None,
     for pipeline, held in zip(fitted, data.folds, strict=True):
         scores = predict_scores(pipeline, data.X_fit.iloc[held], data.task)
         if classes is None:
-            predictions[held] = scores
+            predictions[held] += scores
         else:  # a fold whose training rows miss a rare class: its columns go where they belong
             columns = np.searchsorted(classes, np.asarray(pipeline.classes_))
-            predictions[np.ix_(held, columns)] = scores
+            predictions[np.ix_(held, columns)] += scores
+    repeats = np.bincount(np.concatenate(data.folds), minlength=len(everything))  # each row once per repeat
+    predictions /= repeats.reshape(-1, *([1] * len(width)))
     return _folds_model(fitted, data), predictions, params
 
 

@@ -146,14 +146,15 @@ def test_cancel_keeps_the_best_model_so_far(penguins):
     assert len(result.pipeline.predict(penguins.head(3))) == 3
 
 
-def test_small_tables_are_cross_validated_and_every_row_validates_once(penguins):
-    from core.ml.automl.trials import TrialConfig, fit_trial
+def test_small_tables_are_cross_validated_and_every_row_validates_once_per_repeat(penguins):
+    from core.ml.automl.trials import FOLDS, TrialConfig, fit_trial
 
     state = prepare_search(penguins, AutoMLConfig(target="species", budget=5), Progress())
     data = state.data
     assert data.cross_validated and len(data.X_fit) == len(state.prepared.X_train)
-    held = np.concatenate(data.folds)
-    assert sorted(held.tolist()) == list(range(len(data.X_fit)))  # a partition: each row in one fold
+    for repeat in range(data.repeats):
+        held = np.concatenate(data.folds[repeat * FOLDS:(repeat + 1) * FOLDS])
+        assert sorted(held.tolist()) == list(range(len(data.X_fit)))  # a partition: each row in one fold
     outcome = fit_trial(data, TrialConfig("lightgbm", dict(SPECS["lightgbm"].portfolio[1])))
     assert outcome.predictions.shape == (len(data.X_fit), data.y_fit.nunique())
     assert np.allclose(outcome.predictions.sum(axis=1), 1.0)
@@ -162,6 +163,35 @@ def test_small_tables_are_cross_validated_and_every_row_validates_once(penguins)
     again = fit_trial(data, TrialConfig("lightgbm", outcome.params), early_stopping=False)
     assert np.allclose(again.predictions, outcome.predictions, rtol=0, atol=1e-12)
     assert len(outcome.pipeline.predict(penguins.head(4))) == 4  # the folds' models averaged
+
+
+def test_a_few_hundred_rows_repeat_the_folds_and_average_each_rows_repeats(penguins):
+    from core.ml.automl.trials import FOLDS, REPEATS, TrialConfig, fit_trial
+
+    data = prepare_search(penguins, AutoMLConfig(target="species", budget=5), Progress()).data
+    assert len(data.X_fit) < 1_000 and data.repeats == REPEATS == 2 and len(data.folds) == 2 * FOLDS
+    first, second = data.folds[:FOLDS], data.folds[FOLDS:]
+    assert any(not np.array_equal(a, b) for a, b in zip(first, second, strict=True))  # another draw, not a copy
+    config = TrialConfig("logistic_regression", {"C": 1.0})
+    outcome = fit_trial(data, config)
+    assert np.allclose(outcome.predictions.sum(axis=1), 1.0)
+    each = [fit_trial(replace(data, folds=folds), config).predictions for folds in (first, second)]
+    assert np.allclose(outcome.predictions, (each[0] + each[1]) / 2, rtol=0, atol=1e-12)
+
+
+def test_a_receipt_from_before_repeats_replays_with_one_draw_of_folds(penguins, monkeypatch):
+    from core.ml.automl import trials
+
+    config = AutoMLConfig(target="species", budget=30, algorithms=FAST, max_trials=3)
+    repeated = run_automl(penguins, config).receipt
+    assert repeated.split["cv_repeats"] == 2
+    assert repeated.split["validation"] == "5-fold cross-validation, repeated 2 times"
+    monkeypatch.setattr(trials, "REPEAT_BELOW", 0)  # the folds drawn once, as before repeats existed
+    older = run_automl(penguins, config).receipt
+    monkeypatch.undo()
+    assert older.split.pop("cv_repeats") == 1 and older.split["validation"] == "5-fold cross-validation"
+    assert older.winner.score != repeated.winner.score
+    assert replay(penguins, older).reproduced
 
 
 def test_lightgbm_defaults_are_fitted_as_shipped_without_early_stopping(penguins):
