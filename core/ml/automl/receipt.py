@@ -16,7 +16,7 @@ from typing import Any
 
 from core.ml.automl.trials import TrialConfig, TrialRecord
 
-__all__ = ["Receipt", "Winner", "hardware_summary"]
+__all__ = ["Receipt", "Winner", "hardware_summary", "receipt_repeats"]
 
 
 @dataclass
@@ -96,3 +96,8 @@ def hardware_summary() -> dict[str, Any]:
         memory = None
     return {"cpus": os.cpu_count(), "memory_bytes": memory, "machine": platform.machine(),
             "system": platform.system(), "python": platform.python_version()}
+
+
+def receipt_repeats(receipt: Receipt | None) -> int | None:
+    """How often ``receipt``'s run drew its folds (older receipts drew them once); ``None`` without a receipt."""
+    return None if receipt is None else int(receipt.split.get("cv_repeats", 1) or 1)

@@ -15,7 +15,7 @@ Big tables grow their fitting sample as the budget is spent.  Before each trial 
 and the time guard (:mod:`.guard`) skip what would not fit or not finish, with the reason.  Then
 a greedy weighted ensemble is kept if it beats the best single model on validation, and the
 winner is refitted on all training rows when the time left allows (an early-stopped booster with its
-rounds grown by the rows it gains: :func:`refit_config`).  Cancelling ends the search
+rounds grown by the rows it gains: :func:`.refit.refit_config`).  Cancelling ends the search
 and keeps the best so far; the refit and what follows still run.
 """
 
@@ -35,8 +35,9 @@ from core.eda.leakage_memo import screen_features
 from core.ml.automl.ensemble import CANDIDATES, select_ensemble
 from core.ml.automl.guard import memory_problem, predicted_seconds, work_units
 from core.ml.automl.profile import DataProfile, profile_data
-from core.ml.automl.receipt import Receipt, Winner, hardware_summary
+from core.ml.automl.receipt import Receipt, Winner, hardware_summary, receipt_repeats
 from core.ml.automl.recommend import Recommendation, prior_seconds, recommend
+from core.ml.automl.refit import refit_config, rows_per_fit
 from core.ml.automl.spaces import LIGHTGBM_DEFAULTS, SPECS
 from core.ml.automl.trials import (
     CV_BELOW,
@@ -63,8 +64,7 @@ from core.platform.cores import thread_budget
 from core.platform.errors import InvalidInputError, JobCancelledError, ResourceError
 from core.platform.progress import Progress
 
-__all__ = ["AutoMLConfig", "AutoMLResult", "SearchState", "prepare_search", "receipt_repeats", "recommend_for",
-           "run_automl"]
+__all__ = ["AutoMLConfig", "AutoMLResult", "SearchState", "prepare_search", "recommend_for", "run_automl"]
 
 AUTOML_METRIC = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 GROW_ABOVE = 50_000  # fitting rows above which trials start on a sample that grows with the budget
@@ -73,7 +73,6 @@ FIXED_SECONDS = 1.0  # evaluation on the test rows, saving and registering: kept
 KEEP_PIPELINES = 8
 PORTFOLIO_ALGORITHMS = 4
 KEEP_FOLD_PIPELINES = 1  # cross-validated trials hold a model per fold: keep only the leader's
-REFIT_GROWTH = 1.5  # most an early-stopped booster's rounds grow by at the refit on every training row
 
 
 @dataclass(frozen=True)
@@ -648,11 +647,6 @@ def run_automl(
                         time.perf_counter() - started, dict(search.predictions))
 
 
-def receipt_repeats(receipt: Receipt | None) -> int | None:
-    """How often ``receipt``'s run drew its folds (older receipts drew them once); ``None`` without a receipt."""
-    return None if receipt is None else int(receipt.split.get("cv_repeats", 1) or 1)
-
-
 def _validation_words(data: SearchData) -> str:
     if not data.cross_validated:
         return "hold-out"
@@ -704,41 +698,6 @@ def _refit_seconds(search: _Search, members: list[TrialRecord]) -> float:
     return sum(m.seconds for m in members) * growth * 1.15
 
 
-def _rows_per_fit(data: SearchData) -> int:
-    """Rows each model of a full-data trial was fitted on: the fitting rows, or a fold's share of them."""
-    if data.cross_validated:
-        return len(data.X_fit) - int(np.mean([len(f) for f in data.folds]))
-    return len(data.X_fit)
-
-
-def refit_config(record: TrialRecord, refit_rows: int, trial_rows: int) -> TrialConfig:
-    """The configuration to refit ``record`` with on ``refit_rows`` rows (every training row).
-
-    A booster that early stopping cut at ``n`` rounds on ``trial_rows`` rows gets ``n`` times the
-    growth in rows, at most :data:`REFIT_GROWTH`: more rows take more rounds to fit as closely
-    (mpg, 318 rows: the best configuration's refit went from 2.65 to 2.61 test RMSE with 365 ->
-    456 rounds).  Configurations fitted as asked (fixed rounds, the library's defaults) refit as
-    they are, and so does a trial fitted on a sample (its rounds say little about every row).
-    """
-    config = replace(record.config, sample_rows=None)
-    asked = _asked_params(record)
-    rounds = config.params.get("n_estimators")
-    if (record.config.sample_rows is not None or asked is None or not SPECS[config.algorithm].early_stopping
-            or not isinstance(rounds, int) or rounds >= int(asked.get("n_estimators", rounds))):
-        return config  # not cut by early stopping
-    growth = min(max(refit_rows / max(trial_rows, 1), 1.0), REFIT_GROWTH)
-    return replace(config, params={**config.params, "n_estimators": int(math.ceil(rounds * growth))})
-
-
-def _asked_params(record: TrialRecord) -> dict[str, Any] | None:
-    import json
-
-    try:
-        return dict(json.loads(record.asked)[1]) if record.asked else None
-    except (ValueError, TypeError, IndexError, KeyError):
-        return None
-
-
 def _final(search: _Search, winner: Winner, members: list[TrialRecord], config: AutoMLConfig,
            deadline: float) -> tuple[Any, bool, list[str]]:
     """The winner refitted on all training rows when time allows, else as the search fitted it."""
@@ -752,7 +711,7 @@ def _final(search: _Search, winner: Winner, members: list[TrialRecord], config: 
     fitted = []
     for m in members:
         if refit:
-            fitted.append(fit_trial(data, refit_config(m, len(X_all), _rows_per_fit(data)), early_stopping=False,
+            fitted.append(fit_trial(data, refit_config(m, len(X_all), rows_per_fit(data)), early_stopping=False,
                                     X=X_all, y=y_all).pipeline)
         else:
             fitted.append(search.pipelines[m.number])

@@ -285,7 +285,7 @@ def test_the_single_metric_ensemble_selection_uses_equals_the_full_set(sample, t
 
 
 def test_the_refit_grows_an_early_stopped_boosters_rounds_with_the_rows():
-    from core.ml.automl.search import REFIT_GROWTH, refit_config
+    from core.ml.automl.refit import REFIT_GROWTH, refit_config
     from core.ml.automl.spaces import LIGHTGBM_DEFAULTS
     from core.ml.automl.trials import TrialConfig, TrialRecord
 
@@ -301,7 +301,7 @@ def test_the_refit_grows_an_early_stopped_boosters_rounds_with_the_rows():
 
 
 def test_the_final_refit_fits_the_grown_rounds(penguins):
-    from core.ml.automl.search import refit_config
+    from core.ml.automl.refit import refit_config
 
     def no_defaults(config):  # the as-shipped defaults would refit as they are: leave the stopped start to win
         if config.origin == "portfolio":
