@@ -20,14 +20,14 @@ the final fit on the training rows (not all rows: the test share is held out), t
 test rows, the prediction-speed timing, and, with ``explain``, the importances and SHAP summary,
 timed on the sample with the job's own row caps (they do not grow with the data; a k-NN's predictions do grow
 with its training rows, and so do the explanations' that call it).  Where the job trains on more rows than the
-sample and the page's sample has more, boosters and k-NN are timed at a second, larger size and grown along the
-line through the two (:mod:`core.ml.estimate_sizes`): at 2,000 rows most of their cost
-is per call or per round, not per row.  Folds run side by
-side as the job runs them (:func:`core.ml.train.fold_workers`), so the growth of a fold beyond the sample's
-size is rounds of folds; the sample-sized part of each fold (the fit's per-call work and a fold's dozen
-metric calls, measured, not derived from a prediction) does not overlap on threads and counts once per
-fold, and the model's saving is timed too.  On titanic these had put logistic regression's estimate at a
-third of the job (CV 0.07 s estimated, 0.21 s taken).  Left alone, the
+sample and the page's sample has more, boosters, forests, linear models and k-NN are timed at a second, larger
+size and grown along the line through the two (:mod:`core.ml.estimate_sizes`): at 2,000 rows most of their cost is
+per call, per tree or per round, not per row.  All of it is timed with the threads the job's fits will get, not
+the sample's.  Folds run side by side as the job runs them (:func:`core.ml.train.fold_workers`), so the growth of
+a fold beyond the sample's size is rounds of folds; the sample-sized part of each fold (the fit's per-call work and a
+fold's dozen metric calls, measured, not derived from a prediction) does not overlap on threads and counts once
+per fold, and the model's saving is timed too.  On titanic these
+had put logistic regression's estimate at a third of the job (CV 0.07 s estimated, 0.21 s taken).  Left alone, the
 old "1 + folds full fits" was 2-3× off both ways (issue 11: 37 s estimated for 97 s; 4.7 min for 141 s):
 it ignored the SHAP and evaluation time, and scaled every fold to all rows.
 :func:`corrected` then applies what this workspace's finished runs taught (actual ÷ estimated).
@@ -47,8 +47,13 @@ import pandas as pd
 
 from core.ml.catalogue import Algorithm, get_algorithm
 from core.ml.config import PreprocessConfig
-from core.ml.estimate_sizes import sized_booster_fits, sized_knn_predicts
-from core.ml.estimate_stages import SampleFit, job_stages
+from core.ml.estimate_sizes import (
+    bigger_fit,
+    fit_at_two_sizes,
+    sized_booster_fits,
+    sized_knn_predicts,
+)
+from core.ml.estimate_stages import SampleFit, fold_sampling, job_stages
 from core.ml.fitting import fit_pipeline
 from core.ml.preprocessing import build_pipeline, resolve_preprocessing
 from core.ml.problem import column_types
@@ -183,10 +188,13 @@ def measure_sample(
         X = X[keep]
         y, _ = clean_target(labelled[keep], kind)
     resolved, _ = resolve_preprocessing(preprocessing or PreprocessConfig(), entry.family, kind, entry.handles_missing)
-    n_jobs = n_jobs or thread_budget(len(X))
+    train_rows = max(_train_rows(kind, n_rows_full, test_size), 1)
+    # Timed with the threads the job's fits will get (the training rows' budget), not the sample's: a 2,000-row
+    # sample gets one thread where a 40,000-row job gets the free cores, and on a quiet two-core machine the
+    # one-thread timings put random forest, k-NN and LightGBM on 50,000 rows at 1.6-2x the job.
+    n_jobs = n_jobs or thread_budget(train_rows)
     # The job's own estimator: defaults sized to the rows it will train on (smaller trees on small data),
     # and fitted as the job fits it (boosters stop early), so the sample fit grows the same model.
-    train_rows = max(_train_rows(kind, n_rows_full, test_size), 1)
     estimator = entry.make(kind, seed=seed, n_jobs=n_jobs, n_rows=train_rows)
     pipeline, _ = build_pipeline(column_types(X, (preprocessing or PreprocessConfig()).column_types), resolved,
                                  estimator, kind, y=y, seed=seed, n_jobs=n_jobs)
@@ -231,6 +239,12 @@ def measure_sample(
                                                               n_jobs)
         except Exception:  # e.g. one class among the rows drawn: the sample fit alone, scaled, answers
             fit_pipeline(pipeline, X, y)
+    if stages and fit_at_two_sizes(entry) and y is not None and train_rows > n and len(X_sample) >= 2 * n:
+        try:
+            sized_fits = ((n, float(fit_seconds)), bigger_fit(pipeline, X_sample, y_sample, kind, n, train_rows, seed,
+                                                              n_jobs))
+        except Exception:  # the sample fit alone, scaled, answers
+            sized_fits = None
     sized_predicts = None
     if stages and entry.family == "knn" and y is not None and train_rows > n and len(X_sample) >= 2 * n:
         try:
@@ -271,10 +285,12 @@ def measure_sample(
         save_seconds = time.perf_counter() - started
         # The job fits folds side by side on the cores its fits leave free (issue 11: counting them one after
         # another put random forest and KNN at 2-3x the time taken): how many, for any number of folds.
-        slots = fold_workers(_MANY_FOLDS, thread_budget(train_rows), False) if kind != "clustering" else 1
+        slots = fold_workers(_MANY_FOLDS, n_jobs, False) if kind != "clustering" else 1
         extra = {}
+        if kind != "clustering":
+            extra["fold_sampling"] = fold_sampling(train_rows)
         if explain and kind != "clustering":
-            extra = _time_explanations(pipeline, X, y, kind, seed)
+            extra.update(_time_explanations(pipeline, X, y, kind, seed, n_rows_full - train_rows))
     from core.ml.evaluate import predicts_argmax
 
     passes = 1 if kind == "regression" or predicts_argmax(pipeline.steps[-1][1]) else 2
@@ -337,9 +353,14 @@ def stage_summary(stages: Mapping[str, float] | None) -> str:
     return " · ".join(parts) or "under 0.1 s"
 
 
-def _time_explanations(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, seed: int) -> dict[str, Any]:
+def _time_explanations(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, seed: int,
+                       test_rows: int) -> dict[str, Any]:
     """Importances and the SHAP summary, timed on the sample with the job's caps (see TrainConfig):
-    :class:`SampleFit`'s ``importance`` and ``shap_seconds``."""
+    :class:`SampleFit`'s ``importance`` and ``shap_seconds``.
+
+    The importances permute the job's test rows, so no more rows than those are permuted: each of their many predict
+    calls is part per call, part per row, and scaling the sample's 1,309 rows down to titanic's 262 by the rows put a
+    k-NN's at a quarter of the job's (0.08 s against 0.3 s)."""
     from core.ml.config import TrainConfig
     from core.ml.explain import feature_importances, shap_summary
 
@@ -347,7 +368,7 @@ def _time_explanations(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind
     importance, shap_seconds = (0.0, 1, 0), 0.0
     try:
         started = time.perf_counter()
-        rows = min(len(X), caps.importance_rows)
+        rows = min(len(X), caps.importance_rows, test_rows if test_rows > 0 else len(X))  # none held out: train rows
         _, method = feature_importances(pipeline, X.iloc[:rows], y.iloc[:rows], kind, max_rows=rows, seed=seed)
         importance = (time.perf_counter() - started, rows, caps.importance_rows if method == "permutation" else 0)
     except Exception:  # an explanation that fails in the job costs nothing either

@@ -237,7 +237,7 @@ def test_a_booster_on_more_rows_than_the_sample_is_timed_at_two_sizes_with_every
     assert (small_rows, big_rows) == (2_000, 6_000) and small > 0
     # No data beyond the sample (titanic-sized): nothing more is fitted, the estimate stays cheap.
     assert measure_sample("lightgbm", X.head(1_500), y.head(1_500), 1_500).sized_fits is None
-    assert measure_sample("logistic_regression", X, y, 100_000).sized_fits is None
+    assert measure_sample("naive_bayes", X, y, 100_000).sized_fits is None
 
 
 def test_the_jobs_explanations_hold_blas_to_the_fits_threads_as_the_estimate_times_them(monkeypatch):
@@ -284,3 +284,84 @@ def test_knn_on_fewer_rows_than_the_sample_scores_and_permutes_for_less():
     linear = estimate_from(_measured("logistic_regression", 1_000, importance=(1.0, 1_000, 2_000)), cv_folds=5)
     assert linear.stages["cv"] == pytest.approx(5 * (0.1 + 0.02))
     assert linear.stages["explain"] == pytest.approx(1.0 + 1.0)
+
+
+def test_the_sample_fit_is_timed_with_the_threads_the_jobs_fits_will_get(monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from core.ml import estimate
+
+    # As core.platform.cores decides on a quiet two-core machine: one thread for a small table, both cores for a
+    # big one. The job trains on 80,000 rows, so its fits get two threads, and so must the 1,000-row sample's.
+    monkeypatch.setattr(estimate, "thread_budget", lambda rows=None: 1 if rows is not None and rows < 20_000 else 2)
+    seen: list[int] = []
+    real = estimate.fit_pipeline
+
+    def watching(pipeline, X, y, **kwargs):
+        seen.extend(pool["num_threads"] for pool in threadpool_info())
+        seen.append(pipeline.steps[-1][1].n_jobs)
+        return real(pipeline, X, y, **kwargs)
+
+    monkeypatch.setattr(estimate, "fit_pipeline", watching)
+    X, y = _sample(1_000)
+    estimate.measure_sample("random_forest", X, y, 100_000)
+    assert seen and set(seen) == {2}
+    seen.clear()
+    estimate.measure_sample("random_forest", X, y, 1_000)  # titanic-sized: the job's fits get one thread too
+    assert seen and set(seen) == {1}
+
+
+@pytest.mark.parametrize("algorithm", ["random_forest", "logistic_regression"])
+def test_a_forest_or_linear_model_on_more_rows_than_the_sample_is_timed_at_two_sizes(algorithm):
+    from core.ml.estimate import measure_sample
+
+    X, y = _sample(6_000)
+    big = measure_sample(algorithm, X, y, 100_000)
+    assert big.sized_fits is not None
+    (small_rows, small), (big_rows, _) = big.sized_fits
+    assert (small_rows, small) == (2_000, big.fit_seconds) and big_rows == 6_000
+    # No data beyond the sample (titanic-sized): nothing more is fitted, the estimate stays cheap.
+    assert measure_sample(algorithm, X.head(1_500), y.head(1_500), 1_500).sized_fits is None
+
+
+def test_a_forests_fit_follows_the_line_and_its_shap_the_sample_models_rows():
+    from core.ml.estimate import estimate_from
+
+    # 0.3 s on 1,000 rows (mostly per-tree work) and 0.45 s on 4,000: 0.65 s on 8,000 training rows, where the
+    # sample fit times the rows said 0.3 * 8 ** 1.1. SHAP and the file are still the sample model's, grown by its rows.
+    sized = ((1_000, 0.3), (4_000, 0.45))
+    forest = estimate_from(_measured("random_forest", 10_000, fit_seconds=0.3, sized_fits=sized), cv_folds=0)
+    assert forest.stages["fit"] == pytest.approx(0.65)
+    assert forest.stages["explain"] == pytest.approx(1.0 * 8) and forest.stages["save"] == pytest.approx(0.1 * 8)
+
+
+def test_the_importances_are_timed_on_as_many_rows_as_the_job_permutes(monkeypatch):
+    from core.ml.estimate import estimate_from, measure_sample
+
+    monkeypatch.setenv("ATELIER_THREADS", "1")
+    X, y = _sample(1_000)
+    # All 1,000 rows sampled, 200 of them the job's test rows: those are what its permutation importance predicts.
+    fit = measure_sample("knn", X, y, 1_000, test_size=0.2, explain=True)
+    seconds, rows, cap = fit.importance
+    assert rows == 200 and cap == 2_000
+    # timed on the job's rows, the timing is the stage's, grown only by the model's 800 training rows against 1,000
+    stages = estimate_from(fit, cv_folds=0, test_size=0.2).stages
+    assert stages["explain"] == pytest.approx(seconds * 0.8 + fit.shap_seconds * 0.8)
+
+
+def test_a_small_jobs_folds_wait_once_for_the_free_cores_to_be_measured(monkeypatch):
+    from core.ml.estimate import estimate_from, measure_sample
+    from core.platform.cores import SAMPLE_SECONDS, usable_cpus
+
+    # On small data the first fold is where the job first samples the load (core.ml.train.fold_workers).
+    waited = estimate_from(_measured("logistic_regression", 800, fold_sampling=0.1), cv_folds=5)
+    assert waited.stages["cv"] == pytest.approx(5 * (0.1 + 0.02) + 0.1)
+    assert estimate_from(_measured("logistic_regression", 800, fold_sampling=0.1), cv_folds=0).stages.get("cv") is None
+    monkeypatch.delenv("ATELIER_THREADS", raising=False)
+    X, y = _sample(1_000)
+    expected = SAMPLE_SECONDS if usable_cpus() > 1 else 0.0
+    assert measure_sample("logistic_regression", X, y, 1_000).fold_sampling == expected
+    # Bigger data is measured before the fits, an override not at all: no wait inside the folds.
+    assert measure_sample("logistic_regression", X, y, 100_000).fold_sampling == 0.0
+    monkeypatch.setenv("ATELIER_THREADS", "1")
+    assert measure_sample("logistic_regression", X, y, 1_000).fold_sampling == 0.0
