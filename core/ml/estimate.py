@@ -20,7 +20,7 @@ the final fit on the training rows (not all rows: the test share is held out), t
 test rows, the prediction-speed timing, and, with ``explain``, the importances and SHAP summary,
 timed on the sample with the job's own row caps (they do not grow with the data; a k-NN's predictions do grow
 with its training rows, and so do the explanations' that call it).  Where the job trains on more rows than the
-sample and the page's sample has more, boosters, forests, linear models and k-NN are timed at a second, larger
+sample and the page's sample has more, boosters, forests and k-NN are timed at a second, larger
 size and grown along the line through the two (:mod:`core.ml.estimate_sizes`): at 2,000 rows most of their cost is
 per call, per tree or per round, not per row.  All of it is timed with the threads the job's fits will get, not
 the sample's.  Folds run side by side as the job runs them (:func:`core.ml.train.fold_workers`), so the growth of
