@@ -1,10 +1,12 @@
-"""Fixtures shared by the integration tests of projects and sign-in."""
+"""Fixtures shared by the integration tests: projects and sign-in, and a real Dask cluster."""
 
 from __future__ import annotations
 
 import pytest
 
 from core.platform.config import Settings
+from core.platform.workspace import Workspace
+from tests.support.dask_cluster import local_cluster
 from tests.support.teams import opener, team_settings
 
 
@@ -20,3 +22,18 @@ def open_as(base):
     yield _open
     for ws in opened:
         ws.db.dispose()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A real two-worker LocalCluster, one per test module."""
+    with local_cluster(2) as local:
+        yield local
+
+
+@pytest.fixture
+def cluster_ws(ws, cluster):
+    """``ws`` with ``cluster`` as its Dask scheduler."""
+    workspace = Workspace.open(ws.settings.with_(dask_scheduler=cluster.scheduler_address))
+    yield workspace
+    workspace.db.dispose()

@@ -18,8 +18,6 @@ from core.data import datasets, remote, streamed
 from core.data.remote import import_remote, s3_source, sql_source
 from core.platform import parts
 from core.platform.errors import InvalidInputError
-from core.platform.workspace import Workspace
-from tests.support.dask_cluster import local_cluster
 
 ROWS = 25_000
 
@@ -55,19 +53,6 @@ def _save(ws, name, table, **options):
 
 def _stored_files(ws) -> set[str]:
     return {str(p.relative_to(ws.store.root)) for p in ws.store.root.rglob("*") if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    with local_cluster(2) as local:
-        yield local
-
-
-@pytest.fixture
-def cluster_ws(ws, cluster):
-    clustered = Workspace.open(ws.settings.with_(dask_scheduler=cluster.scheduler_address))
-    yield clustered
-    clustered.db.dispose()
 
 
 def test_parts_hold_the_rows_schema_roles_and_quality_of_the_single_file(ws, table, monkeypatch):

@@ -18,9 +18,7 @@ from core.models import registry
 from core.models.training import train_version
 from core.platform.compute import DaskExecutor
 from core.platform.errors import InvalidInputError
-from core.platform.workspace import Workspace
 from core.serve.loaded import load_model
-from tests.support.dask_cluster import local_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -37,19 +35,6 @@ def _frame(n: int = 16_000, seed: int = 5) -> pd.DataFrame:
     frame["answer"] = np.where(frame["bought"] == 1, "yes", "no")  # text labels: XGBoost learns codes 0..k-1
     frame["spend"] = 10 + 3 * X[:, 0] + 2 * X[:, 1] ** 2 + rng.normal(size=n)
     return frame
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    with local_cluster(2) as local:
-        yield local
-
-
-@pytest.fixture
-def cluster_ws(ws, cluster):
-    workspace = Workspace.open(ws.settings.with_(dask_scheduler=cluster.scheduler_address))
-    yield workspace
-    workspace.db.dispose()
 
 
 @pytest.mark.parametrize(("algorithm", "target", "metric", "tolerance"),
