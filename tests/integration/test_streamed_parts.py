@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 
 import boto3
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -18,28 +17,15 @@ from core.data import datasets, remote, streamed
 from core.data.remote import import_remote, s3_source, sql_source
 from core.platform import parts
 from core.platform.errors import InvalidInputError
+from tests.support.flats import flats_table
 
 ROWS = 25_000
 
 
 @pytest.fixture(scope="module")
 def table() -> pa.Table:
-    rng = np.random.default_rng(11)
-    price = rng.normal(100, 20, ROWS).round(2)
-    price[::70] = np.nan
-    city = rng.choice(["Lisbon", " Porto", "?", "Faro"], ROWS).astype(object)  # a padded value and a placeholder
-    city[::97] = None
-    base = pa.table({
-        "row_id": np.arange(ROWS - 60),
-        "price": price[:-60],
-        "rooms": rng.integers(1, 4, ROWS - 60),
-        "city": pa.array(city[:-60], pa.string()),
-        "country": ["PT"] * (ROWS - 60),  # constant
-        "review": [f"a rather long review, number {i}, of this flat" for i in range(ROWS - 60)],  # free text
-        "seen": (np.datetime64("2024-01-01") + rng.integers(0, 900, ROWS - 60).astype("timedelta64[D]"))
-        .astype("M8[ns]"),
-    })
-    return pa.concat_tables([base, base.slice(12_000, 60)])  # 60 rows repeated exactly, in another part
+    # 60 rows repeated exactly, in another part than their first copies
+    return flats_table(ROWS - 60, seed=11, price_gap=70, repeated=60, repeat_from=12_000)
 
 
 def _batches(table: pa.Table, rows: int = 3_333):

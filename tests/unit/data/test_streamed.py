@@ -10,26 +10,12 @@ import pytest
 
 from core.data import datasets, streamed
 from core.data.sources.csvstream import StreamBroken, open_csv_stream
+from tests.support.flats import flats_table
 
 
 @pytest.fixture
 def table() -> pa.Table:
-    n = 5_000
-    rng = np.random.default_rng(3)
-    price = rng.normal(100, 20, n).round(2)
-    price[::50] = np.nan
-    city = rng.choice(["Lisbon", " Porto", "?", "Faro"], n).astype(object)  # a padded value and a placeholder
-    city[::97] = None
-    base = pa.table({
-        "row_id": np.arange(n),
-        "price": price,
-        "rooms": rng.integers(1, 4, n),
-        "city": pa.array(city, pa.string()),
-        "country": ["PT"] * n,  # constant
-        "review": [f"a rather long review, number {i}, of this flat" for i in range(n)],  # free text
-        "seen": (np.datetime64("2024-01-01") + rng.integers(0, 900, n).astype("timedelta64[D]")).astype("M8[ns]"),
-    })
-    return pa.concat_tables([base, base.slice(0, 40)])  # 40 rows repeated exactly
+    return flats_table(5_000, seed=3, price_gap=50, repeated=40)  # 40 rows repeated exactly
 
 
 def _batches(table: pa.Table, rows: int):
