@@ -192,7 +192,7 @@ def measure_sample(
     # Timed with the threads the job's fits will get (the training rows' budget), not the sample's: a 2,000-row
     # sample gets one thread where a 40,000-row job gets the free cores, and on a quiet two-core machine the
     # one-thread timings put random forest, k-NN and LightGBM on 50,000 rows at 1.6-2x the job.
-    n_jobs = n_jobs or thread_budget(train_rows)
+    n_jobs = n_jobs or thread_budget(train_rows, fresh=False)  # each algorithm's estimate: one reading serves all
     # The job's own estimator: defaults sized to the rows it will train on (smaller trees on small data),
     # and fitted as the job fits it (boosters stop early), so the sample fit grows the same model.
     estimator = entry.make(kind, seed=seed, n_jobs=n_jobs, n_rows=train_rows)

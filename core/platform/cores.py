@@ -65,8 +65,12 @@ def busy_elsewhere(seconds: float = SAMPLE_SECONDS) -> float:
     return max(sum(shares) / 100.0 - own, 0.0)
 
 
-def thread_budget(rows: int | None = None) -> int:
+def thread_budget(rows: int | None = None, *, fresh: bool = True) -> int:
     """Threads one fit on ``rows`` rows should use now (``None``: size unknown, judged by load alone).
+
+    ``fresh=False``: a reading younger than :data:`FREE_MEMO_SECONDS` will do, one sample long (what an
+    estimate needs to know of the threads a fit will get, several times in a row, without waiting for
+    the steady reading each time).
 
     Examples
     --------
@@ -82,6 +86,8 @@ def thread_budget(rows: int | None = None) -> int:
             pass  # a malformed override: fall back to measuring rather than failing a fit
     if cpus == 1 or (rows is not None and rows < SMALL_ROWS):
         return 1
+    if not fresh:
+        return free_cores()
     samples = STEADY_SAMPLES if rows is not None and rows >= STEADY_ROWS else 1
     return free_cores(max_age=0, samples=samples)  # a fit's threads for its whole run: worth a fresh sample
 

@@ -293,7 +293,8 @@ def test_the_sample_fit_is_timed_with_the_threads_the_jobs_fits_will_get(monkeyp
 
     # As core.platform.cores decides on a quiet two-core machine: one thread for a small table, both cores for a
     # big one. The job trains on 80,000 rows, so its fits get two threads, and so must the 1,000-row sample's.
-    monkeypatch.setattr(estimate, "thread_budget", lambda rows=None: 1 if rows is not None and rows < 20_000 else 2)
+    monkeypatch.setattr(estimate, "thread_budget",
+                        lambda rows=None, fresh=True: 1 if rows is not None and rows < 20_000 else 2)
     seen: list[int] = []
     real = estimate.fit_pipeline
 

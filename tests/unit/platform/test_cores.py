@@ -36,6 +36,15 @@ def test_a_lasting_load_still_takes_its_cores(four_cpus, monkeypatch):
     assert cores.thread_budget(1_000_000) == 2
 
 
+def test_an_estimate_reuses_a_recent_reading_of_the_free_cores(four_cpus, monkeypatch):
+    readings = []
+    monkeypatch.setattr(cores, "busy_elsewhere", lambda *a: readings.append(1) or 1.6)
+    monkeypatch.setattr(cores, "_memo", {})
+    assert cores.thread_budget(1_000_000, fresh=False) == cores.thread_budget(1_000_000, fresh=False) == 2
+    assert len(readings) == 1  # one sample for both, not three each
+    assert cores.thread_budget(1_000, fresh=False) == 1  # small data: one thread, unmeasured
+
+
 def test_the_override_wins_within_the_cpus(four_cpus, monkeypatch):
     monkeypatch.setenv(cores.THREADS_ENV, "3")
     assert cores.thread_budget(10) == 3
