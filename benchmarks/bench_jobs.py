@@ -36,8 +36,8 @@ from core.data.datasets import save_version
 from core.ml.catalogue import get_algorithm
 from core.ml.config import SplitConfig, TrainConfig
 from core.ml.fitting import fit_pipeline, make_pipeline
+from core.ml.prepared import prepare_data
 from core.ml.preprocessing import resolve_preprocessing
-from core.ml.train import prepare_data
 from core.models.training import train_version
 from core.platform import jobs
 from core.platform.config import Settings

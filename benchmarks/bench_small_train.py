@@ -33,8 +33,9 @@ from core.ml.catalogue import default_algorithms, get_algorithm
 from core.ml.config import SplitConfig, TrainConfig
 from core.ml.estimate import estimate_cost, fits_in_run
 from core.ml.fitting import fit_pipeline, make_pipeline
+from core.ml.prepared import prepare_data
 from core.ml.preprocessing import resolve_preprocessing
-from core.ml.train import prepare_data, train_many
+from core.ml.train import train_many
 from core.models.training import train_version
 from core.platform import jobs
 from core.platform.config import Settings

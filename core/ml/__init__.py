@@ -21,11 +21,12 @@ from core.ml.config import PreprocessConfig, SplitConfig, TrainConfig, TuningCon
 from core.ml.estimate import Estimate, estimate_cost
 from core.ml.evaluate import Evaluation, evaluate
 from core.ml.explain import ShapSummary, explain_rows, feature_importances, shap_summary, top_contributions
+from core.ml.prepared import PreparedData, prepare_data
 from core.ml.preprocessing import build_pipeline, model_input_frame, model_input_origin, resolve_preprocessing
 from core.ml.problem import clean_target, column_types, feature_warnings, select_features
 from core.ml.serialize import TRUSTED_TYPES, check_versions, dump_model, library_versions, load_model, sha256_hex
 from core.ml.splits import Split, cv_folds, split_rows
-from core.ml.train import PreparedData, TrainResult, fit_candidate, prepare_data, train_candidate, train_many
+from core.ml.train import TrainResult, fit_candidate, train_candidate, train_many
 from core.ml.tuning import TuningResult, tune
 from core.platform.progress import Progress
 

@@ -264,8 +264,8 @@ def measure_sample(
         return measured
     from dataclasses import replace
 
+    from core.ml.cross_validation import fold_workers
     from core.ml.evaluate import evaluate
-    from core.ml.train import fold_workers
 
     with warnings.catch_warnings(), threadpool_limits(n_jobs):
         warnings.simplefilter("ignore")

@@ -3,8 +3,8 @@
 ``train_candidate(df, config)`` detects the problem, picks features, drops rows without a
 target, splits, optionally tunes, cross-validates, fits on the train rows, evaluates on the test
 rows, explains, measures, serialises, and returns everything in a :class:`TrainResult`.
-``train_many`` prepares the data once and trains several algorithms, recording a failure in that
-algorithm's result and going on with the others.  Progress, log lines and cancel checks go
+``train_many`` prepares the data once (:mod:`core.ml.prepared`) and trains several algorithms,
+recording a failure in that algorithm's result and going on with the others.  Progress, log lines and cancel checks go
 through three plain callables, so a job's context plugs straight in::
 
     train_candidate(df, config, progress=ctx.progress, log=ctx.log, check_cancelled=ctx.check_cancelled)
@@ -15,8 +15,8 @@ The input frame is never modified.
 from __future__ import annotations
 
 import time
-import warnings
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -24,56 +24,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.data.target import CLASSIFICATION_KINDS, ProblemDetection, detect_problem
+from core.data.target import CLASSIFICATION_KINDS, ProblemDetection
 from core.ml.catalogue import get_algorithm
 from core.ml.config import TrainConfig, _jsonable
+from core.ml.cross_validation import cross_validate
 from core.ml.evaluate import evaluate
 from core.ml.explain import ShapSummary, feature_importances, shap_summary
 from core.ml.fitting import fit_pipeline, make_pipeline, quietly
+from core.ml.prepared import PreparedData, prepare_data
 from core.ml.preprocessing import resolve_preprocessing
-from core.ml.problem import clean_target, column_types, feature_warnings, select_features
 from core.ml.serialize import dump_model, library_versions, sha256_hex
-from core.ml.splits import Split, cv_folds, split_rows
+from core.ml.splits import cv_folds
 from core.ml.tuning import TuningResult, tune
-from core.platform.cores import free_cores, thread_budget
+from core.platform.cores import thread_budget
 from core.platform.errors import AtelierError, InvalidInputError, JobCancelledError
 from core.platform.progress import Progress
 
-__all__ = ["PreparedData", "TrainResult", "prepare_data", "train_candidate", "train_many"]
-
-
-@dataclass
-class PreparedData:
-    """The data side of a run, shared by every algorithm trained on it."""
-
-    X: pd.DataFrame
-    y: pd.Series | None
-    kind: str
-    problem: ProblemDetection
-    features: list[str]
-    types: dict[str, str]
-    split: Split
-    folds: list[tuple[np.ndarray, np.ndarray]]
-    notes: list[str]
-    warnings: list[str]
-    target: str | None
-    config: TrainConfig
-
-    @property
-    def X_train(self) -> pd.DataFrame:
-        return self.X.iloc[self.split.train]
-
-    @property
-    def y_train(self) -> pd.Series | None:
-        return None if self.y is None else self.y.iloc[self.split.train]
-
-    @property
-    def X_test(self) -> pd.DataFrame:
-        return self.X.iloc[self.split.test]
-
-    @property
-    def y_test(self) -> pd.Series | None:
-        return None if self.y is None else self.y.iloc[self.split.test]
+__all__ = ["TrainResult", "train_candidate", "train_many"]
 
 
 @dataclass
@@ -82,7 +49,8 @@ class TrainResult:
 
     ``pipeline`` takes raw rows with the original column names; ``model_bytes`` is it saved with
     :func:`core.ml.serialize.dump_model` and ``model_sha256`` their checksum.  ``train_frame``
-    holds the training rows' features (for :func:`core.models.training_stats.build_reference`).  A failed
+    holds the training rows' features (for :func:`core.models.training_stats.build_reference`), and
+    ``reference`` what ``train_many``'s ``describe_rows`` made of them while the test rows were evaluated.  A failed
     algorithm in :func:`train_many` has ``status == "failed"`` and the message in ``error``.
     """
 
@@ -116,6 +84,7 @@ class TrainResult:
     library_versions: dict[str, str] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     train_frame: pd.DataFrame | None = field(default=None, repr=False)
+    reference: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -135,59 +104,6 @@ class TrainResult:
             "model_sha256": self.model_sha256, "model_size_bytes": self.model_size_bytes, "notes": self.notes,
             "warnings": self.warnings, "library_versions": self.library_versions, "config": self.config,
         }
-
-
-def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Progress | None = None, *,
-                 screen_key: Hashable | None = None) -> PreparedData:
-    """Problem kind, features, target cleaning, split and folds: everything before the first fit.
-
-    ``screen_key`` names ``df``'s data for the leakage screen's memo
-    (:func:`core.eda.leakage_memo.screen_features`); ``None`` screens afresh.
-
-    Raises
-    ------
-    InvalidInputError
-        For any input that cannot be trained on, with what to change.
-    """
-    cb = callbacks or Progress()
-    if not isinstance(df, pd.DataFrame) or df.empty:
-        raise InvalidInputError("Training needs a table with rows; the data given is empty.")
-    if df.columns.duplicated().any():
-        repeated = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
-        raise InvalidInputError(f"Column names must be unique; repeated: {', '.join(repeated)}.")
-    target = config.target
-    features = select_features(df, target, config.features, config.roles)
-    y_raw = None if target is None else df[target]
-    detected = detect_problem(y_raw)
-    kind = config.problem_kind or detected.kind
-    problem = detected if kind == detected.kind else ProblemDetection(kind, f"chosen ({detected.reason} was detected)")
-    if kind != "clustering" and target is None:
-        raise InvalidInputError(f"A {kind} problem needs a target column; none was chosen.",
-                                hint="Choose a target, or clustering to group rows without one.")
-    notes: list[str] = []
-    y = None
-    rows = np.arange(len(df))
-    if kind != "clustering":
-        y, notes = clean_target(y_raw, kind)
-        rows = np.flatnonzero(y_raw.notna().to_numpy())
-        if config.positive_label is not None and config.positive_label not in set(y.tolist()):
-            raise InvalidInputError(
-                f"The positive class {config.positive_label!r} is not a value of the target {target!r}.",
-                hint=f"Choose one of {', '.join(map(repr, sorted(set(y.tolist()), key=str)[:10]))}.",
-            )
-    frame = df if len(rows) == len(df) else df.iloc[rows]  # no copy of a million rows when none is dropped
-    for line in notes:
-        cb.log(line)
-    split = split_rows(frame, y, kind, config.split) if kind != "clustering" else Split(
-        "none", np.arange(len(rows)), np.array([], dtype=int))
-    folds = cv_folds(split, y, config.split.cv_folds, config.split.seed) \
-        if config.split.cv_folds >= 2 and kind != "clustering" else []
-    X = frame[features]
-    types = column_types(X, config.preprocessing.column_types)
-    warned = feature_warnings(frame, target, features, screen_key=screen_key)
-    for line in warned:
-        cb.log(f"warning: {line}")
-    return PreparedData(X, y, kind, problem, features, types, split, folds, notes + split.notes, warned, target, config)
 
 
 def train_candidate(
@@ -232,36 +148,50 @@ def train_many(
     check_cancelled: Callable[[], None] | None = None,
     on_result: Callable[[TrainResult], None] | None = None,
     executor: Any = None,
+    describe_rows: Callable[[pd.DataFrame], dict[str, Any]] | None = None,
 ) -> list[TrainResult]:
     """Train several algorithms on the same prepared data; one failing does not stop the others.
 
     ``params`` gives per-algorithm parameters (``{"knn": {"n_neighbors": 15}}``) replacing
     ``config.params`` for that algorithm.  ``on_result(result)`` is called as each algorithm
     finishes (to save it at once, so a cancel keeps it).  Cancelling stops everything.
+    ``describe_rows(X_train)`` (the model's reference statistics) runs on a thread while each model's
+    test rows are evaluated; its answer is the result's ``reference``.
     """
     cb = Progress.of(progress, log, check_cancelled)
     if not algorithms:
         raise InvalidInputError("Choose at least one algorithm to train.")
     entries = [get_algorithm(key) for key in algorithms]
     cb.step(0.0, "Preparing the data")
-    prepared = prepare_data(df, config, cb)
-    for entry in entries:
-        entry.estimator_class(prepared.kind)  # an algorithm that cannot do this kind is a choice to fix first
-    results = []
-    span = 0.95 / len(entries)
-    for i, entry in enumerate(entries):
-        sub = cb.scaled(0.05 + i * span, 0.05 + (i + 1) * span)
-        chosen = prepared if params is None or entry.key not in params else replace(
-            prepared, config=replace(prepared.config, params=dict(params[entry.key])))
-        cb.log(f"— {entry.label} —")
-        try:
-            results.append(fit_candidate(chosen, entry.key, sub, executor=executor))
-        except JobCancelledError:
-            raise
-        except Exception as exc:  # recorded on that algorithm's result; the others go on
-            results.append(failed_result(entry, prepared, exc, chosen.config, cb))
-        if on_result is not None:
-            on_result(results[-1])
+    # The leakage screen only warns here (the features are chosen already), so it runs on a thread beside
+    # the first fit, whose single-threaded parts (preprocessing, building the booster's data) leave a core
+    # free: on a million rows it was half a second before the fit began.
+    screen_on = ThreadPoolExecutor(max_workers=1, thread_name_prefix="feature-warnings")
+    try:
+        prepared = prepare_data(df, config, cb, screen_on=screen_on)
+        for entry in entries:
+            entry.estimator_class(prepared.kind)  # an algorithm that cannot do this kind is a choice to fix first
+        results = []
+        span = 0.95 / len(entries)
+        for i, entry in enumerate(entries):
+            sub = cb.scaled(0.05 + i * span, 0.05 + (i + 1) * span)
+            chosen = prepared if params is None or entry.key not in params else replace(
+                prepared, config=replace(prepared.config, params=dict(params[entry.key])))
+            cb.log(f"— {entry.label} —")
+            try:
+                result = fit_candidate(chosen, entry.key, sub, executor=executor, describe_rows=describe_rows)
+            except JobCancelledError:
+                raise
+            except Exception as exc:  # recorded on that algorithm's result; the others go on
+                result = failed_result(entry, prepared, exc, chosen.config, cb)
+            if prepared.screening is not None:  # the first result: its warnings arrive now
+                prepared = prepared.screened(cb)
+                result.warnings = list(prepared.warnings)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        screen_on.shutdown(wait=False, cancel_futures=True)  # a cancel does not wait for the screen
     cb.progress(1.0, "Done")
     return results
 
@@ -279,10 +209,12 @@ def failed_result(entry: Any, prepared: PreparedData, exc: Exception, config: Tr
 
 
 def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | None = None, *,
-                  executor: Any = None) -> TrainResult:
+                  executor: Any = None,
+                  describe_rows: Callable[[pd.DataFrame], dict[str, Any]] | None = None) -> TrainResult:
     """Tune (optionally), cross-validate, fit, evaluate, explain and save one algorithm on prepared data.
 
     ``executor`` (a cluster one, from :mod:`core.platform.compute`) runs the tuning trials on its workers.
+    ``describe_rows`` summarises the training rows beside the evaluation, as in :func:`train_many`.
     """
     cb = callbacks or Progress()
     config, kind, seed = prepared.config, prepared.kind, int(prepared.config.seed)
@@ -317,7 +249,7 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
         cv = {}
         if prepared.folds:
             cv_started = time.perf_counter()
-            cv = _cross_validate(prepared, entry, resolved, params, cb.scaled(0.5, 0.7), common)
+            cv = cross_validate(prepared, entry, resolved, params, cb.scaled(0.5, 0.7), common)
             timings["cv_seconds"] = time.perf_counter() - cv_started
         fitting = f"Fitting {entry.label} on {len(X_train):,} rows with {n_jobs} thread{'s' if n_jobs > 1 else ''}"
         cb.step(0.7, fitting)
@@ -327,7 +259,12 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
         fit_started = time.perf_counter()
         notes += fit_pipeline(pipeline, X_train, y_train, weigh=weigh, log=cb.log)
         timings["train_seconds"] = time.perf_counter() - fit_started
+        if prepared.screening is not None:  # the leakage screen that ran beside the fit ends before the probe below
+            wait([prepared.screening])
         cb.step(0.85, "Evaluating on the test rows")
+        # The reference statistics need only the training rows: on a thread, they fill the core that the
+        # evaluation's single-threaded parts (preprocessing the test rows, the metrics' sorts) leave idle.
+        describing = _beside(describe_rows, X_train)
         X_eval, y_eval = (X_train, y_train) if kind == "clustering" else (prepared.X_test, prepared.y_test)
         evaluation, lines = quietly(lambda: evaluate(pipeline, X_eval, y_eval, kind,
                                                      positive_label=config.positive_label, seed=seed), cb.log)
@@ -335,6 +272,7 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
         if kind == "clustering" and evaluation.metrics.get("n_clusters", 0) < 2:
             advice = " and marked rows as noise: raise eps or lower min_samples." if entry.key == "dbscan" else "."
             notes.append(f"{entry.label} found fewer than two clusters{advice}")
+        reference = _answer(describing)  # before the predict-speed probe, which must have the cores to itself
         timings["predict_seconds_per_1000"] = _predict_seconds_per_1000(pipeline, X_eval if len(X_eval) else X_train)
     cb.step(0.9, "Saving and explaining")
     model_bytes = dump_model(pipeline)
@@ -357,8 +295,28 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
         importance_method=method, shap=shap, tuning=tuning, timings={k: float(v) for k, v in timings.items()},
         model_bytes=model_bytes, model_sha256=sha256_hex(model_bytes), model_size_bytes=len(model_bytes),
         notes=list(dict.fromkeys(notes)), warnings=list(prepared.warnings), library_versions=library_versions(),
-        config={**config.to_dict(), "algorithm": entry.key}, train_frame=X_train,
+        config={**config.to_dict(), "algorithm": entry.key}, train_frame=X_train, reference=reference,
     )
+
+
+def _beside(function: Callable[[pd.DataFrame], Any] | None, frame: pd.DataFrame) -> Future | None:
+    """``function(frame)`` started on a thread of its own (``None`` without a function)."""
+    if function is None:
+        return None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside-evaluation")
+    try:
+        return pool.submit(function, frame)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+
+def _answer(task: Future | None) -> Any:
+    """A task's answer; ``None`` without one, or when it failed (the caller's own path then redoes it and
+    reports the failure where it always did)."""
+    try:
+        return None if task is None else task.result()
+    except Exception:
+        return None
 
 
 @contextmanager
@@ -372,69 +330,6 @@ def _library_errors(entry: Any, use_gpu: bool) -> Iterator[None]:
         hint = ("The GPU could not be used: turn GPU training off in the settings." if use_gpu and entry.gpu
                 else "Check the algorithm's parameters and the data, or try another algorithm.")
         raise InvalidInputError(f"{entry.label} failed: {type(exc).__name__}: {exc}", hint=hint) from exc
-
-
-def fold_workers(folds: int, threads_per_fit: int, explicit_threads: bool) -> int:
-    """How many cross-validation folds to fit side by side: the free cores a fit's threads leave.
-
-    A small fit gets one thread (:func:`core.platform.cores.thread_budget`), so on an idle two-core
-    laptop one core would sit still through five folds; folds then run on threads of this process
-    (the libraries release the GIL while they fit).  An explicit ``n_jobs`` keeps folds one at a time.
-    """
-    if folds < 2 or explicit_threads:
-        return 1
-    return max(1, min(folds, free_cores() // max(threads_per_fit, 1)))
-
-
-def _cross_validate(prepared: PreparedData, entry: Any, resolved: Any, params: dict[str, Any], cb: Progress,
-                    common: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    X_train, y_train = prepared.X_train, prepared.y_train
-    total = len(prepared.folds)
-
-    def one_fold(fold: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
-        fit_rows, eval_rows = fold
-        y_fit = y_train.iloc[fit_rows]
-        pipeline, weigh, _ = make_pipeline(entry, prepared.kind, prepared.types, resolved, params, y=y_fit, **common)
-        fit_pipeline(pipeline, X_train.iloc[fit_rows], y_fit, weigh=weigh, capture=False)
-        return evaluate(pipeline, X_train.iloc[eval_rows], y_train.iloc[eval_rows], prepared.kind,
-                        positive_label=prepared.config.positive_label, curves=False).metrics  # fold curves: unused
-
-    workers = fold_workers(total, common["n_jobs"], prepared.config.n_jobs is not None)
-    # A fold's warnings are dropped (the final fit reports its own); one filter for every thread.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if workers == 1:
-            per_fold = []
-            for i, fold in enumerate(prepared.folds):
-                cb.step(i / total, f"Cross-validation fold {i + 1} of {total}")
-                per_fold.append(one_fold(fold))
-        else:
-            per_fold = _folds_side_by_side(one_fold, prepared.folds, workers, cb)
-    names = [m for m in per_fold[0] if all(m in fold for fold in per_fold)]
-    return {m: {"mean": float(np.mean([f[m] for f in per_fold])), "std": float(np.std([f[m] for f in per_fold])),
-                "folds": [float(f[m]) for f in per_fold]} for m in names}
-
-
-def _folds_side_by_side(one_fold: Callable[[Any], dict[str, float]], folds: list, workers: int,
-                        cb: Progress) -> list[dict[str, float]]:
-    """``one_fold`` on every fold, ``workers`` at a time; results in fold order, cancel checked as each ends."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-    cb.step(0.0, f"Cross-validation: {len(folds)} folds, {workers} at a time")
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cv-fold") as pool:
-        pending = {pool.submit(one_fold, fold): i for i, fold in enumerate(folds)}
-        results: dict[int, dict[str, float]] = {}
-        try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    results[pending.pop(future)] = future.result()
-                cb.step(len(results) / len(folds), f"Cross-validation: {len(results)} of {len(folds)} folds done")
-        except BaseException:
-            for future in pending:
-                future.cancel()  # folds not started yet; those running finish on their own
-            raise
-    return [results[i] for i in range(len(folds))]
 
 
 def _predict_seconds_per_1000(pipeline: Any, X: pd.DataFrame) -> float:

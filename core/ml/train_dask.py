@@ -49,19 +49,18 @@ from core.ml.catalogue import get_algorithm
 from core.ml.config import TrainConfig
 from core.ml.evaluate import evaluate
 from core.ml.fitting import STOPPING_ROUNDS, VALIDATION_SHARE, fit_pipeline, make_pipeline, quietly
+from core.ml.prepared import PreparedData, prepare_data
 from core.ml.preprocessing import resolve_preprocessing
 from core.ml.problem import _tidy_labels
 from core.ml.serialize import dump_model, library_versions, sha256_hex
 from core.ml.splits import Split
 from core.ml.train import (
-    PreparedData,
     TrainResult,
     _explain,
     _library_errors,
     _predict_seconds_per_1000,
     failed_result,
     fit_candidate,
-    prepare_data,
 )
 from core.ml.tuning import tune
 from core.platform.compute import Executor, TaskFailed

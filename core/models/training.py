@@ -43,7 +43,7 @@ def model_card(result: TrainResult, version: datasets.VersionInfo) -> ModelCard:
     """Everything said about a model: the result, its data's reference statistics, provenance."""
     return replace(ModelCard.from_dict(result.to_dict()),
                    dataset=CardDataset(label=version.label, version_id=version.id, sha256=version.sha256),
-                   reference=build_reference(result.train_frame, result.features))
+                   reference=result.reference or build_reference(result.train_frame, result.features))
 
 
 def register_result(ws: Workspace, name: str, result: TrainResult, version: datasets.VersionInfo,
@@ -114,7 +114,8 @@ def train_version(
         cb.step(0.0, f"Reading {version.label}")
         frame = datasets.load_frame(ws, version)
         train_many(frame, config, algorithms, progress=cb.progress, log=cb.log, check_cancelled=cb.check_cancelled,
-                   on_result=save, executor=executor if executor.distributed else None)
+                   on_result=save, executor=executor if executor.distributed else None,
+                   describe_rows=lambda rows: build_reference(rows, list(rows.columns)))
     saved = ", ".join(str(r["model"]) for r in rows if r.get("model"))
     access.audit(ws, "train", f"{', '.join(algorithms)} on {version.label}" + (f": {saved}" if saved else ""))
     return rows

@@ -17,7 +17,7 @@ from core.data.datasets import VersionInfo
 from core.ml.config import TrainConfig
 from core.ml.evaluate import evaluate
 from core.ml.fitting import DEFAULT_METRIC
-from core.ml.train import prepare_data
+from core.ml.prepared import prepare_data
 from core.models import registry
 from core.models.leaderboard import metric_direction
 from core.models.registry import ModelVersionInfo

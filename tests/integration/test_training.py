@@ -48,6 +48,25 @@ def test_train_job_registers_each_model_and_publishes_results(ws, penguins):
     assert models[0].job_id == job_id
 
 
+def test_the_reference_built_beside_the_evaluation_is_the_training_rows_own(ws, penguins):
+    from core.ml.train import train_many
+    from core.models.training_stats import build_reference
+
+    seen: list[int] = []
+
+    def describe(rows):
+        seen.append(len(rows))
+        return build_reference(rows, list(rows.columns))
+
+    frame = datasets.load_frame(ws, penguins)
+    results = train_many(frame, FAST, ["decision_tree", "naive_bayes"], describe_rows=describe)
+    assert all(r.ok for r in results) and seen == [len(results[0].train_frame)] * 2
+    assert all(r.reference == build_reference(r.train_frame, r.features) for r in results)
+    train_version(ws, penguins, FAST, ["decision_tree"])
+    stored = registry.list_versions(ws, "penguins-species")[0].card.reference
+    assert stored == results[0].reference  # the job stores what was built beside its evaluation
+
+
 def test_same_settings_and_seed_give_the_same_metrics(ws, penguins):
     first = train_version(ws, penguins, FAST, ["random_forest"])
     second = train_version(ws, penguins, FAST, ["random_forest"])

@@ -56,10 +56,10 @@ from core.ml.config import SplitConfig, TrainConfig
 from core.ml.ensemble import ensemble_pipeline
 from core.ml.evaluate import Evaluation, evaluate
 from core.ml.fitting import check_metric, greater_is_better, quietly
+from core.ml.prepared import PreparedData, prepare_data
 from core.ml.problem import select_features
 from core.ml.serialize import library_versions
 from core.ml.splits import split_rows
-from core.ml.train import PreparedData, prepare_data
 from core.platform.cores import thread_budget
 from core.platform.errors import InvalidInputError, JobCancelledError, ResourceError
 from core.platform.progress import Progress

@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.ml import train as train_module
+from core.ml import cross_validation as cv_module
 from core.ml.catalogue import get_algorithm
 from core.ml.config import SplitConfig, TrainConfig
+from core.ml.cross_validation import fold_workers
 from core.ml.fitting import fit_pipeline, make_pipeline
+from core.ml.prepared import prepare_data
 from core.ml.preprocessing import resolve_preprocessing
-from core.ml.train import fold_workers, prepare_data, train_candidate
+from core.ml.train import train_candidate
 from core.platform import cores
 from core.platform.errors import JobCancelledError
 
@@ -32,7 +34,7 @@ def _config(**extra) -> TrainConfig:
 
 
 def test_fold_workers_use_the_cores_a_fit_leaves_free(monkeypatch):
-    monkeypatch.setattr(train_module, "free_cores", lambda: 4)
+    monkeypatch.setattr(cv_module, "free_cores", lambda: 4)
     assert fold_workers(5, 1, explicit_threads=False) == 4
     assert fold_workers(3, 1, explicit_threads=False) == 3  # never more than the folds
     assert fold_workers(5, 2, explicit_threads=False) == 2
@@ -42,17 +44,17 @@ def test_fold_workers_use_the_cores_a_fit_leaves_free(monkeypatch):
 
 def test_side_by_side_folds_score_exactly_as_folds_in_turn(monkeypatch):
     df = _frame()
-    monkeypatch.setattr(train_module, "free_cores", lambda: 1)
+    monkeypatch.setattr(cv_module, "free_cores", lambda: 1)
     in_turn = train_candidate(df, _config())
     names: set[str] = set()
-    real = train_module.evaluate
+    real = cv_module.evaluate
 
     def recording(*args, **kwargs):
         names.add(threading.current_thread().name)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, "free_cores", lambda: 3)
-    monkeypatch.setattr(train_module, "evaluate", recording)
+    monkeypatch.setattr(cv_module, "free_cores", lambda: 3)
+    monkeypatch.setattr(cv_module, "evaluate", recording)
     side_by_side = train_candidate(df, _config())
     assert any(name.startswith("cv-fold") for name in names)  # the folds did run on the pool
     assert side_by_side.cv == in_turn.cv and len(side_by_side.cv["accuracy"]["folds"]) == 4
@@ -60,14 +62,14 @@ def test_side_by_side_folds_score_exactly_as_folds_in_turn(monkeypatch):
 
 
 def test_warning_filters_are_as_before_after_folds_side_by_side(monkeypatch):
-    monkeypatch.setattr(train_module, "free_cores", lambda: 3)
+    monkeypatch.setattr(cv_module, "free_cores", lambda: 3)
     before = list(warnings.filters)
     train_candidate(_frame(), _config())
     assert warnings.filters == before
 
 
 def test_a_cancel_during_side_by_side_folds_stops_the_run(monkeypatch):
-    monkeypatch.setattr(train_module, "free_cores", lambda: 2)
+    monkeypatch.setattr(cv_module, "free_cores", lambda: 2)
 
     def check() -> None:
         if any("folds done" in m for m in seen):

@@ -245,6 +245,7 @@ def test_the_jobs_explanations_hold_blas_to_the_fits_threads_as_the_estimate_tim
 
     from core.ml import train
     from core.ml.config import SplitConfig, TrainConfig
+    from core.ml.prepared import prepare_data
 
     monkeypatch.setenv("ATELIER_THREADS", "1")
     seen: list[int] = []
@@ -258,7 +259,7 @@ def test_the_jobs_explanations_hold_blas_to_the_fits_threads_as_the_estimate_tim
     X, y = _sample(300)
     frame = X.assign(label=y)
     config = TrainConfig(target="label", split=SplitConfig(cv_folds=0))
-    train.fit_candidate(train.prepare_data(frame, config), "knn")
+    train.fit_candidate(prepare_data(frame, config), "knn")
     assert seen and set(seen) == {1}
 
 
@@ -357,7 +358,7 @@ def test_a_small_jobs_folds_wait_once_for_the_free_cores_to_be_measured(monkeypa
     from core.ml.estimate import estimate_from, measure_sample
     from core.platform.cores import SAMPLE_SECONDS, usable_cpus
 
-    # On small data the first fold is where the job first samples the load (core.ml.train.fold_workers).
+    # On small data the first fold is where the job first samples the load (core.ml.cross_validation.fold_workers).
     waited = estimate_from(_measured("logistic_regression", 800, fold_sampling=0.1), cv_folds=5)
     assert waited.stages["cv"] == pytest.approx(5 * (0.1 + 0.02) + 0.1)
     assert estimate_from(_measured("logistic_regression", 800, fold_sampling=0.1), cv_folds=0).stages.get("cv") is None

@@ -13,9 +13,10 @@ from core.data.sources.samples import load_sample, suggested_roles
 from core.ml.catalogue import get_algorithm
 from core.ml.config import PreprocessConfig, TrainConfig
 from core.ml.fitting import fit_pipeline, make_pipeline
+from core.ml.prepared import prepare_data
 from core.ml.preprocessing import resolve_preprocessing
 from core.ml.problem import column_types, select_features
-from core.ml.train import fit_candidate, prepare_data
+from core.ml.train import fit_candidate
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from core.ml.config import PreprocessConfig, SplitConfig, TrainConfig, TuningConfig
+from core.ml.prepared import prepare_data
 from core.ml.serialize import load_model
-from core.ml.train import prepare_data, train_candidate, train_many
+from core.ml.train import train_candidate, train_many
 from core.platform.errors import InvalidInputError, JobCancelledError
 
 FAST = {"n_estimators": 20}
@@ -233,3 +234,16 @@ def test_prepare_data_reports_feature_warnings():
     assert any(w.startswith("'refund_flag' alone predicts the target") for w in prepared.warnings)
     assert any(w.startswith("'constant' has the same value in every row") for w in prepared.warnings)
     assert prepared.types["plan: tier"] == "categorical"
+
+
+def test_train_many_screens_beside_the_first_fit_and_every_result_carries_the_warnings():
+    df = _frame().assign(refund_flag=lambda d: d["churn"] == "yes")
+    lines: list[str] = []
+    results = train_many(df, TrainConfig(target="churn", roles=ROLES), ["knn", "decision_tree", "naive_bayes"],
+                         params={"knn": {"n_neighbors": 500}}, log=lines.append)  # the first one fails
+    assert [r.status for r in results] == ["failed", "ok", "ok"]
+    expected = prepare_data(df, TrainConfig(target="churn", roles=ROLES)).warnings
+    assert any(w.startswith("'refund_flag' alone predicts the target") for w in expected)
+    assert all(r.warnings == expected for r in results)
+    assert all(r.to_dict()["warnings"] == expected for r in results)
+    assert [line for line in lines if line.startswith("warning: ")] == [f"warning: {w}" for w in expected]
