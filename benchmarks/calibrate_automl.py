@@ -49,8 +49,8 @@ def _relative(score: float, best: float, metric: str) -> float:
 
 
 def main() -> int:
-    from core.ml.automl.search import AutoMLConfig, prepare_search
     from core.ml.automl.spaces import SPECS
+    from core.ml.automl.state import AutoMLConfig, prepare_search
     from core.ml.automl.trials import TrialConfig, fit_trial
     from core.platform.progress import Progress
 

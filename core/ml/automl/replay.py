@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.ml.automl.receipt import Receipt, receipt_repeats
-from core.ml.automl.search import AutoMLConfig, prepare_search
+from core.ml.automl.state import AutoMLConfig, prepare_search
 from core.ml.automl.trials import fit_trial, metrics_of
 from core.platform.errors import InvalidInputError
 from core.platform.progress import Progress

@@ -208,9 +208,9 @@ def test_lightgbm_defaults_are_fitted_as_shipped_without_early_stopping(penguins
 
 
 def test_large_tables_keep_one_hold_out_and_replay_it(penguins, monkeypatch):
-    import core.ml.automl.search as search
+    import core.ml.automl.state as state
 
-    monkeypatch.setattr(search, "CV_BELOW", 0)
+    monkeypatch.setattr(state, "CV_BELOW", 0)
     result = run_automl(penguins, AutoMLConfig(target="species", budget=30, algorithms=FAST, max_trials=4))
     assert not result.state.data.cross_validated
     assert result.receipt.split["validation"] == "hold-out"
