@@ -107,7 +107,7 @@ def clean_target(y: pd.Series, kind: str) -> tuple[pd.Series, list[str]]:
             kept = numbers
         return kept.astype(np.float64), notes
     if kind in CLASSIFICATION_KINDS:
-        kept = _tidy_labels(kept)
+        kept = tidy_labels(kept)
         counts = kept.value_counts()
         if len(counts) < 2:
             raise InvalidInputError(
@@ -123,7 +123,7 @@ def clean_target(y: pd.Series, kind: str) -> tuple[pd.Series, list[str]]:
     return kept, notes
 
 
-def _tidy_labels(y: pd.Series) -> pd.Series:
+def tidy_labels(y: pd.Series) -> pd.Series:
     """Labels a classifier accepts: whole floats become ints, mixed types become text."""
     if pd.api.types.is_float_dtype(y.dtype) and bool(np.all(np.mod(y.to_numpy(), 1) == 0)):
         return y.astype(np.int64)

@@ -245,7 +245,7 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
 
     # BLAS and OpenMP too (logistic regression's solver, HistGradientBoosting: no n_jobs of their own), so
     # folds side by side on threads use their n_jobs each and no more: see core.platform.cores.
-    with _library_errors(entry, config.use_gpu), threadpool_limits(n_jobs):
+    with library_errors(entry, config.use_gpu), threadpool_limits(n_jobs):
         cv = {}
         if prepared.folds:
             cv_started = time.perf_counter()
@@ -273,7 +273,7 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
             advice = " and marked rows as noise: raise eps or lower min_samples." if entry.key == "dbscan" else "."
             notes.append(f"{entry.label} found fewer than two clusters{advice}")
         reference = _answer(describing)  # before the predict-speed probe, which must have the cores to itself
-        timings["predict_seconds_per_1000"] = _predict_seconds_per_1000(pipeline, X_eval if len(X_eval) else X_train)
+        timings["predict_seconds_per_1000"] = predict_seconds_per_1000(pipeline, X_eval if len(X_eval) else X_train)
     cb.step(0.9, "Saving and explaining")
     model_bytes = dump_model(pipeline)
     importances, method, shap = {}, "none", None
@@ -281,7 +281,7 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
         # Held to the fit's threads as well: unheld, k-NN's brute-force distances (OpenMP, BLAS) spun two threads
         # against a busy two-core machine and titanic's permutation importance took 5-6 s instead of 1.3 s.
         with threadpool_limits(n_jobs):
-            importances, method, shap, explain_notes = _explain(pipeline, prepared, config, cb)
+            importances, method, shap, explain_notes = explain_fitted(pipeline, prepared, config, cb)
         notes += explain_notes
         timings["explain_seconds"] = shap.seconds if shap is not None else 0.0
     timings["total_seconds"] = time.perf_counter() - started
@@ -320,7 +320,7 @@ def _answer(task: Future | None) -> Any:
 
 
 @contextmanager
-def _library_errors(entry: Any, use_gpu: bool) -> Iterator[None]:
+def library_errors(entry: Any, use_gpu: bool) -> Iterator[None]:
     """Turn a library's own exception during fitting or predicting into a message for the user."""
     try:
         yield
@@ -332,7 +332,8 @@ def _library_errors(entry: Any, use_gpu: bool) -> Iterator[None]:
         raise InvalidInputError(f"{entry.label} failed: {type(exc).__name__}: {exc}", hint=hint) from exc
 
 
-def _predict_seconds_per_1000(pipeline: Any, X: pd.DataFrame) -> float:
+def predict_seconds_per_1000(pipeline: Any, X: pd.DataFrame) -> float:
+    """Seconds the pipeline takes to predict 1,000 rows (the better of two timings of ``X``'s first 1,000)."""
     rows = X.iloc[:1000]
     best = float("inf")
     for _ in range(2):
@@ -342,8 +343,9 @@ def _predict_seconds_per_1000(pipeline: Any, X: pd.DataFrame) -> float:
     return best / max(len(rows), 1) * 1000
 
 
-def _explain(pipeline: Any, prepared: PreparedData, config: TrainConfig, cb: Progress) -> tuple[
+def explain_fitted(pipeline: Any, prepared: PreparedData, config: TrainConfig, cb: Progress) -> tuple[
         dict[str, float], str, ShapSummary | None, list[str]]:
+    """``(importances, method, SHAP summary, notes)`` of a fitted pipeline; a failure is a note, never an error."""
     notes: list[str] = []
     importances: dict[str, float] = {}
     method, shap = "none", None

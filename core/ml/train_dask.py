@@ -51,16 +51,16 @@ from core.ml.evaluate import evaluate
 from core.ml.fitting import STOPPING_ROUNDS, VALIDATION_SHARE, fit_pipeline, make_pipeline, quietly
 from core.ml.prepared import PreparedData, prepare_data
 from core.ml.preprocessing import resolve_preprocessing
-from core.ml.problem import _tidy_labels
+from core.ml.problem import tidy_labels
 from core.ml.serialize import dump_model, library_versions, sha256_hex
 from core.ml.splits import Split
 from core.ml.train import (
     TrainResult,
-    _explain,
-    _library_errors,
-    _predict_seconds_per_1000,
+    explain_fitted,
     failed_result,
     fit_candidate,
+    library_errors,
+    predict_seconds_per_1000,
 )
 from core.ml.tuning import tune
 from core.platform.compute import Executor, TaskFailed
@@ -177,7 +177,7 @@ def _survey_part(part: _Part, survey: _Survey) -> tuple[pd.DataFrame, dict[Any, 
     if survey.target is not None and survey.target in frame.columns:
         kept = frame[survey.target].dropna()
         if not pd.api.types.is_float_dtype(kept.dtype) or len(kept.unique()) <= 1000:  # regression: no counts
-            counts = {k: int(v) for k, v in _tidy_labels(kept).value_counts().items()} if len(kept) else {}
+            counts = {k: int(v) for k, v in tidy_labels(kept).value_counts().items()} if len(kept) else {}
     return sample, counts
 
 
@@ -186,7 +186,7 @@ def _labelled(part: _Part, spec: _Spec) -> tuple[pd.DataFrame, pd.Series, np.nda
     frame = part.read([*spec.features, spec.target])
     frame = frame[frame[spec.target].notna()]
     y = frame[spec.target]
-    y = _tidy_labels(y) if spec.kind in CLASSIFICATION_KINDS else pd.to_numeric(y, errors="coerce").astype(np.float64)
+    y = tidy_labels(y) if spec.kind in CLASSIFICATION_KINDS else pd.to_numeric(y, errors="coerce").astype(np.float64)
     test = np.random.default_rng([spec.seed, part.index, 2]).random(len(frame)) < spec.test_size
     return frame[spec.features], y, test
 
@@ -327,7 +327,7 @@ def _fit_distributed(prepared: PreparedData, entry: Any, items: list[_Part], cla
     spec = _Spec(head, list(prepared.features), str(prepared.target), kind, classes, entry.key == "xgboost" and
                  classes is not None, float(config.split.test_size), seed,
                  min(1.0, eval_rows / max(1.0, total * config.split.test_size)))
-    with _library_errors(entry, config.use_gpu):
+    with library_errors(entry, config.use_gpu):
         cb.step(0.45, f"Preparing {len(items)} parts on the cluster")
         meta = _meta(prepared, spec)
         fit_started = time.perf_counter()
@@ -350,7 +350,7 @@ def _fit_distributed(prepared: PreparedData, entry: Any, items: list[_Part], cla
         evaluation, lines = quietly(lambda: evaluate(pipeline, X_test, y_test, kind,
                                                      positive_label=config.positive_label, seed=seed), cb.log)
         notes += evaluation.notes + lines
-        timings["predict_seconds_per_1000"] = _predict_seconds_per_1000(pipeline, X_test if len(X_test)
+        timings["predict_seconds_per_1000"] = predict_seconds_per_1000(pipeline, X_test if len(X_test)
                                                                         else prepared.X_train)
     notes.append(f"Trained on the cluster: {train_rows:,} training rows in {len(items)} parts; test metrics on "
                  f"{len(X_test):,} of the {test_rows:,} test rows.")
@@ -359,7 +359,7 @@ def _fit_distributed(prepared: PreparedData, entry: Any, items: list[_Part], cla
     importances, method, shap = {}, "none", None
     if config.explain:
         shown = _shown(prepared, X_test, y_test)
-        importances, method, shap, explain_notes = _explain(pipeline, shown, config, cb)
+        importances, method, shap, explain_notes = explain_fitted(pipeline, shown, config, cb)
         notes += explain_notes
         timings["explain_seconds"] = shap.seconds if shap is not None else 0.0
     timings["total_seconds"] = time.perf_counter() - started
