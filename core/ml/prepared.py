@@ -8,8 +8,7 @@ search, the retraining comparison).  The input frame is never modified.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -40,16 +39,6 @@ class PreparedData:
     warnings: list[str]
     target: str | None
     config: TrainConfig
-    screening: Future | None = field(default=None, repr=False)  # the feature warnings, while still being found
-
-    def screened(self, cb: Progress) -> PreparedData:
-        """This data with its feature warnings, waiting for a screen that ran beside a fit (logged once, here)."""
-        if self.screening is None:
-            return self
-        warned = self.screening.result()
-        for line in warned:
-            cb.log(f"warning: {line}")
-        return replace(self, warnings=[*self.warnings, *warned], screening=None)
 
     @property
     def X_train(self) -> pd.DataFrame:
@@ -69,13 +58,11 @@ class PreparedData:
 
 
 def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Progress | None = None, *,
-                 screen_key: Hashable | None = None, screen_on: ThreadPoolExecutor | None = None) -> PreparedData:
+                 screen_key: Hashable | None = None) -> PreparedData:
     """Problem kind, features, target cleaning, split and folds: everything before the first fit.
 
     ``screen_key`` names ``df``'s data for the leakage screen's memo
-    (:func:`core.eda.leakage_memo.screen_features`); ``None`` screens afresh.  ``screen_on`` runs the
-    feature warnings (the leakage screen's) on that executor instead of now: the result's ``screening``
-    holds them until :meth:`PreparedData.screened` waits for them.
+    (:func:`core.eda.leakage_memo.screen_features`); ``None`` screens afresh.
 
     Raises
     ------
@@ -117,11 +104,7 @@ def prepare_data(df: pd.DataFrame, config: TrainConfig, callbacks: Progress | No
         if config.split.cv_folds >= 2 and kind != "clustering" else []
     X = frame[features]
     types = column_types(X, config.preprocessing.column_types)
-    prepared = PreparedData(X, y, kind, problem, features, types, split, folds, notes + split.notes, [], target,
-                            config)
-    if screen_on is not None:
-        return replace(prepared, screening=screen_on.submit(feature_warnings, frame, target, features,
-                                                            screen_key=screen_key))
-    for line in (warned := feature_warnings(frame, target, features, screen_key=screen_key)):
+    warned = feature_warnings(frame, target, features, screen_key=screen_key)
+    for line in warned:
         cb.log(f"warning: {line}")
-    return replace(prepared, warnings=warned)
+    return PreparedData(X, y, kind, problem, features, types, split, folds, notes + split.notes, warned, target, config)

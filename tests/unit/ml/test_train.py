@@ -236,7 +236,7 @@ def test_prepare_data_reports_feature_warnings():
     assert prepared.types["plan: tier"] == "categorical"
 
 
-def test_train_many_screens_beside_the_first_fit_and_every_result_carries_the_warnings():
+def test_every_result_of_train_many_carries_the_feature_warnings_logged_once():
     df = _frame().assign(refund_flag=lambda d: d["churn"] == "yes")
     lines: list[str] = []
     results = train_many(df, TrainConfig(target="churn", roles=ROLES), ["knn", "decision_tree", "naive_bayes"],
