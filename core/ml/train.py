@@ -251,8 +251,8 @@ def fit_candidate(prepared: PreparedData, algorithm: str, callbacks: Progress | 
         cb.step(0.85, "Evaluating on the test rows")
         # The reference statistics need only the training rows: on a thread, they fill the core that the
         # evaluation's single-threaded parts (preprocessing the test rows, the metrics' sorts) leave idle.
-        # (Not so the leakage screen beside the fit: a thread against LightGBM's OpenMP team on two cores
-        # made the warm worker's 1M-row fit 2 s slower, 8.4 s against 6.4.)
+        # (The leakage screen stays before the fit: on a thread beside it, racing LightGBM's OpenMP team on
+        # two cores, it saved nothing measurable in the warm worker's jobs.)
         describing = _beside(describe_rows, X_train)
         X_eval, y_eval = (X_train, y_train) if kind == "clustering" else (prepared.X_test, prepared.y_test)
         evaluation, lines = quietly(lambda: evaluate(pipeline, X_eval, y_eval, kind,
