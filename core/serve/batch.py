@@ -5,15 +5,18 @@ converted to the training types, then scored by the model's ``Scorer`` (``core.s
 which builds the model's input once and asks the estimator once.  Parquet is streamed (only the
 model's columns are read), so a million rows never sit in memory at once; the run's summary and
 drift are gathered on the way, and the output is a prediction run in the artifact store and the
-registry.  Large LightGBM batches score through the model's compiled trees
-(``core.serve.compiled_trees``) when the machine can build them.
+registry.  The next chunk is read, and the last one written, on threads beside the scoring (both
+are pyarrow work that leaves the GIL), so a core is not idle while the other converts or scores.
+Large LightGBM batches score through the model's compiled trees (``core.serve.compiled_trees``)
+when the machine can build them.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -111,32 +114,37 @@ def predict_file(
     with tempfile.TemporaryDirectory(dir=ws.settings.staging_dir) as tmp:
         out_path = Path(tmp) / "predictions.parquet"
         writer: pq.ParquetWriter | None = None
-        chunks = (chunk for chunk in data.chunks(chunk_rows, only) if len(chunk))
+        chunks = _read_ahead(chunk for chunk in data.chunks(chunk_rows, only) if len(chunk))
+        writing: Future | None = None  # the previous chunk's write: at most one in flight, so the output stays in order
         try:
-            for chunk in chunks:
-                check()
-                report, X = validate_and_coerce(reference, chunk, file_columns=data.columns)
-                reports.append(report)
-                if X is None or _certainly_blocked(_merged(reports), data.rows):
-                    break
-                if trees is not None and rows == 0 and \
-                        not trees.matches(scorer.model, scorer.model_input(X.iloc[:CHECK_ROWS])):
-                    trees = None
-                scores = scorer.score(X, trees=trees, threads=threads)
-                table = output_table(scorer, chunk if keep_columns else chunk[ids] if ids else None, X,
-                                     scores, contributions)
-                if writer is None:
-                    writer = pq.ParquetWriter(out_path, table.schema, compression="zstd")
-                writer.write_table(table.cast(writer.schema))
-                rows += len(chunk)
-                tally.add(scores.prediction)
-                drift.add(X)
-                del chunk, X, scores, table  # before the next chunk is read: one chunk in memory at a time
-                report_progress(min(0.95, rows / data.rows if data.rows else 0.5), f"Scored {rows:,} rows")
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-behind") as behind:
+                for chunk in chunks:
+                    check()
+                    report, X = validate_and_coerce(reference, chunk, file_columns=data.columns)
+                    reports.append(report)
+                    if X is None or _certainly_blocked(_merged(reports), data.rows):
+                        break
+                    if trees is not None and rows == 0 and \
+                            not trees.matches(scorer.model, scorer.model_input(X.iloc[:CHECK_ROWS])):
+                        trees = None
+                    scores = scorer.score(X, trees=trees, threads=threads)
+                    table = output_table(scorer, chunk if keep_columns else chunk[ids] if ids else None, X,
+                                         scores, contributions)
+                    if writer is None:
+                        writer = pq.ParquetWriter(out_path, table.schema, compression="zstd")
+                    if writing is not None:
+                        writing.result()  # raises what the write raised
+                    writing = behind.submit(_write, writer, table, tally, scores.prediction, drift, X)
+                    rows += len(chunk)
+                    del chunk, X, scores, table  # two chunks in memory at most: this one and the one being written
+                    report_progress(min(0.95, rows / data.rows if data.rows else 0.5), f"Scored {rows:,} rows")
+                if writing is not None:
+                    writing.result()
             for chunk in chunks:  # only when the loop stopped early: the rest is checked, not scored
                 check()
                 reports.append(validate_and_coerce(reference, chunk, file_columns=data.columns)[0])
         finally:
+            chunks.close()
             if writer is not None:
                 writer.close()
         if not reports:
@@ -157,6 +165,26 @@ def predict_file(
         ws, model.version, source=source or Path(path).name, n_rows=rows, artifact_key=key, summary=summary,
         drift_share=drift_share, job_id=job_id,
     )
+
+
+_END = object()
+
+
+def _read_ahead(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``chunks``, each next one read on a thread while the caller works on the one it was given."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as ahead:
+        pending = ahead.submit(next, chunks, _END)
+        while (chunk := pending.result()) is not _END:
+            pending = ahead.submit(next, chunks, _END)
+            yield chunk
+
+
+def _write(writer: pq.ParquetWriter, table: Any, tally: _Tally, prediction: np.ndarray, drift: _DriftSample,
+           X: pd.DataFrame) -> None:
+    """One chunk's output written, and its predictions and rows added to the run's summary and drift sample."""
+    writer.write_table(table.cast(writer.schema))
+    tally.add(prediction)
+    drift.add(X)
 
 
 def _trees(ws: Workspace, model: LoadedModel, rows: int) -> CompiledTrees | None:

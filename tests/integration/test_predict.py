@@ -239,6 +239,27 @@ def test_a_file_blocked_by_its_last_rows_stores_and_records_nothing(ws, tmp_path
     assert not any(ws.settings.staging_dir.iterdir())
 
 
+def test_a_write_failing_behind_the_scoring_fails_the_run_and_leaves_nothing(ws, tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    rows = _rows(ws, "titanic")
+    rows.to_parquet(tmp_path / "batch.parquet")
+    real, calls = pq.ParquetWriter.write_table, []
+
+    def third_fails(self, table, *args, **kwargs):
+        calls.append(len(table))
+        if len(calls) == 3:
+            raise OSError("No space left on device")
+        return real(self, table, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", third_fails)
+    with pytest.raises(OSError, match="No space left on device"):
+        predict_file(ws, load_model(ws, TITANIC), tmp_path / "batch.parquet", chunk_rows=70)
+    assert calls == [70, 70, 70]  # the failure stops the run at the next chunk: nothing past it is written
+    assert prediction_runs.list_runs(ws, TITANIC) == []
+    assert not any(ws.settings.staging_dir.iterdir())
+
+
 def test_a_blocking_first_chunk_stops_scoring_but_reports_the_whole_file(ws, tmp_path):
     rows = _as_text(_rows(ws, "titanic").drop(columns=["sex"]), "fare")
     rows.loc[[10, 250], "fare"] = "n/a"  # one in the first chunk, one in the fourth
