@@ -4,8 +4,8 @@
 target, splits, optionally tunes, cross-validates, fits on the train rows, evaluates on the test
 rows, explains, measures, serialises, and returns everything in a :class:`TrainResult`.
 ``train_many`` prepares the data once (:mod:`core.ml.prepared`) and trains several algorithms,
-recording a failure in that algorithm's result and going on with the others.  Progress, log lines and cancel checks go
-through three plain callables, so a job's context plugs straight in::
+recording a failure in that algorithm's result and going on with the others.  Progress, log
+lines and cancel checks go through three plain callables, so a job's context plugs straight in::
 
     train_candidate(df, config, progress=ctx.progress, log=ctx.log, check_cancelled=ctx.check_cancelled)
 
@@ -50,8 +50,9 @@ class TrainResult:
     ``pipeline`` takes raw rows with the original column names; ``model_bytes`` is it saved with
     :func:`core.ml.serialize.dump_model` and ``model_sha256`` their checksum.  ``train_frame``
     holds the training rows' features (for :func:`core.models.training_stats.build_reference`), and
-    ``reference`` what ``train_many``'s ``describe_rows`` made of them while the test rows were evaluated.  A failed
-    algorithm in :func:`train_many` has ``status == "failed"`` and the message in ``error``.
+    ``reference`` what ``train_many``'s ``describe_rows`` made of them while the test rows were
+    evaluated.  A failed algorithm in :func:`train_many` has ``status == "failed"`` and the message
+    in ``error``.
     """
 
     algorithm: str
