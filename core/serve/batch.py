@@ -136,7 +136,7 @@ def predict_file(
                         writing.result()  # raises what the write raised
                     writing = behind.submit(_write, writer, table, tally, scores.prediction, drift, X)
                     rows += len(chunk)
-                    del chunk, X, scores, table  # two chunks in memory at most: this one and the one being written
+                    del chunk, X, scores, table  # three chunks in memory at most: being read, scored, written
                     report_progress(min(0.95, rows / data.rows if data.rows else 0.5), f"Scored {rows:,} rows")
                 if writing is not None:
                     writing.result()
