@@ -1,10 +1,11 @@
 """The AutoML search loop: trials within the budget, cheapest promising ones first.
 
-Order of work (each trial is one :func:`~.trials.fit_trial` on the fitting rows, scored on a
-validation split held out of the training rows, or, under :data:`~.trials.CV_BELOW` training
-rows, cross-validated over all of them; the test rows are never seen by the search):
+Each trial is one :func:`~.trials.fit_trial` on the fitting rows, scored on a validation split held
+out of the training rows, or, under :data:`~.trials.CV_BELOW` training rows, cross-validated over
+all of them (:mod:`.state` prepared both, and left the leak suspects out); the test rows are never
+seen.  The order of work:
 
-1. leak suspects from :func:`core.eda.leakage.screen_leakage` are left out (unless kept) and listed;
+1. LightGBM's shipped defaults, the floor every search must clear;
 2. every recommended algorithm's low-cost starting point, in the order of :func:`.recommend.recommend`;
 3. the portfolio of strong known defaults of the algorithms still in the race;
 4. for an imbalanced classification, the leader again with balanced class weights (validation decides);
@@ -12,11 +13,8 @@ rows, cross-validated over all of them; the test rows are never seen by the sear
    data-size-aware spaces; algorithms far behind the leader get no more trials (pruned).
 
 Big tables grow their fitting sample as the budget is spent.  Before each trial the memory guard
-and the time guard (:mod:`.guard`) skip what would not fit or not finish, with the reason.  Then
-a greedy weighted ensemble is kept if it beats the best single model on validation, and the
-winner is refitted on all training rows when the time left allows (an early-stopped booster with its
-rounds grown by the rows it gains: :func:`.refit.refit_config`).  Cancelling ends the search
-and keeps the best so far; the refit and what follows still run.
+and the time guard (:mod:`.guard`) skip what would not fit or not finish, with the reason.  What
+follows the loop (the ensemble, the refit) is :mod:`.search`'s.
 """
 
 from __future__ import annotations
