@@ -9,7 +9,7 @@ on.  Candidates, median of ``--repeat``:
 * the baseline: the same three pipelines' ``fit`` + ``predict`` in one process (no CV, no SHAP);
 * ``train_many`` in-process, with the old fixed ``n_jobs=2``, with the thread budget but folds one
   at a time (``ATELIER_THREADS=1``, as before folds ran side by side), and today (thread budget,
-  folds side by side on the free cores: :func:`core.ml.train.fold_workers`): the whole run, split
+  folds side by side on the free cores: :func:`core.ml.cross_validation.fold_workers`): the whole run, split
   into CV, final fit, explanations and the rest from each result's timings;
 * the same work as today's run done by hand in one process (5-fold CV + final fit + predict, no
   evaluation, SHAP or saving): the floor any page default can reach on one core;

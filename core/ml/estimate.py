@@ -20,16 +20,16 @@ the final fit on the training rows (not all rows: the test share is held out), t
 test rows, the prediction-speed timing, and, with ``explain``, the importances and SHAP summary,
 timed on the sample with the job's own row caps (they do not grow with the data; a k-NN's predictions do grow
 with its training rows, and so do the explanations' that call it).  Where the job trains on more rows than the
-sample and the page's sample has more, boosters, forests and k-NN are timed at a second, larger
-size and grown along the line through the two (:mod:`core.ml.estimate_sizes`): at 2,000 rows most of their cost is
-per call, per tree or per round, not per row.  All of it is timed with the threads the job's fits will get, not
-the sample's.  Folds run side by side as the job runs them (:func:`core.ml.train.fold_workers`), so the growth of
-a fold beyond the sample's size is rounds of folds; the sample-sized part of each fold (the fit's per-call work and a
-fold's dozen metric calls, measured, not derived from a prediction) does not overlap on threads and counts once
-per fold, and the model's saving is timed too.  On titanic these
-had put logistic regression's estimate at a third of the job (CV 0.07 s estimated, 0.21 s taken).  Left alone, the
-old "1 + folds full fits" was 2-3× off both ways (issue 11: 37 s estimated for 97 s; 4.7 min for 141 s):
-it ignored the SHAP and evaluation time, and scaled every fold to all rows.
+sample and the page's sample has more, boosters, forests and k-NN are timed at a second, larger size and grown
+along the line through the two (:mod:`core.ml.estimate_sizes`): at 2,000 rows most of their cost is per call,
+per tree or per round, not per row.  All of it is timed with the threads the job's fits will get, not the
+sample's.  Folds run side by side as the job runs them (:func:`core.ml.cross_validation.fold_workers`), so the
+growth of a fold beyond the sample's size is rounds of folds; the sample-sized part of each fold (the fit's
+per-call work and a fold's dozen metric calls, measured, not derived from a prediction) does not overlap on
+threads and counts once per fold, and the model's saving is timed too.  On titanic these had put logistic
+regression's estimate at a third of the job (CV 0.07 s estimated, 0.21 s taken).  Left alone, the old "1 +
+folds full fits" was 2-3× off both ways (issue 11: 37 s estimated for 97 s; 4.7 min for 141 s): it ignored the
+SHAP and evaluation time, and scaled every fold to all rows.
 :func:`corrected` then applies what this workspace's finished runs taught (actual ÷ estimated).
 """
 
@@ -233,20 +233,22 @@ def measure_sample(
         if trace and not tracing:
             tracemalloc.stop()
     sized_fits = None
-    if stages and entry.family == "boosting" and y is not None and train_rows > n and len(X_sample) >= 2 * n:
+    # A second, larger size can be timed: the job trains on more rows than the sample, and the page's sample has them.
+    two_sizes = stages and y is not None and train_rows > n and len(X_sample) >= 2 * n
+    if two_sizes and entry.family == "boosting":
         try:
             sized_fits, predict_seconds = sized_booster_fits(pipeline, X_sample, y_sample, kind, n, train_rows, seed,
                                                               n_jobs)
         except Exception:  # e.g. one class among the rows drawn: the sample fit alone, scaled, answers
             fit_pipeline(pipeline, X, y)
-    if stages and fit_at_two_sizes(entry) and y is not None and train_rows > n and len(X_sample) >= 2 * n:
+    if two_sizes and fit_at_two_sizes(entry):
         try:
             sized_fits = ((n, float(fit_seconds)), bigger_fit(pipeline, X_sample, y_sample, kind, n, train_rows, seed,
                                                               n_jobs))
         except Exception:  # the sample fit alone, scaled, answers
             sized_fits = None
     sized_predicts = None
-    if stages and entry.family == "knn" and y is not None and train_rows > n and len(X_sample) >= 2 * n:
+    if two_sizes and entry.family == "knn":
         try:
             big_fit, sized_predicts = sized_knn_predicts(pipeline, X, X_sample, y_sample, kind, n, train_rows, seed,
                                                           n_jobs)

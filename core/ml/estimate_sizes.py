@@ -1,5 +1,4 @@
-"""A booster's, a forest's, a linear model's or k-NN's cost timed at two sizes, for estimates of a job on more rows
-than the sample.
+"""A booster's, a forest's or k-NN's cost timed at two sizes, for estimates of a job on more rows than the sample.
 
 At the sample's 2,000 rows most of a booster's round, a forest's tree or a k-NN prediction costs the same
 whatever the rows (split finding over the bins, per-tree and per-call work), so scaling one timed fit by the
@@ -66,8 +65,7 @@ def fit_at_two_sizes(entry: Any) -> bool:
 def bigger_fit(pipeline: Any, X_sample: pd.DataFrame, y_sample: pd.Series, kind: str, n: int, train_rows: int,
                seed: int, n_jobs: int) -> tuple[int, float]:
     """A copy of the sample's pipeline fitted on up to :data:`BOOSTER_SIZES` times its ``n`` rows (more of the page's
-    sample), as ``(rows, seconds)``: with the sample fit, the two sizes a forest's or linear model's fit is drawn
-    through.
+    sample), as ``(rows, seconds)``: with the sample fit, the two sizes a forest's fit is drawn through.
 
     A forest's 2,000-row fit is mostly per-tree work (joblib's dispatch, each tree's setup: 0.17 s for 100 trees on
     adult), so scaling it by the rows put the fit of 40,000 rows at 4x the job's (4.49 s against 1.06 s).  The copy
@@ -139,4 +137,3 @@ def _fastest(call: Any, times: int = 2) -> float:
         call()
         best = min(best, time.perf_counter() - started)
     return best
-

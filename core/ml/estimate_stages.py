@@ -38,7 +38,7 @@ class SampleFit:
     data_bytes: float  # the full data's copies
     available_bytes: int
     evaluation_seconds: float | None = None  # the test-set evaluation; None: measured without stages
-    fold_slots: int = 1  # folds the job would fit side by side now (core.ml.train.fold_workers)
+    fold_slots: int = 1  # folds the job would fit side by side now (core.ml.cross_validation.fold_workers)
     # (seconds, rows, the job's row cap if it permutes else 0); None: not explained
     importance: tuple[float, int, int] | None = None
     shap_seconds: float = 0.0
@@ -140,12 +140,13 @@ def job_stages(fit: SampleFit, entry: Algorithm, *, cv_folds: int, test_size: fl
 def fold_sampling(train_rows: int) -> float:
     """The seconds a job on ``train_rows`` training rows spends, at its first fold, sampling other processes' load.
 
-    Below :data:`core.platform.cores.SMALL_ROWS` a fit gets one thread unmeasured, so deciding how many folds run side
-    by side (:func:`core.ml.train.fold_workers`) is the job's first look at the free cores: :data:`SAMPLE_SECONDS` of
-    waiting inside its cross-validation, in a job process that has measured nothing yet.  The page's process, which
-    times the sample, has a fresh measurement at hand.  On titanic that wait was most of the gap between logistic
-    regression's estimated folds and the job's (0.22 s against 0.35 s).  Larger data is measured before the fits
-    (:func:`core.platform.cores.thread_budget`), an ``ATELIER_THREADS`` override or one CPU not at all.
+    Below :data:`core.platform.cores.SMALL_ROWS` a fit gets one thread unmeasured, so deciding how many folds run
+    side by side (:func:`core.ml.cross_validation.fold_workers`) is the job's first look at the free cores:
+    :data:`SAMPLE_SECONDS` of waiting inside its cross-validation, in a job process that has measured nothing yet.
+    The page's process, which times the sample, has a fresh measurement at hand.  On titanic that wait was most of
+    the gap between logistic regression's estimated folds and the job's (0.22 s against 0.35 s).  Larger data is
+    measured before the fits (:func:`core.platform.cores.thread_budget`), an ``ATELIER_THREADS`` override or one CPU
+    not at all.
     """
     import os
 

@@ -4,7 +4,7 @@
 
 1. **Survey** (one task per part): a uniform row sample of about :data:`SAMPLE_ROWS` rows and the
    exact target classes.  The sample decides everything before the first fit (problem kind,
-   features, column types) exactly as :func:`core.ml.train.prepare_data` does, and the
+   features, column types) exactly as :func:`core.ml.prepared.prepare_data` does, and the
    preprocessing steps are fitted on it (medians, category codes: statistics a sample of that size
    pins down).
 2. **LightGBM and XGBoost** train on every training row through their own Dask interfaces

@@ -21,7 +21,7 @@ An explicit ``n_jobs`` in a training configuration wins over all of this.
 :func:`free_cores` is the same measurement without the size rule, remembered for
 :data:`FREE_MEMO_SECONDS` so that several decisions in one run (each algorithm's folds, a batch
 job's scorer) cost one sample.  Training uses it to run cross-validation folds side by side when a
-fit gets one thread and more cores are free (see :func:`core.ml.train.fold_workers`); batch scoring
+fit gets one thread and more cores are free (see :func:`core.ml.cross_validation.fold_workers`); batch scoring
 uses it for LightGBM's and the compiled trees' thread counts.
 """
 

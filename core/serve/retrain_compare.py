@@ -1,7 +1,7 @@
 """A retrained version against the one it would replace, on a common holdout, and the decision.
 
 The holdout is the test split of the newest dataset version as the retrained model's own training
-drew it (same settings, same seed: :func:`core.ml.train.prepare_data`), so neither model saw those
+drew it (same settings, same seed: :func:`core.ml.prepared.prepare_data`), so neither model saw those
 rows while it was fitted (the older one was trained on an older version of the dataset).  Both are
 scored on it with the task's primary metric (``core.ml.fitting.DEFAULT_METRIC``); :func:`decide`
 promotes when the new one is better by at least the margin, and writes the numbers into the
