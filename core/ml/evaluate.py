@@ -86,9 +86,13 @@ def _positive_scores(scores: np.ndarray, is_proba: bool, classes: np.ndarray, po
 
 def classification_metrics(
     y_true: Any, y_pred: Any, scores: np.ndarray | None, classes: Any, *, is_proba: bool = True,
-    positive_label: Any = None,
+    positive_label: Any = None, curves: dict[str, Any] | None = None,
 ) -> tuple[dict[str, float], list[str]]:
-    """Classification metrics; ``scores`` has one column per entry of ``classes`` (or is 1-D for binary scores)."""
+    """Classification metrics; ``scores`` has one column per entry of ``classes`` (or is 1-D for binary scores).
+
+    ``curves`` (:func:`classification_curves` of the same rows) lend their areas to ROC-AUC and PR-AUC,
+    which then cost no second sort of the scores.
+    """
     from sklearn import metrics as m
 
     y_true, y_pred, classes = np.asarray(y_true), np.asarray(y_pred), np.asarray(classes)
@@ -114,13 +118,11 @@ def classification_metrics(
             if truth.all() or not truth.any():
                 notes.append("ROC-AUC and PR-AUC need both classes in the test rows; skipped.")
             else:
-                out["roc_auc"] = m.roc_auc_score(truth, positive_scores)
-                out["pr_auc"] = m.average_precision_score(truth, positive_scores)
+                out["roc_auc"], out["pr_auc"] = _areas(curves, positive, truth, positive_scores)
             if is_proba:
                 out["brier"] = m.brier_score_loss(truth, positive_scores)
         else:
-            per_class = [(m.roc_auc_score(y_true == c, scores[:, i]),
-                          m.average_precision_score(y_true == c, scores[:, i]))
+            per_class = [_areas(curves, c, y_true == c, scores[:, i])
                          for i, c in enumerate(classes) if 0 < np.sum(y_true == c) < len(y_true)]
             if len(per_class) < len(classes):
                 notes.append("Some classes are absent from the test rows: ROC-AUC and PR-AUC average the others.")
@@ -132,6 +134,17 @@ def classification_metrics(
         elif not is_proba:
             notes.append("The model gives scores, not probabilities: log-loss and calibration are skipped.")
     return {k: float(v) for k, v in out.items()}, notes
+
+
+def _areas(curves: dict[str, Any] | None, label: Any, truth: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """ROC-AUC and average precision of ``scores`` for ``label``: read off ``curves`` when they hold that label."""
+    roc, pr = (curves or {}).get("roc", {}), (curves or {}).get("pr", {})
+    for key in (_json(label), str(_json(label))):  # a binary curve is keyed by the label, a multiclass one by its text
+        if key in roc and key in pr:
+            return roc[key]["auc"], pr[key]["average_precision"]
+    from sklearn import metrics as m
+
+    return m.roc_auc_score(truth, scores), m.average_precision_score(truth, scores)
 
 
 def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
@@ -201,23 +214,27 @@ def classification_curves(
     return curves
 
 
+# Each curve's area comes from the curve itself, whole (before thinning), as scikit-learn's roc_auc_score and
+# average_precision_score compute it: one sort of the scores per curve instead of two.
 def _roc(truth: np.ndarray, s: np.ndarray) -> dict[str, Any]:
-    from sklearn.metrics import roc_auc_score, roc_curve
+    from sklearn.metrics import auc, roc_curve
 
     fpr, tpr, thresholds = roc_curve(truth, s)
     keep = _thin(len(fpr))
     return {"fpr": _floats(fpr[keep]), "tpr": _floats(tpr[keep]), "thresholds": _floats(thresholds[keep]),
-            "auc": float(roc_auc_score(truth, s))}
+            "auc": float(auc(fpr, tpr))}
 
 
 def _pr(truth: np.ndarray, s: np.ndarray) -> dict[str, Any]:
-    from sklearn.metrics import average_precision_score, precision_recall_curve
+    from sklearn.metrics import precision_recall_curve
 
     precision, recall, thresholds = precision_recall_curve(truth, s)
     keep = _thin(len(precision))
     thresholds = np.append(thresholds, np.inf)  # the last (precision 1, recall 0) point has none
+    # average precision: the precision at each threshold weighted by the recall it adds (no interpolation)
+    average_precision = float(-np.sum(np.diff(recall) * precision[:-1]))
     return {"precision": _floats(precision[keep]), "recall": _floats(recall[keep]),
-            "thresholds": _floats(thresholds[keep]), "average_precision": float(average_precision_score(truth, s))}
+            "thresholds": _floats(thresholds[keep]), "average_precision": average_precision}
 
 
 def _threshold_table(truth: np.ndarray, s: np.ndarray, is_proba: bool) -> list[dict[str, float]]:
@@ -301,9 +318,8 @@ def evaluate(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, *, 
         predicted = classes[np.argmax(scores, axis=1)]  # what its predict computes: spare a second pass
     else:
         predicted = np.asarray(model.predict(model_input))
+    drawn = classification_curves(y, predicted, scores, classes, is_proba=is_proba,
+                                  positive_label=positive_label) if curves else {}
     metrics, notes = classification_metrics(y, predicted, scores, classes, is_proba=is_proba,
-                                            positive_label=positive_label)
-    if not curves:
-        return Evaluation(metrics, {}, notes)
-    drawn = classification_curves(y, predicted, scores, classes, is_proba=is_proba, positive_label=positive_label)
+                                            positive_label=positive_label, curves=drawn)
     return Evaluation(metrics, drawn, notes)

@@ -137,6 +137,28 @@ def test_binary_curves_are_thinned_and_json_able():
     json.dumps(curves, allow_nan=False)
 
 
+def test_the_curves_areas_are_the_metrics_and_scikit_learns_with_ties_and_both_label_kinds():
+    """Binary (keyed by the label) and multiclass (keyed by its text) metrics take their areas off the curves;
+    the areas equal scikit-learn's own scores exactly, tied scores included."""
+    rng = np.random.default_rng(8)
+    y = rng.choice([0, 1], 2000)
+    proba1 = np.round(np.clip(rng.normal(0.3 + 0.4 * y, 0.25), 0, 1), 2)  # rounded: many tied scores
+    proba = np.column_stack([1 - proba1, proba1])
+    predicted = (proba1 >= 0.5).astype(int)
+    curves = classification_curves(y, predicted, proba, [0, 1])
+    assert curves["roc"][1]["auc"] == m.roc_auc_score(y, proba1)
+    assert curves["pr"][1]["average_precision"] == m.average_precision_score(y, proba1)
+    with_curves, _ = classification_metrics(y, predicted, proba, [0, 1], curves=curves)
+    assert with_curves == classification_metrics(y, predicted, proba, [0, 1])[0]
+    labels = rng.choice([1, 2, 3], 600)
+    scores = rng.dirichlet([1, 1, 1], 600)
+    guessed = np.array([1, 2, 3])[scores.argmax(1)]
+    drawn = classification_curves(labels, guessed, scores, [1, 2, 3])
+    assert set(drawn["roc"]) == {"1", "2", "3"}
+    assert classification_metrics(labels, guessed, scores, [1, 2, 3], curves=drawn)[0] == \
+        classification_metrics(labels, guessed, scores, [1, 2, 3])[0]
+
+
 def test_multiclass_curves_one_vs_rest():
     rng = np.random.default_rng(4)
     y = rng.choice(["a", "b", "c"], 300)
