@@ -28,6 +28,7 @@ from core.ml.steps import (
     CategoryCleaner,
     DatetimeExpander,
     FeatureNamer,
+    IndexedOrdinalEncoder,
     NumericCaster,
     SteadyImputer,
     TextHasher,
@@ -138,13 +139,13 @@ def _imputer(strategy: str, indicators: bool, min_rows: int = 1) -> Any:
 
 
 def _encoder(resolved: ResolvedPreprocessing, kind: str, seed: int) -> Any:
-    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
+    from sklearn.preprocessing import OneHotEncoder, TargetEncoder
 
     if resolved.encoding == "onehot":
         return OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=resolved.max_categories,
                              sparse_output=False, dtype=np.float64)
     if resolved.encoding == "ordinal":
-        return OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float64)
+        return IndexedOrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float64)
     target_type = str(kind) if kind in CLASSIFICATION_KINDS else "continuous"
     return TargetEncoder(target_type=target_type, random_state=seed)
 

@@ -28,6 +28,7 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "core.ml.steps.CategoryCleaner",
     "core.ml.steps.DatetimeExpander",
     "core.ml.steps.FeatureNamer",
+    "core.ml.steps.IndexedOrdinalEncoder",
     "core.ml.steps.InductiveClusterer",
     "core.ml.steps.LabelEncodedClassifier",
     "core.ml.steps.NumericCaster",
