@@ -234,11 +234,11 @@ def _column_mean(values: pd.Series) -> float:
 class IndexedOrdinalEncoder(OrdinalEncoder):
     """OrdinalEncoder whose ``transform`` finds each value in a hash index of its column's categories.
 
-    scikit-learn looks text values up in a Python dict one by one: for the four text columns of a
-    million rows that was a third of a LightGBM pipeline's preprocessing, in training and in every batch
-    scored.  ``pd.Index.get_indexer`` gives the same codes (Python's equality, unknown values
-    ``unknown_value``) in C.  Encoders that group rare categories, encode missing values or reject
-    unknown ones keep scikit-learn's own path, as do numeric categories.
+    scikit-learn looks text values up in a Python dict one by one: half a second for four text columns
+    of 800k rows, in the fit and again in every ``pipeline.predict`` (batch scoring builds its model
+    input itself, :mod:`core.serve.scoring`).  ``pd.Index.get_indexer`` gives the same codes (Python's
+    equality, unknown values ``unknown_value``) in C.  Encoders that group rare categories, encode
+    missing values or reject unknown ones keep scikit-learn's own path, as do numeric categories.
     """
 
     def transform(self, X: Any) -> np.ndarray:
