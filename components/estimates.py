@@ -201,10 +201,10 @@ def keep_late(ws: Workspace, job_id: str, pending: Pending, chosen: list[str], k
 
 def how(estimate: dict) -> str:
     """The table's "how" cell: the stages in a few words, and the learnt correction if there is one."""
-    text = stage_summary(estimate.get("stages"))
+    learnt = ""
     if abs(estimate["seconds"] - estimate["raw_seconds"]) > 1e-9:
-        text += f" · ×{estimate['seconds'] / estimate['raw_seconds']:.2f} learnt"
-    return text
+        learnt = f" · ×{estimate['seconds'] / estimate['raw_seconds']:.2f} learnt"
+    return stage_summary(estimate.get("stages"), max_chars=HOW_CHARS - len(learnt)) + learnt
 
 
 def calibration() -> dict[str, tuple[float, int]]:

@@ -348,11 +348,22 @@ _STAGE_WORDS = {"tuning": "tuning", "cv": "cross-validation", "fit": "final fit"
 _STAGE_SHORT = {"tuning": "tuning", "cv": "CV", "fit": "fit", "evaluation": "eval", "save": "save", "explain": "SHAP"}
 
 
-def stage_summary(stages: Mapping[str, float] | None) -> str:
-    """The stages in a few words (``CV 3.1 s · fit 0.6 s · SHAP 1.2 s``): short enough for a table cell at
-    1280 px; the full reason says how each was found."""
-    parts = [f"{_STAGE_SHORT.get(k, k)} {_duration(v)}" for k, v in (stages or {}).items() if v >= 0.05]
-    return " · ".join(parts) or "under 0.1 s"
+def stage_summary(stages: Mapping[str, float] | None, max_chars: int | None = None) -> str:
+    """The stages in a few words (``CV 3.1 s · fit 0.6 s · SHAP 1.2 s``) for a table cell at 1280 px; the full
+    reason says how each was found.
+
+    Stages under 0.05 s are left out, so how many show depends on the machine's speed: with ``max_chars``
+    the smallest of them go too, until the words fit (the biggest ones are what explains the total).
+    """
+    shown = {k: v for k, v in (stages or {}).items() if v >= 0.05}
+
+    def words(keys: list[str]) -> str:
+        return " · ".join(f"{_STAGE_SHORT.get(k, k)} {_duration(shown[k])}" for k in keys)
+
+    keys = list(shown)
+    while max_chars is not None and len(keys) > 1 and len(words(keys)) > max_chars:
+        keys.remove(min(keys, key=shown.__getitem__))
+    return words(keys) or "under 0.1 s"
 
 
 def _time_explanations(pipeline: Any, X: pd.DataFrame, y: pd.Series | None, kind: str, seed: int,

@@ -108,6 +108,18 @@ def test_the_correction_is_the_median_ratio_of_finished_runs_within_bounds():
     assert corrected({"seconds": 10.0, "reason": ""}, None)["seconds"] == 10.0
 
 
+def test_the_stage_summary_fits_its_cell_however_many_stages_a_slow_machine_shows():
+    """A loaded machine lifts small stages over 0.05 s (CI's was "CV 2.8 s · fit 0.5 s · eval 0.1 s · save 0.3 s ·
+    SHAP 1.9 s", 59 characters): with a width the smallest go first, the biggest stay, in their order."""
+    from core.ml.estimate import stage_summary
+
+    stages = {"cv": 2.8, "fit": 0.5, "evaluation": 0.1, "save": 0.3, "explain": 1.9}
+    assert len(stage_summary(stages)) == 59
+    assert stage_summary(stages, max_chars=56) == "CV 2.8 s · fit 0.5 s · save 0.3 s · SHAP 1.9 s"
+    assert stage_summary(stages, max_chars=21) == "CV 2.8 s · SHAP 1.9 s"
+    assert stage_summary(stages, max_chars=5) == "CV 2.8 s"  # one stage always shows
+
+
 def test_the_stage_summary_is_a_few_words_for_a_table_cell():
     from core.ml.estimate import stage_summary
 
