@@ -21,7 +21,8 @@ def cluster():
     # the same session that is app.py, which cannot run outside Streamlit.  Hide it while starting.
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
-        local = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+        # dashboard_address=None still takes port 8787: a second suite on the machine found it taken
+        local = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0")
     with local:
         yield local
 
