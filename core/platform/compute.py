@@ -15,23 +15,31 @@ the client current (and frees a job's worker thread) around the library's own ca
 :meth:`~DaskExecutor.listen_addresses` gives each worker a free port for the library's own links.  A
 worker lost mid-task (killed, out of memory) surfaces as a ``ResourceError`` that says nothing was stored.
 
-:func:`cluster_summary` describes the cluster for the Settings page.
+:func:`task_folder` is the scratch folder tasks write their output files into; it is removed even
+while cancelled tasks are still writing.  :func:`cluster_summary` describes the cluster for the
+Settings page.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from core.platform.config import Settings
 from core.platform.errors import ResourceError
 
 __all__ = ["ClusterSummary", "DaskExecutor", "Executor", "LocalExecutor", "TaskFailed", "cluster_summary",
-           "executor_for"]
+           "executor_for", "task_folder"]
 
 Done = Callable[[int, int], None]  # (tasks completed, tasks in all)
+LATE_WRITER_SECONDS = 30.0  # how long a task folder's removal waits out cancelled tasks still writing
 
 
 class TaskFailed(Exception):
@@ -245,6 +253,27 @@ def _secede() -> bool:
         return False
     secede()
     return True
+
+
+@contextmanager
+def task_folder(parent: Path) -> Iterator[str]:
+    """A fresh folder under ``parent`` that tasks write their output files into, removed on the way out.
+
+    Cancelling a Dask task does not interrupt it: a task already running when :meth:`DaskExecutor.map`
+    raised may still write its file while the folder is being removed (``rmtree`` then fails on a
+    folder that is no longer empty).  So removal is retried until the folder is gone, or for
+    ``LATE_WRITER_SECONDS``; once it is gone a late writer fails, as nothing creates the folder again.
+    """
+    parent.mkdir(parents=True, exist_ok=True)
+    folder = tempfile.mkdtemp(dir=parent)
+    try:
+        yield folder
+    finally:
+        deadline = time.monotonic() + LATE_WRITER_SECONDS
+        shutil.rmtree(folder, ignore_errors=True)
+        while os.path.exists(folder) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def executor_for(settings: Settings) -> Executor:

@@ -18,7 +18,6 @@ Without a cluster, or for inputs other than Parquet, :func:`score_file` is ``pre
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ import pyarrow.parquet as pq
 from core.data.ingest import discard_staged
 from core.data.sources.input_chunks import CHUNK_ROWS, InputFile, check_input_file
 from core.platform import access, parts
-from core.platform.compute import Executor, TaskFailed, executor_for
+from core.platform.compute import Executor, TaskFailed, executor_for, task_folder
 from core.platform.errors import AtelierError, InvalidInputError
 from core.platform.progress import ProgressFn
 from core.platform.storage import keys
@@ -215,8 +214,7 @@ def predict_partitioned(
     if not pieces:
         raise InvalidInputError(f"{name} has no rows to score.")
     started = time.perf_counter()
-    ws.settings.staging_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=ws.settings.staging_dir) as tmp:
+    with task_folder(ws.settings.staging_dir) as tmp:  # removed even while cancelled tasks still write
         trees = _trees(ws, model, sum(p.rows for p in pieces))  # built here once when the batch pays for it
         shared = _Shared(model, only, file_columns, ids, keep_columns, contributions, tmp,
                          (str(trees.path), trees.key) if trees is not None else None)
