@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_add_data, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -28,16 +28,10 @@ def test_load_a_sample_and_see_its_preview(page, app_url):
 
 
 def ensure_titanic(page, app_url) -> None:
-    """Load the Titanic sample unless an earlier test already did (each test can run alone)."""
-    page.goto(app_url)
-    page.get_by_role("heading", name="Data").wait_for(timeout=60_000)
-    page.wait_for_timeout(1000)
-    if page.get_by_role("heading", name="titanic@1").count() == 0:
-        load = page.locator('[class*="st-key-data-sample-titanic"] button')
-        if load.count() == 0:  # the Datasets view is showing: switch to Add data
-            page.get_by_text("Add data", exact=True).click()
-        load.click()
-        page.get_by_role("heading", name="titanic@1").wait_for(timeout=30_000)
+    """The Titanic sample open on the Data page, loaded now unless an earlier test did (each test can run alone)."""
+    open_add_data(page, app_url)
+    page.locator('[class*="st-key-data-sample-titanic"] button').click()  # loaded before: opens that version
+    page.get_by_role("heading", name="titanic@1").wait_for(timeout=30_000)
 
 
 def test_train_then_predict_one_row_and_download_a_batch(page, app_url, tmp_path):

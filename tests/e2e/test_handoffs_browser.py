@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_add_data, screenshot
 
 
 def test_the_first_roles_change_after_a_message_keeps_the_schema_tab(page, app_url):
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(app_url)
-    page.get_by_role("heading", name="Data").wait_for(timeout=60_000)
-    page.wait_for_timeout(1000)
-    load = page.locator('[class*="st-key-data-sample-penguins"] button')
-    if load.count() == 0:  # another test left datasets behind, so the Datasets view shows: switch to Add data
-        page.get_by_text("Add data", exact=True).click()
-    load.wait_for(timeout=30_000)
-    load.scroll_into_view_if_needed()
-    load.click()
+    open_add_data(page, app_url)
+    page.locator('[class*="st-key-data-sample-penguins"] button').click()
     page.get_by_role("heading", name="penguins@1").wait_for(timeout=30_000)
     page.get_by_text("Loaded the", exact=False).first.wait_for(timeout=30_000)  # the success message
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tests.e2e.conftest import ROOT, screenshot
+from tests.e2e.conftest import ROOT, open_add_data, screenshot
 
 WAIT = 60_000
 
@@ -47,11 +47,7 @@ def open_page(page, name: str) -> None:
 def test_upload_to_batch_predictions_with_ids_at_1280(page, app_url, tmp_path):
     train_file, batch_file = passengers(tmp_path)
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(app_url)
-    page.get_by_role("heading", name="Data").wait_for(timeout=WAIT)
-    page.wait_for_timeout(1000)
-    if page.get_by_role("tab", name="Upload a file").count() == 0:  # other tests left datasets: Datasets view
-        page.get_by_text("Add data", exact=True).click()
+    open_add_data(page, app_url)
 
     # -- upload ---------------------------------------------------------------------------
     page.get_by_role("tab", name="Upload a file").click()

@@ -10,12 +10,16 @@ a ``Range`` request for the rest of a file with 206 (``ranges=False``: it never 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
@@ -178,41 +182,49 @@ def _size(body: bytes) -> int:
     return BIG_SIZE if body is BIG else len(body)
 
 
-_STARTED: dict[str, object] = {}
+LOCK = Path(tempfile.gettempdir()) / f"atelier-tests-kaggle-{PORT}.lock"
 
 
-def start() -> KaggleDouble | None:
-    """The double, started once per test run on port 7777; ``None`` when the port is taken by someone else."""
-    if "state" in _STARTED:
-        return _STARTED["state"]  # type: ignore[return-value]
-    state = KaggleDouble()
-    handler = type("Handler", (_Handler,), {"state": state})
-    try:
-        server = ThreadingHTTPServer(("127.0.0.1", PORT), handler)
-    except OSError:
-        return None
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True, name="kaggle-double").start()
-    _STARTED.update(state=state, server=server)
-    return state
+@contextmanager
+def serving() -> Iterator[KaggleDouble | None]:
+    """A fresh double on port 7777 for the time of the block; ``None`` when a process outside the tests holds it.
+
+    The port is fixed (the client in TEST mode calls nothing else), so parallel test processes take turns:
+    each holds a lock file while its double serves, and closes the port before letting go.
+    """
+    with open(LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            state = KaggleDouble()
+            try:
+                server = ThreadingHTTPServer(("127.0.0.1", PORT), type("Handler", (_Handler,), {"state": state}))
+            except OSError:
+                yield None
+                return
+            server.daemon_threads = True
+            thread = threading.Thread(target=server.serve_forever, daemon=True, name="kaggle-double")
+            thread.start()
+            try:
+                yield state
+            finally:
+                server.shutdown()
+                server.server_close()
+                thread.join()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
-def kaggle(tmp_path, monkeypatch) -> KaggleDouble:
-    """The double, emptied, with kagglesdk pointed at it and a dummy token in the environment."""
-    state = start()
-    if state is None:
-        pytest.skip(f"port {PORT} is taken, and the Kaggle client in TEST mode only calls localhost:{PORT}")
-    state.datasets.clear()
-    state.competitions.clear()
-    state.cut.clear()
-    state.ranges = True
-    state.calls.clear()
-    for name in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "TEST")
-    monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
-    monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub-cache"))
-    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle-config"))
-    monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
-    return state
+def kaggle(tmp_path, monkeypatch) -> Iterator[KaggleDouble]:
+    """A fresh double, with kagglesdk pointed at it and a dummy token in the environment."""
+    with serving() as state:
+        if state is None:
+            pytest.skip(f"port {PORT} is taken, and the Kaggle client in TEST mode only calls localhost:{PORT}")
+        for name in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_CONFIG_DIR"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "TEST")
+        monkeypatch.setenv("KAGGLE_API_TOKEN", TOKEN)
+        monkeypatch.setenv("KAGGLEHUB_CACHE", str(tmp_path / "kagglehub-cache"))
+        monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle-config"))
+        monkeypatch.setenv("HOME", str(tmp_path / "user-home"))
+        yield state
