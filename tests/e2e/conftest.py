@@ -84,15 +84,15 @@ def page(browser):
 def open_add_data(page, app_url: str) -> None:
     """The Data page's "Add data" view, whatever earlier tests left: with datasets stored, it opens on "Datasets".
 
-    The switch is read from the segment Streamlit marks active, not from what the page happens to show a
-    moment after loading (a slow machine is still drawing it); clicking the active segment would clear it.
+    The switch is read from the segment's own state, not from what the page happens to show a moment after
+    loading (a slow machine is still drawing it); clicking the segment already chosen would clear it.
     """
     page.goto(app_url)
     page.get_by_role("heading", name="Data").wait_for(timeout=60_000)
-    active = page.get_by_test_id("stBaseButton-segmented_controlActive")
-    active.wait_for(timeout=60_000)
-    if active.inner_text().strip() != "Add data":
-        page.get_by_text("Add data", exact=True).click()
+    add_data = page.locator(".st-key-data-view").get_by_role("radio", name="Add data")
+    add_data.wait_for(timeout=60_000)
+    if add_data.get_attribute("aria-checked") != "true":
+        add_data.click()
     page.get_by_role("tab", name="Samples").wait_for(timeout=30_000)
 
 

@@ -10,9 +10,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_load_a_sample_and_see_its_preview(page, app_url):
-    page.goto(app_url)
-    page.get_by_role("heading", name="Data").wait_for(timeout=60_000)
-    page.get_by_text("Titanic", exact=False).first.wait_for()
+    open_add_data(page, app_url)
     page.locator('[class*="st-key-data-sample-titanic"] button').click()
     page.get_by_role("heading", name="titanic@1").wait_for(timeout=30_000)
     page.get_by_text("The first 100 rows").wait_for(timeout=30_000)
