@@ -50,4 +50,6 @@ export ATELIER_TEST_OUTPUT="${ATELIER_TEST_OUTPUT:-test-output}"
 mkdir -p "$ATELIER_TEST_OUTPUT"
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-cache
-exec .venv/bin/python -m pytest "$@"
+# One test process per core (pytest-xdist), each taking whole files so a module's fixtures are built once;
+# much of the suite waits on servers, browsers and subprocesses. `scripts/test.sh -n 0` runs it in one process.
+exec .venv/bin/python -m pytest -n auto --dist loadfile "$@"
