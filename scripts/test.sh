@@ -51,5 +51,6 @@ mkdir -p "$ATELIER_TEST_OUTPUT"
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-cache
 # One test process per core (pytest-xdist), each taking whole files so a module's fixtures are built once;
-# much of the suite waits on servers, browsers and subprocesses. `scripts/test.sh -n 0` runs it in one process.
-exec .venv/bin/python -m pytest -n auto --dist loadfile "$@"
+# much of the suite waits on servers, browsers and subprocesses. nproc, not xdist's "auto": that counts
+# physical cores, which a 2-vCPU VM may report as one. `scripts/test.sh -n 0` runs it in one process.
+exec .venv/bin/python -m pytest -n "$(nproc)" --dist loadfile "$@"
