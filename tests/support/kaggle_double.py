@@ -193,25 +193,22 @@ def serving() -> Iterator[KaggleDouble | None]:
     each holds a lock file while its double serves, and closes the port before letting go.
     """
     with open(LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # let go when the file closes, after the port is closed below
+        state = KaggleDouble()
         try:
-            state = KaggleDouble()
-            try:
-                server = ThreadingHTTPServer(("127.0.0.1", PORT), type("Handler", (_Handler,), {"state": state}))
-            except OSError:
-                yield None
-                return
-            server.daemon_threads = True
-            thread = threading.Thread(target=server.serve_forever, daemon=True, name="kaggle-double")
-            thread.start()
-            try:
-                yield state
-            finally:
-                server.shutdown()
-                server.server_close()
-                thread.join()
+            server = ThreadingHTTPServer(("127.0.0.1", PORT), type("Handler", (_Handler,), {"state": state}))
+        except OSError:
+            yield None
+            return
+        server.daemon_threads = True
+        thread = threading.Thread(target=server.serve_forever, daemon=True, name="kaggle-double")
+        thread.start()
+        try:
+            yield state
         finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            server.shutdown()
+            server.server_close()
+            thread.join()
 
 
 @pytest.fixture
